@@ -1,0 +1,75 @@
+"""Keras builders for the lecture models, looked up by name.
+
+>>> import zoo
+>>> model = zoo.build("fashion_simplenet")
+>>> zoo.list_models("xor_*")
+['xor_mlp', 'xor_model1', 'xor_model2', 'xor_model3']
+"""
+
+from zoo import data
+from zoo.registry import ModelEntry, build, get_entry, list_models, register_model
+from zoo.layers import QuadraticFeatures, Step
+from zoo.gates import (
+    Perceptron,
+    and3_sigmoid,
+    and_gate,
+    circle_classifier,
+    festival_a,
+    festival_b,
+    nand_gate,
+    not_gate,
+    or_gate,
+    perceptron,
+    threshold_unit,
+    xor_initializer,
+    xor_mlp,
+    xor_model1,
+    xor_model2,
+    xor_model3,
+)
+from zoo.mlp import (
+    mlp,
+    mnist_mlp_1000,
+    mnist_mlp_keras,
+    mnist_mlp_lecture,
+    softmax_regression,
+    universal_approximator,
+)
+from zoo.convnets import fashion_simplenet, mnist_convnet
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "data",
+    "ModelEntry",
+    "build",
+    "get_entry",
+    "list_models",
+    "register_model",
+    "Step",
+    "QuadraticFeatures",
+    "Perceptron",
+    "and_gate",
+    "or_gate",
+    "nand_gate",
+    "not_gate",
+    "and3_sigmoid",
+    "festival_a",
+    "festival_b",
+    "perceptron",
+    "threshold_unit",
+    "xor_initializer",
+    "xor_mlp",
+    "xor_model1",
+    "xor_model2",
+    "xor_model3",
+    "circle_classifier",
+    "mlp",
+    "softmax_regression",
+    "mnist_mlp_lecture",
+    "mnist_mlp_1000",
+    "mnist_mlp_keras",
+    "universal_approximator",
+    "fashion_simplenet",
+    "mnist_convnet",
+]

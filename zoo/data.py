@@ -1,0 +1,519 @@
+"""Data layer: MNIST and Fashion-MNIST from verified IDX files, and the lectures' toy sets.
+
+Where the IDX files come from, in this order:
+1. the ``data_dir`` argument;
+2. the ``ZOO_DATA_DIR`` environment variable;
+3. a download from the public mirrors into the cache (``ZOO_CACHE_DIR``, default
+   ``~/.cache/keras-lecture-zoo``), unless ``ZOO_OFFLINE=1``.
+
+Every load checks the SHA-256 of the *decompressed* IDX bytes against the pinned
+hashes below; a bad file raises :class:`ChecksumError` and nothing is returned.
+Decompressed, verified copies of ``.gz`` sources are kept in the cache (tied to the
+source file's path, size and mtime) so that later loads skip gunzip but still hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "ChecksumError",
+    "DATASETS",
+    "Splits",
+    "load",
+    "load_arrays",
+    "load_datasets",
+    "to_dataset",
+    "resolve_data_dir",
+    "cache_dir",
+    "download",
+    "read_idx",
+    "truth_table",
+    "xor",
+    "circle",
+    "target_function",
+    "function_samples",
+    "TARGET_FUNCTIONS",
+]
+
+ENV_DATA_DIR = "ZOO_DATA_DIR"
+ENV_CACHE_DIR = "ZOO_CACHE_DIR"
+ENV_MIRROR = "ZOO_DATA_MIRROR"
+ENV_OFFLINE = "ZOO_OFFLINE"
+
+_PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """Where a data set lives and the SHA-256 of each decompressed IDX file."""
+
+    name: str
+    subdir: str
+    sha256: dict
+    mirrors: tuple
+    class_names: tuple
+
+
+DATASETS = {
+    "mnist": DatasetSpec(
+        name="mnist",
+        subdir="mnist",
+        sha256={
+            "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        },
+        mirrors=(
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        ),
+        class_names=tuple(str(i) for i in range(10)),
+    ),
+    "fashion_mnist": DatasetSpec(
+        name="fashion_mnist",
+        subdir="fashion-mnist",
+        sha256={
+            "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        },
+        mirrors=(
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        ),
+        class_names=(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ),
+    ),
+}
+_ALIASES = {"fashion-mnist": "fashion_mnist", "fashion": "fashion_mnist", "fmnist": "fashion_mnist"}
+
+
+class ChecksumError(RuntimeError):
+    """A data file is missing bytes, corrupted or not the file it claims to be."""
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def _spec(name) -> DatasetSpec:
+    key = _ALIASES.get(name, name)
+    if key not in DATASETS:
+        raise ValueError(f"`name` must be one of {sorted(DATASETS)} (or {sorted(_ALIASES)}), got {name!r}.")
+    return DATASETS[key]
+
+
+def resolve_data_dir(data_dir=None) -> Path | None:
+    """The local data directory: ``data_dir`` if given, else ``$ZOO_DATA_DIR``, else None."""
+    chosen = data_dir if data_dir is not None else os.environ.get(ENV_DATA_DIR) or None
+    if chosen is None:
+        return None
+    path = Path(chosen).expanduser()
+    if not path.is_dir():
+        source = "`data_dir`" if data_dir is not None else f"${ENV_DATA_DIR}"
+        raise FileNotFoundError(
+            f"{source} points at {str(path)!r}, which is not a directory. Point it at a folder holding "
+            f"mnist/ and fashion-mnist/ IDX files (e.g. ../shared/datasets), or unset it to download."
+        )
+    return path
+
+
+def cache_dir() -> Path:
+    """Download and decompression cache: ``$ZOO_CACHE_DIR`` or ``~/.cache/keras-lecture-zoo``."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "keras-lecture-zoo"
+
+
+def _find_part(folder: Path, spec: DatasetSpec, part: str) -> Path | None:
+    for d in (folder / spec.subdir, folder):
+        for candidate in (d / part, d / f"{part}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+# --------------------------------------------------------------------------- IDX + checksums
+
+
+def _decompress(path: Path) -> tuple[bytes, str | None]:
+    """Bytes of ``path`` (gunzipped if .gz) and a note if the gzip stream was damaged."""
+    raw = path.read_bytes()
+    if path.suffix != ".gz":
+        return raw, None
+    d = zlib.decompressobj(wbits=31)
+    try:
+        out = d.decompress(raw)
+        out += d.flush()
+    except zlib.error as exc:
+        return b"", f"the gzip stream is corrupted ({exc})"
+    if not d.eof:
+        return out, "the gzip stream ends early (truncated download?)"
+    return out, None
+
+
+def _parse_idx(data: bytes, path: Path) -> np.ndarray:
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ChecksumError(f"{path} is not an unsigned-byte IDX file (bad magic number).")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if len(data) != header + math.prod(dims):
+        raise ChecksumError(f"{path}: IDX header says shape {dims} but the file holds {len(data) - header} bytes.")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _checksum_error(path, dataset, part, expected, actual, nbytes, note, fix):
+    detail = f" ({note})" if note else ""
+    return ChecksumError(
+        f"SHA-256 mismatch for {path}{detail}: it should be the decompressed {dataset} file {part}.\n"
+        f"  expected sha256: {expected}\n"
+        f"  actual sha256:   {actual} (of {nbytes:,} decompressed bytes)\n"
+        f"  fix: {fix}"
+    )
+
+
+def read_idx(path, expected_sha256=None, *, dataset="", part="") -> np.ndarray:
+    """Read one IDX file (raw or .gz); verify its decompressed SHA-256 if one is given."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"IDX file {path} does not exist.")
+    data, note = _decompress(path)
+    if expected_sha256 is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if note or actual != expected_sha256:
+            raise _checksum_error(
+                path, dataset or "IDX", part or path.name, expected_sha256, actual, len(data), note,
+                "delete the file and load again to download a fresh copy, or replace it with a verified copy "
+                "(compare with SHA256SUMS of the decompressed files).",
+            )
+    return _parse_idx(data, path)
+
+
+def _source_stamp(path: Path) -> dict:
+    st = path.stat()
+    return {"source": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
+    """Verified array for ``part`` at ``path``, through the decompressed cache for .gz sources."""
+    expected = spec.sha256[part]
+    if path.suffix != ".gz":
+        return read_idx(path, expected, dataset=spec.name, part=part)
+    cached = cache_dir() / "idx" / f"{expected}.idx"
+    stamp_file = cached.with_suffix(".json")
+    stamp = _source_stamp(path)
+    try:
+        if cached.is_file() and json.loads(stamp_file.read_text()) == stamp:
+            data = cached.read_bytes()
+            if hashlib.sha256(data).hexdigest() == expected:
+                return _parse_idx(data, cached)
+    except (OSError, ValueError):
+        pass  # a missing or damaged cache entry is rebuilt from the source below
+    data, note = _decompress(path)
+    actual = hashlib.sha256(data).hexdigest()
+    if note or actual != expected:
+        raise _checksum_error(
+            path, spec.name, part, expected, actual, len(data), note,
+            f"replace it with a verified copy, or delete it and unset ${ENV_DATA_DIR} to download "
+            f"into the cache (the original {part}.gz from the public mirrors has this checksum).",
+        )
+    try:
+        _atomic_write(cached, data)
+        _atomic_write(stamp_file, json.dumps(stamp).encode())
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return _parse_idx(data, path)
+
+
+def download(name, destination=None, *, quiet=False) -> Path:
+    """Download the four IDX .gz files of ``name`` into ``destination`` (default: the cache).
+
+    Each file is verified before it is moved into place. ``$ZOO_DATA_MIRROR`` (a base
+    URL under which ``<subdir>/<file>.gz`` lives, ``file://`` allowed) replaces the
+    public mirrors; ``ZOO_OFFLINE=1`` forbids network downloads.
+    """
+    spec = _spec(name)
+    folder = Path(destination) if destination is not None else cache_dir() / "downloads"
+    target = folder / spec.subdir
+    override = os.environ.get(ENV_MIRROR)
+    mirrors = (override.rstrip("/") + f"/{spec.subdir}/",) if override else spec.mirrors
+    offline = os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes")
+    for part in _PARTS:
+        dest = target / f"{part}.gz"
+        if dest.is_file():
+            continue
+        errors = []
+        for base in mirrors:
+            url = base + f"{part}.gz"
+            if offline and not url.startswith("file:"):
+                errors.append(f"{url}: not fetched because {ENV_OFFLINE}=1")
+                continue
+            try:
+                if not quiet:
+                    print(f"Downloading {url}", file=sys.stderr, flush=True)
+                with urllib.request.urlopen(url, timeout=60) as resp:
+                    payload = resp.read()
+            except OSError as exc:
+                errors.append(f"{url}: {exc}")
+                continue
+            try:
+                data = zlib.decompress(payload, wbits=31)
+            except zlib.error as exc:
+                errors.append(f"{url}: not a gzip file ({exc})")
+                continue
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != spec.sha256[part]:
+                errors.append(f"{url}: sha256 {actual}, expected {spec.sha256[part]}")
+                continue
+            _atomic_write(dest, payload)
+            break
+        else:
+            raise FileNotFoundError(
+                f"Could not obtain {spec.name} file {part}.gz:\n  " + "\n  ".join(errors) + "\n"
+                f"Fix: pass data_dir= or set ${ENV_DATA_DIR} to a folder with the IDX files, "
+                f"or set ${ENV_MIRROR} to a reachable mirror."
+            )
+    return folder
+
+
+def load_arrays(name, data_dir=None) -> dict:
+    """Raw verified uint8 arrays: x_train (N,28,28), y_train (N,), x_test, y_test."""
+    spec = _spec(name)
+    folder = resolve_data_dir(data_dir)
+    if folder is None:
+        folder = download(spec.name)
+    paths = {}
+    for part in _PARTS:
+        found = _find_part(folder, spec, part)
+        if found is None:
+            raise FileNotFoundError(
+                f"{spec.name} file {part}(.gz) not found in {folder / spec.subdir} or {folder}. "
+                f"Fix: point data_dir / ${ENV_DATA_DIR} at the folder that holds {spec.subdir}/, "
+                f"or unset it to download into {cache_dir()}."
+            )
+        paths[part] = found
+    arrays = {part: _read_verified(paths[part], spec, part) for part in _PARTS}
+    return {
+        "x_train": arrays["train-images-idx3-ubyte"],
+        "y_train": arrays["train-labels-idx1-ubyte"],
+        "x_test": arrays["t10k-images-idx3-ubyte"],
+        "y_test": arrays["t10k-labels-idx1-ubyte"],
+    }
+
+
+# --------------------------------------------------------------------------- splits and pipelines
+
+
+@dataclasses.dataclass
+class Splits:
+    """Train / validation / test arrays of one data set (validation may be empty)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple = ()
+
+    @property
+    def train(self):
+        return self.x_train, self.y_train
+
+    @property
+    def val(self):
+        return self.x_val, self.y_val
+
+    @property
+    def test(self):
+        return self.x_test, self.y_test
+
+    def datasets(self, batch_size=128, *, shuffle_seed=0):
+        """(train, val or None, test) ``tf.data`` pipelines; train is shuffled with ``shuffle_seed``."""
+        train = to_dataset(self.x_train, self.y_train, batch_size, shuffle=True, seed=shuffle_seed)
+        val = to_dataset(self.x_val, self.y_val, batch_size) if len(self.x_val) else None
+        return train, val, to_dataset(self.x_test, self.y_test, batch_size)
+
+
+def _validation_count(validation_size, n) -> int:
+    if validation_size is None or validation_size == 0:
+        return 0
+    if isinstance(validation_size, bool):
+        raise ValueError(f"`validation_size` must be a fraction in (0, 1) or a count, got {validation_size!r}.")
+    if isinstance(validation_size, float) and 0 < validation_size < 1:
+        return int(round(n * validation_size))
+    if isinstance(validation_size, (int, np.integer)) and 0 < validation_size < n:
+        return int(validation_size)
+    raise ValueError(
+        f"`validation_size` must be a fraction in (0, 1) or a count in [1, {n - 1}], got {validation_size!r}."
+    )
+
+
+def load(
+    name,
+    data_dir=None,
+    *,
+    validation_size=0,
+    split_seed=None,
+    normalize=True,
+    flatten=False,
+) -> Splits:
+    """Load MNIST or Fashion-MNIST as verified numpy arrays with a deterministic validation split.
+
+    ``validation_size``: a fraction in (0, 1) or a count taken from the 60,000 training
+    images. With ``split_seed=None`` the validation set is the *last* images (what
+    ``keras.Model.fit(validation_split=...)`` does); with an int seed it is a seeded
+    random subset. Images are float32 in [0, 1] of shape (N, 28, 28, 1), or
+    (N, 784) with ``flatten=True``; ``normalize=False`` keeps uint8. Labels are int32.
+    """
+    spec = _spec(name)
+    raw = load_arrays(spec.name, data_dir)
+    x_train, y_train = raw["x_train"], raw["y_train"].astype("int32")
+    x_test, y_test = raw["x_test"], raw["y_test"].astype("int32")
+    n_val = _validation_count(validation_size, len(x_train))
+    if split_seed is None:
+        order = np.arange(len(x_train))
+    else:
+        if not isinstance(split_seed, (int, np.integer)) or isinstance(split_seed, bool) or split_seed < 0:
+            raise ValueError(f"`split_seed` must be None or a non-negative integer, got {split_seed!r}.")
+        order = np.random.default_rng(int(split_seed)).permutation(len(x_train))
+    train_idx, val_idx = order[: len(order) - n_val], order[len(order) - n_val :]
+    if split_seed is not None:
+        train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
+
+    def prep(x):
+        x = x.reshape(len(x), -1) if flatten else x[..., np.newaxis]
+        return (x.astype("float32") / np.float32(255.0)) if normalize else x
+
+    return Splits(
+        prep(x_train[train_idx]), y_train[train_idx],
+        prep(x_train[val_idx]), y_train[val_idx],
+        prep(x_test), y_test,
+        spec.class_names,
+    )
+
+
+def to_dataset(x, y=None, batch_size=128, *, shuffle=False, seed=None, drop_remainder=False):
+    """A batched, prefetched ``tf.data.Dataset`` over arrays; shuffled per epoch with ``seed``."""
+    import tensorflow as tf
+
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}.")
+    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(int(batch_size), drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def load_datasets(name, data_dir=None, *, batch_size=128, shuffle_seed=0, **load_kwargs):
+    """(train, val or None, test) ``tf.data`` pipelines; see :func:`load` for the options."""
+    return load(name, data_dir, **load_kwargs).datasets(batch_size, shuffle_seed=shuffle_seed)
+
+
+# --------------------------------------------------------------------------- toy sets
+
+_GATES = {
+    "and": lambda x: np.all(x, axis=1),
+    "or": lambda x: np.any(x, axis=1),
+    "nand": lambda x: ~np.all(x, axis=1),
+    "nor": lambda x: ~np.any(x, axis=1),
+    "xor": lambda x: np.sum(x, axis=1) % 2 == 1,
+    "not": lambda x: ~x[:, 0].astype(bool),
+    "festival_a": lambda x: np.sum(x, axis=1) >= 2,
+    "festival_b": lambda x: x[:, 2].astype(bool) & (x[:, 0].astype(bool) | x[:, 1].astype(bool)),
+}
+_GATE_ARITY = {"not": (1,), "festival_a": (3,), "festival_b": (3,)}
+
+
+def truth_table(gate, n_inputs=None):
+    """All 2**n binary inputs in lexicographic order (as the lectures list them) and the gate's 0/1 targets.
+
+    ``n_inputs`` defaults to the gate's own arity (NOT: 1, festival: 3, others: 2).
+    """
+    if gate not in _GATES:
+        raise ValueError(f"`gate` must be one of {sorted(_GATES)}, got {gate!r}.")
+    allowed = _GATE_ARITY.get(gate, (2, 3))
+    if n_inputs is None:
+        n_inputs = allowed[0]
+    if n_inputs not in allowed:
+        raise ValueError(f"`n_inputs` for gate {gate!r} must be one of {list(allowed)}, got {n_inputs!r}.")
+    x = np.array([[(i >> (n_inputs - 1 - j)) & 1 for j in range(n_inputs)] for i in range(2**n_inputs)], "float32")
+    y = _GATES[gate](x.astype(bool)).astype("float32").reshape(-1, 1)
+    return x, y
+
+
+def xor():
+    """L001's XOR data: X = [[0,0],[0,1],[1,0],[1,1]], y = [[0],[1],[1],[0]] (float32)."""
+    return truth_table("xor", 2)
+
+
+def circle(n=200, *, radius=1.0, extent=2.0, seed=0):
+    """L003's circle data: ``n`` points uniform in [-extent, extent]², label 1 inside the circle."""
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"`n` must be a positive integer, got {n!r}.")
+    if not radius > 0 or not extent > 0:
+        raise ValueError(f"`radius` and `extent` must be positive, got radius={radius!r}, extent={extent!r}.")
+    x = np.random.default_rng(seed).uniform(-extent, extent, size=(n, 2)).astype("float32")
+    y = (np.sum(x**2, axis=1) < radius**2).astype("float32").reshape(-1, 1)
+    return x, y
+
+
+TARGET_FUNCTIONS = {
+    "sine": lambda x: np.sin(2 * np.pi * x),
+    "bump": lambda x: np.exp(-(((x - 0.5) / 0.1) ** 2)),
+    "abs": lambda x: np.abs(2 * x - 1),
+    "wiggle": lambda x: np.sin(3 * np.pi * x) + 0.5 * np.sin(9 * np.pi * x),
+    "step_ramp": lambda x: np.clip(10 * (x - 0.45), 0, 1),
+}
+
+
+def target_function(name):
+    """A bounded continuous function on [0, 1] for the universal-approximation experiment."""
+    if name not in TARGET_FUNCTIONS:
+        raise ValueError(f"`name` must be one of {sorted(TARGET_FUNCTIONS)}, got {name!r}.")
+    return TARGET_FUNCTIONS[name]
+
+
+def function_samples(name, n=256, *, seed=None, noise=0.0):
+    """(x, y) of shape (n, 1) on [0, 1]: an even grid if ``seed`` is None, else seeded uniform."""
+    f = target_function(name)
+    if seed is None:
+        x = np.linspace(0.0, 1.0, int(n))
+        rng = np.random.default_rng(0)
+    else:
+        rng = np.random.default_rng(seed)
+        x = np.sort(rng.uniform(0.0, 1.0, int(n)))
+    y = f(x) + (noise * rng.standard_normal(x.shape) if noise else 0.0)
+    return x.reshape(-1, 1).astype("float32"), np.asarray(y).reshape(-1, 1).astype("float32")
+

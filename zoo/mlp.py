@@ -1,0 +1,136 @@
+"""Fully connected models: softmax regression, the MNIST MLPs and the 1-D universal approximator."""
+
+from __future__ import annotations
+
+import keras
+
+from zoo._validation import (
+    check_activation,
+    check_classifier_activation,
+    check_input_shape,
+    check_name,
+    check_positive_int,
+    check_rate,
+)
+from zoo.registry import register_model
+
+__all__ = [
+    "mlp",
+    "softmax_regression",
+    "mnist_mlp_lecture",
+    "mnist_mlp_1000",
+    "mnist_mlp_keras",
+    "universal_approximator",
+]
+
+MNIST_SHAPE = (28, 28, 1)
+
+
+@register_model(lecture="L001-L004", family="mlp")
+def mlp(
+    input_shape=None,
+    hidden_units=(128,),
+    hidden_activation="relu",
+    dropout_rate=0.0,
+    num_classes=10,
+    classifier_activation="softmax",
+    kernel_initializer="glorot_uniform",
+    name=None,
+):
+    """Generic Flatten → [Dense(h, act) → Dropout]* → Dense(num_classes) classifier.
+
+    The other MLP builders are fixed settings of this one; ``input_shape`` may be
+    an image shape such as (28, 28, 1) or a flat vector such as (784,).
+    """
+    input_shape = check_input_shape(input_shape, MNIST_SHAPE)
+    if isinstance(hidden_units, int):
+        hidden_units = (hidden_units,)
+    try:
+        hidden_units = tuple(check_positive_int(u, "hidden_units") for u in hidden_units)
+    except TypeError:
+        raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
+    hidden_activation = check_activation(hidden_activation, "hidden_activation")
+    dropout_rate = check_rate(dropout_rate, "dropout_rate")
+    num_classes = check_positive_int(num_classes, "num_classes")
+    classifier_activation = check_classifier_activation(classifier_activation, num_classes)
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    for i, units in enumerate(hidden_units, start=1):
+        x = keras.layers.Dense(units, activation=hidden_activation, kernel_initializer=kernel_initializer, name=f"dense_{i}")(x)
+        if dropout_rate:
+            x = keras.layers.Dropout(dropout_rate, name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(
+        num_classes, activation=classifier_activation, kernel_initializer=kernel_initializer, name="predictions"
+    )(x)
+    return keras.Model(inputs, outputs, name=check_name(name, "mlp"))
+
+
+@register_model(lecture="L004", family="mlp", expected_params=7850)
+def softmax_regression(input_shape=None, num_classes=10, classifier_activation="softmax", name=None):
+    """Softmax regression 784 → 10 (L004): h(x) = softmax(Wᵀx + b), 7,850 parameters."""
+    return mlp(
+        input_shape,
+        hidden_units=(),
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        name=check_name(name, "softmax_regression"),
+    )
+
+
+@register_model(lecture="L001", family="mlp", expected_params=25450)
+def mnist_mlp_lecture(input_shape=None, hidden_units=32, num_classes=10, classifier_activation="softmax", name=None):
+    """L001's Keras MNIST network 784 → 32 relu → 10.
+
+    The slide's diagram is ambiguous about the output activation (it shows both
+    sigmoid and relu); we use softmax with cross-entropy, the usual reading.
+    """
+    return mlp(
+        input_shape,
+        hidden_units=(hidden_units,),
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        name=check_name(name, "mnist_mlp_lecture"),
+    )
+
+
+@register_model(lecture="L002", family="mlp", expected_params=795010)
+def mnist_mlp_1000(
+    input_shape=None, hidden_activation="relu", num_classes=10, classifier_activation="softmax", name=None
+):
+    """L002's parameter-count example 784 → 1000 → 10: 785,000 + 10,010 = 795,010 parameters."""
+    return mlp(
+        input_shape,
+        hidden_units=(1000,),
+        hidden_activation=hidden_activation,
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        name=check_name(name, "mnist_mlp_1000"),
+    )
+
+
+@register_model(lecture="Keras mnist_mlp example", family="mlp", expected_params=669706)
+def mnist_mlp_keras(input_shape=None, dropout_rate=0.2, num_classes=10, classifier_activation="softmax", name=None):
+    """Keras's mnist_mlp example: 512 relu → dropout 0.2 → 512 relu → dropout 0.2 → 10 softmax."""
+    return mlp(
+        input_shape,
+        hidden_units=(512, 512),
+        dropout_rate=dropout_rate,
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        name=check_name(name, "mnist_mlp_keras"),
+    )
+
+
+@register_model(lecture="L001-L002", family="mlp", expected_params=31)
+def universal_approximator(width=10, hidden_activation="sigmoid", input_shape=None, name=None):
+    """One hidden layer 1 → width → 1 (linear output) for the Cybenko approximation experiment."""
+    width = check_positive_int(width, "width")
+    return mlp(
+        check_input_shape(input_shape, (1,), max_rank=1),
+        hidden_units=(width,),
+        hidden_activation=hidden_activation,
+        num_classes=1,
+        classifier_activation="linear",
+        name=check_name(name, "universal_approximator"),
+    )
