@@ -18,11 +18,13 @@ import dataclasses
 import hashlib
 import json
 import math
+import mmap
 import os
 import sys
 import tempfile
 import urllib.request
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -153,11 +155,20 @@ def _find_part(folder: Path, spec: DatasetSpec, part: str) -> Path | None:
 # --------------------------------------------------------------------------- IDX + checksums
 
 
+def _map(path: Path):
+    """Read-only zero-copy view of a file (memory-mapped; plain bytes for an empty file)."""
+    with open(path, "rb") as fh:
+        try:
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file
+            return b""
+
+
 def _decompress(path: Path) -> tuple[bytes, str | None]:
     """Bytes of ``path`` (gunzipped if .gz) and a note if the gzip stream was damaged."""
-    raw = path.read_bytes()
     if path.suffix != ".gz":
-        return raw, None
+        return _map(path), None
+    raw = path.read_bytes()
     d = zlib.decompressobj(wbits=31)
     try:
         out = d.decompress(raw)
@@ -234,7 +245,7 @@ def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
     stamp = _source_stamp(path)
     try:
         if cached.is_file() and json.loads(stamp_file.read_text()) == stamp:
-            data = cached.read_bytes()
+            data = _map(cached)
             if hashlib.sha256(data).hexdigest() == expected:
                 return _parse_idx(data, cached)
     except (OSError, ValueError):
@@ -322,7 +333,9 @@ def load_arrays(name, data_dir=None) -> dict:
                 f"or unset it to download into {cache_dir()}."
             )
         paths[part] = found
-    arrays = {part: _read_verified(paths[part], spec, part) for part in _PARTS}
+    # hashlib and zlib release the GIL, so the four files are verified in parallel
+    with ThreadPoolExecutor(max_workers=len(_PARTS)) as pool:
+        arrays = dict(zip(_PARTS, pool.map(lambda part: _read_verified(paths[part], spec, part), _PARTS)))
     return {
         "x_train": arrays["train-images-idx3-ubyte"],
         "y_train": arrays["train-labels-idx1-ubyte"],

@@ -1,0 +1,1 @@
+"""Reproduction runner (see issue: runner)."""
