@@ -1,0 +1,68 @@
+"""Create or refresh the one environment every tox env runs in, then run a command inside it.
+
+tox 4 recreates an env whose directory another env used, so the tox envs here are thin
+launchers and this script (stdlib only) manages ``.tox/shared``: a venv with the package
+installed in editable mode plus its test extras. It reinstalls only when setup.cfg,
+pyproject.toml or the Python version change, and a file lock serialises concurrent runs.
+
+    python tools/shared_env.py WORK_DIR -- python -m pytest -q
+"""
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256(sys.version.encode())
+    for name in ("setup.cfg", "pyproject.toml"):
+        h.update((ROOT / name).read_bytes())
+    return h.hexdigest()
+
+
+def ensure(env_dir: Path) -> Path:
+    """Return the shared env's python, creating or updating the env if needed."""
+    bindir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    stamp = env_dir / ".zoo-installed"
+    env_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(env_dir.parent / ".shared-env.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        wanted = _fingerprint()
+        if python.exists() and stamp.is_file() and stamp.read_text() == wanted:
+            return python
+        if not python.exists():
+            print(f"shared env: creating {env_dir}", flush=True)
+            venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+        print("shared env: installing the package and its dependencies (once)", flush=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+        stamp.write_text(wanted)
+    return python
+
+
+def main(argv):
+    if len(argv) < 2 or "--" not in argv:
+        sys.exit("usage: shared_env.py WORK_DIR -- COMMAND [ARGS...]")
+    split = argv.index("--")
+    env_dir = Path(argv[1]).resolve() / "shared"
+    command = argv[split + 1 :]
+    python = ensure(env_dir)
+    if command and command[0] == "python":
+        command[0] = str(python)
+    env = dict(os.environ, VIRTUAL_ENV=str(env_dir), PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("MPLBACKEND", "Agg")
+    if not command:
+        return 0
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
