@@ -1,0 +1,19 @@
+"""Keras callbacks for the lectures' training advice; each works on any Keras model.
+
+- :class:`DeadReLUDetector`: "check dead units" (L001: lower the learning rate if 20–40% die).
+- :class:`GradientCheck`: "check your gradients" (finite differences vs autodiff).
+- :class:`EarlyStopping`: stop early and save the best model (L000).
+"""
+
+from callbacks.dead_relu import DeadReLUDetector
+from callbacks.early_stopping import EarlyStopping
+from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, gradient_check
+
+__all__ = [
+    "DeadReLUDetector",
+    "EarlyStopping",
+    "GradientCheck",
+    "GradientCheckError",
+    "GradientCheckReport",
+    "gradient_check",
+]

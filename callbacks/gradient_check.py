@@ -1,0 +1,348 @@
+"""GradientCheck: central finite differences vs autodiff for sampled entries of every trainable variable."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+__all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "gradient_check", "BANDS"]
+
+# cs231n's reading of the relative error |a - n| / (|a| + |n|)
+BANDS = ((1e-7, "good"), (1e-4, "acceptable"), (1e-2, "suspicious"), (math.inf, "wrong"))
+
+
+def band(rel_error):
+    """Name of the band a relative error falls in."""
+    return next(name for limit, name in BANDS if rel_error <= limit)
+
+
+class GradientCheckError(AssertionError):
+    """Raised by ``GradientCheck(raise_on_failure=True)`` when autodiff and numeric gradients disagree."""
+
+
+@dataclasses.dataclass
+class EntryResult:
+    variable: str
+    index: tuple
+    autodiff: float
+    numeric: float
+    rel_error: float
+    kink: bool
+    failed: bool
+
+
+@dataclasses.dataclass
+class GradientCheckReport:
+    """All checked entries, with the dtype used and the failure tolerance."""
+
+    entries: list
+    dtype: str
+    tolerance: float
+    loss: float
+
+    @property
+    def failures(self):
+        return [e for e in self.entries if e.failed]
+
+    @property
+    def kinks(self):
+        return [e for e in self.entries if e.kink]
+
+    @property
+    def passed(self):
+        return not self.failures
+
+    def max_rel_error(self, variable=None):
+        """Largest relative error over non-kink entries (of one variable, if named)."""
+        errs = [e.rel_error for e in self.entries if not e.kink and (variable is None or e.variable == variable)]
+        return max(errs, default=0.0)
+
+    def per_variable(self):
+        """{variable: max relative error over its non-kink entries}."""
+        out = {}
+        for e in self.entries:
+            out.setdefault(e.variable, 0.0)
+            if not e.kink:
+                out[e.variable] = max(out[e.variable], e.rel_error)
+        return out
+
+    def describe_failure(self, entry):
+        return (
+            f"gradient check failed for variable {entry.variable!r} entry {entry.index}: "
+            f"autodiff {entry.autodiff:.9g}, numeric {entry.numeric:.9g}, "
+            f"relative error {entry.rel_error:.3g} ({band(entry.rel_error)}; tolerance {self.tolerance:g}, {self.dtype})"
+        )
+
+
+# ---------------------------------------------------------------------------- float64 copy
+
+
+def _to_float64_config(obj):
+    if isinstance(obj, dict):
+        out = {}
+        for key, value in obj.items():
+            if key == "dtype" and (value in ("float32", "float16", "bfloat16") or (isinstance(value, dict) and value.get("class_name") == "DTypePolicy")):
+                out[key] = "float64"
+            else:
+                out[key] = _to_float64_config(value)
+        return out
+    if isinstance(obj, list):
+        return [_to_float64_config(v) for v in obj]
+    return obj
+
+
+def float64_copy(model, sample_x):
+    """A float64 clone of ``model`` with the same weights, or None if the model cannot be cloned."""
+    previous = keras.config.dtype_policy()
+    try:
+        config = _to_float64_config(keras.saving.serialize_keras_object(model))
+        keras.config.set_dtype_policy("float64")
+        copy = keras.saving.deserialize_keras_object(config)
+        copy(keras.tree.map_structure(lambda a: _cast(a, "float64"), sample_x), training=False)
+    except Exception:  # any model whose config does not round-trip
+        return None
+    finally:
+        keras.config.set_dtype_policy(previous)
+    if len(copy.weights) != len(model.weights) or any(
+        tuple(a.shape) != tuple(b.shape) for a, b in zip(copy.weights, model.weights)
+    ):
+        return None
+    sync_weights(model, copy)
+    return copy
+
+
+def sync_weights(source, target):
+    """Copy ``source``'s weights into ``target``, cast to each target variable's dtype."""
+    for s, t in zip(source.weights, target.weights):
+        t.assign(np.asarray(keras.ops.convert_to_numpy(s)).astype(t.dtype))
+
+
+def _cast(a, dtype):
+    a = np.asarray(a)
+    return a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a
+
+
+# ---------------------------------------------------------------------------- the check
+
+
+def _loss_function(model, loss):
+    loss = loss if loss is not None else getattr(model, "loss", None)
+    if loss is None:
+        raise ValueError("No loss to check: compile the model or pass `loss=` (a Keras loss name, object or function).")
+    if isinstance(loss, (list, tuple, dict)):
+        raise ValueError("GradientCheck supports single-output losses; pass `loss=` for the output to check.")
+    if isinstance(loss, str):
+        return keras.losses.get(loss)
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        config["dtype"] = None  # follow the inputs' dtype (float64 in the copy)
+        config["reduction"] = "sum_over_batch_size"
+        try:
+            return loss.__class__.from_config(config)
+        except Exception:
+            return loss
+    return loss
+
+
+def gradient_check(
+    model,
+    x,
+    y,
+    *,
+    loss=None,
+    num_entries=5,
+    seed=0,
+    use_float64=True,
+    epsilon=None,
+    tolerance=None,
+    eval_model=None,
+):
+    """Compare autodiff and central-difference gradients of the loss on (x, y).
+
+    For each trainable variable, ``num_entries`` seeded entries (all if fewer) are
+    perturbed by ±``epsilon``; relative error |a − n| / (|a| + |n|). Evaluation is in
+    inference mode (dropout off) on a float64 copy when possible. Entries whose
+    one-sided slopes disagree by as much as the mismatch (a ReLU or max-pool kink
+    crossed by the perturbation) are flagged ``kink`` and not counted as failures.
+    """
+    target = eval_model
+    if target is None and use_float64:
+        target = float64_copy(model, x)
+        if target is None:
+            warnings.warn(f"Could not clone {model.name!r} to float64; checking in {model.dtype} with looser tolerances.", stacklevel=2)
+    if target is None:
+        target = model
+    dtype = "float64" if all(v.dtype == "float64" for v in target.trainable_variables) else str(model.dtype)
+    is64 = dtype == "float64"
+    eps = epsilon if epsilon is not None else (1e-6 if is64 else 5e-3)
+    tol = tolerance if tolerance is not None else (1e-4 if is64 else 2e-2)
+    loss_fn = _loss_function(model, loss)
+    xs = keras.tree.map_structure(lambda a: _cast(a, dtype), x)
+    ys = _cast(y, dtype)
+
+    @tf.function(reduce_retracing=True)
+    def objective():
+        pred = target(xs, training=False)
+        value = tf.reduce_mean(tf.cast(loss_fn(ys, pred), dtype))
+        reg = [tf.cast(l, dtype) for l in target.losses]
+        return value + tf.add_n(reg) if reg else value
+
+    variables = target.trainable_variables
+    names = [getattr(v, "path", v.name) for v in model.trainable_variables]
+    with tf.GradientTape() as tape:
+        base = objective()
+    grads = tape.gradient(base, variables)
+    base = float(base)
+    machine = np.finfo(dtype).eps
+    floor = 100 * machine * max(1.0, abs(base)) / eps
+    rng = np.random.default_rng(seed)
+    entries = []
+    for name, var, grad in zip(names, variables, grads):
+        original = np.array(var.numpy())
+        grad = np.zeros_like(original) if grad is None else np.asarray(tf.convert_to_tensor(grad))
+        flat = original.reshape(-1)
+        chosen = np.arange(flat.size) if flat.size <= num_entries else np.sort(rng.choice(flat.size, num_entries, replace=False))
+        for i in chosen:
+            w = flat[i]
+            values = []
+            for delta in (eps, -eps):
+                perturbed = flat.copy()
+                perturbed[i] = w + delta
+                var.assign(perturbed.reshape(original.shape))
+                values.append(float(objective()))
+            var.assign(original)
+            plus, minus = values
+            numeric = (plus - minus) / (2 * eps)
+            autodiff = float(grad.reshape(-1)[i])
+            diff = abs(autodiff - numeric)
+            rel = diff / max(abs(autodiff) + abs(numeric), floor)
+            slope_jump = abs((plus - base) / eps - (base - minus) / eps)
+            kink = rel > tol and slope_jump >= 0.5 * diff
+            index = tuple(int(j) for j in np.unravel_index(i, original.shape))
+            entries.append(EntryResult(name, index, autodiff, numeric, rel, kink, rel > tol and not kink))
+    return GradientCheckReport(entries, dtype, tol, base)
+
+
+class GradientCheck(keras.callbacks.Callback):
+    """Check gradients at train begin and every ``frequency`` epochs on a small fixed batch.
+
+    Into ``logs``: ``grad_check/<variable path>`` (max relative error over the
+    variable's sampled non-kink entries), ``grad_check_max_rel_error``,
+    ``grad_check_failures`` and ``grad_check_kinks``; NaN on epochs without a check.
+    ``raise_on_failure=True`` raises :class:`GradientCheckError` naming the variable,
+    the entry and both gradients.
+
+    Args:
+        data: (x, y) arrays or a ``tf.data.Dataset`` of (x, y) batches; the first
+            ``batch_size`` samples are used for every check.
+        loss: the loss to check (default: the model's compiled loss).
+        num_entries: entries sampled per variable (seeded by ``seed``).
+        use_float64: check on a float64 copy of the model (falls back to the model's dtype).
+        epsilon, tolerance: finite-difference step and failure threshold (dtype-aware defaults).
+    """
+
+    def __init__(
+        self,
+        data,
+        *,
+        loss=None,
+        batch_size=8,
+        num_entries=5,
+        seed=0,
+        frequency=1,
+        use_float64=True,
+        epsilon=None,
+        tolerance=None,
+        raise_on_failure=False,
+        check_on_train_begin=True,
+        verbose=0,
+    ):
+        super().__init__()
+        for name, value in (("batch_size", batch_size), ("num_entries", num_entries), ("frequency", frequency)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}.")
+        self.x, self.y = _fixed_batch(data, batch_size)
+        self.loss = loss
+        self.num_entries = num_entries
+        self.seed = seed
+        self.frequency = frequency
+        self.use_float64 = use_float64
+        self.epsilon = epsilon
+        self.tolerance = tolerance
+        self.raise_on_failure = raise_on_failure
+        self.check_on_train_begin = check_on_train_begin
+        self.verbose = verbose
+        self.reports = []
+        self._copy = None
+        self._keys = None
+
+    def check(self, epochs_completed, logs=None):
+        """Run one check now; record the report, update ``logs``, raise if asked."""
+        if self.use_float64 and self._copy is None:
+            self._copy = float64_copy(self.model, self.x) or False
+        if self._copy:
+            sync_weights(self.model, self._copy)
+        report = gradient_check(
+            self.model, self.x, self.y,
+            loss=self.loss, num_entries=self.num_entries, seed=self.seed,
+            use_float64=False, epsilon=self.epsilon, tolerance=self.tolerance,
+            eval_model=self._copy or None,
+        )
+        report.epochs_completed = epochs_completed
+        self.reports.append(report)
+        values = {f"grad_check/{k}": v for k, v in report.per_variable().items()}
+        values.update(
+            grad_check_max_rel_error=report.max_rel_error(),
+            grad_check_failures=float(len(report.failures)),
+            grad_check_kinks=float(len(report.kinks)),
+        )
+        self._keys = list(values)
+        if logs is not None:
+            logs.update(values)
+        if self.verbose:
+            print(
+                f"GradientCheck after {epochs_completed} epoch(s) ({report.dtype}): max relative error "
+                f"{report.max_rel_error():.2e} ({band(report.max_rel_error())}), {len(report.failures)} failures, "
+                f"{len(report.kinks)} kinks of {len(report.entries)} entries"
+            )
+        if report.failures and self.raise_on_failure:
+            raise GradientCheckError(report.describe_failure(max(report.failures, key=lambda e: e.rel_error)))
+        return report
+
+    def on_train_begin(self, logs=None):
+        self.reports = []
+        self._copy = None
+        self._keys = None
+        if self.check_on_train_begin:
+            self.check(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.frequency == 0:
+            self.check(epoch + 1, logs)
+        elif logs is not None and self._keys:
+            logs.update({k: math.nan for k in self._keys})
+
+
+def _fixed_batch(data, batch_size):
+    if hasattr(data, "take") and hasattr(data, "element_spec"):
+        xs, ys, n = [], [], 0
+        for element in data:
+            x, y = element[0], element[1]
+            xs.append(keras.tree.map_structure(np.asarray, x))
+            ys.append(np.asarray(y))
+            n += len(ys[-1])
+            if n >= batch_size:
+                break
+        x = keras.tree.map_structure(lambda *a: np.concatenate(a), *xs)
+        y = np.concatenate(ys)
+    elif isinstance(data, (tuple, list)) and len(data) == 2:
+        x, y = data
+    else:
+        raise ValueError("`data` must be an (x, y) tuple of arrays or a tf.data.Dataset of (x, y) batches.")
+    x = keras.tree.map_structure(lambda a: np.asarray(a)[:batch_size], x)
+    return x, np.asarray(y)[:batch_size]
