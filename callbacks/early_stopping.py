@@ -140,8 +140,8 @@ class EarlyStopping(keras.callbacks.Callback):
         if reference is None:
             return True
         if self._mode == "min":
-            return value - delta < reference
-        return value + delta > reference
+            return value + delta < reference
+        return value - delta > reference
 
     def on_train_begin(self, logs=None):
         self._reset()

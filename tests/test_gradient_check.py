@@ -1,0 +1,176 @@
+"""GradientCheck: agreement with tf.test.compute_gradient, wrong gradients caught, kinks, every zoo model."""
+
+import math
+
+import numpy as np
+import pytest
+import keras
+import tensorflow as tf
+
+import zoo
+from callbacks import GradientCheck, GradientCheckError, gradient_check
+from callbacks.gradient_check import band
+
+RNG = np.random.default_rng(0)
+
+
+def _batch_for(model, n=6):
+    x = RNG.uniform(0, 1, size=(n,) + tuple(model.input_shape[1:])).astype("float32")
+    out = model.output_shape[-1]
+    if out == 1:
+        return x, RNG.integers(0, 2, size=(n, 1)).astype("float32"), "mse"
+    return x, RNG.integers(0, out, size=(n,)), "sparse_categorical_crossentropy"
+
+
+def test_agrees_with_tf_test_compute_gradient():
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(3, activation="tanh")(inputs)))
+    x = RNG.normal(size=(5, 4)).astype("float32").astype("float64")  # exactly representable in both
+    y = RNG.normal(size=(5, 1)).astype("float32").astype("float64")
+    report = gradient_check(model, x.astype("float32"), y.astype("float32"), loss="mse", num_entries=100)
+    k1, b1, k2, b2 = [w.astype("float64") for w in model.get_weights()]
+
+    def loss_of_kernel(k):
+        pred = tf.matmul(tf.tanh(tf.matmul(x, k) + b1), k2) + b2
+        return tf.reduce_mean(tf.square(pred - y))
+
+    theoretical, numerical = tf.test.compute_gradient(loss_of_kernel, [k1])
+    kernel_entries = [e for e in report.entries if e.variable == model.trainable_variables[0].path]
+    assert len(kernel_entries) == 12 and report.dtype == "float64"
+    for e in kernel_entries:
+        flat = np.ravel_multi_index(e.index, k1.shape)
+        assert e.autodiff == pytest.approx(theoretical[0][0, flat], rel=1e-9, abs=1e-12)
+        assert e.numeric == pytest.approx(numerical[0][0, flat], rel=1e-5, abs=1e-9)
+    assert report.passed and report.max_rel_error() < 1e-6
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class ScaledGradient(keras.layers.Layer):
+    """Identity forward, gradient multiplied by ``scale`` on the way back: a deliberate bug."""
+
+    def __init__(self, scale=1.5, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, x):
+        @tf.custom_gradient
+        def f(t):
+            return tf.identity(t), lambda dy: dy * self.scale
+
+        return f(x)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def _buggy_model(scale=1.5):
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((3,))
+    h = keras.layers.Dense(4, activation="tanh", name="first")(inputs)
+    h = ScaledGradient(scale)(h)
+    return keras.Model(inputs, keras.layers.Dense(1, name="last")(h))
+
+
+def test_catches_a_wrong_gradient():
+    model = _buggy_model()
+    x, y = RNG.normal(size=(6, 3)).astype("float32"), RNG.normal(size=(6, 1)).astype("float32")
+    report = gradient_check(model, x, y, loss="mse")
+    failed_vars = {e.variable for e in report.failures}
+    assert failed_vars == {"first/kernel", "first/bias"}
+    worst = max(report.failures, key=lambda e: e.rel_error)
+    assert worst.rel_error == pytest.approx(0.2, rel=1e-3)  # |1.5n - n| / (1.5n + n)
+    assert band(worst.rel_error) == "wrong"
+    assert report.max_rel_error("last/kernel") < 1e-7
+    assert gradient_check(_buggy_model(scale=1.0), x, y, loss="mse").passed
+
+
+def test_callback_raises_with_variable_entry_and_both_gradients():
+    model = _buggy_model()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = RNG.normal(size=(16, 3)).astype("float32"), RNG.normal(size=(16, 1)).astype("float32")
+    with pytest.raises(GradientCheckError, match=r"variable 'first/(kernel|bias)' entry \(\d+(, \d+)*,?\): autodiff .*, numeric .*relative error 0\.2"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[GradientCheck((x, y), raise_on_failure=True)])
+
+
+def test_relu_kinks_are_reported_separately():
+    inputs = keras.Input((1,))
+    hidden = keras.layers.Dense(1, activation="relu", kernel_initializer="ones", bias_initializer="zeros", name="h")
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones", name="o")(hidden(inputs)))
+    x, y = np.zeros((1, 1), "float32"), np.full((1, 1), 3.0, "float32")  # pre-activation exactly 0
+    report = gradient_check(model, x, y, loss="mse")
+    kinks = {e.variable for e in report.kinks}
+    assert "h/bias" in kinks
+    assert report.passed  # the kink is not a failure
+
+
+def test_logs_history_and_frequency():
+    model = zoo.mlp(input_shape=(4,), hidden_units=(8,), num_classes=3)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x, y = RNG.normal(size=(32, 4)).astype("float32"), RNG.integers(0, 3, 32)
+    cb = GradientCheck((x, y), frequency=2)
+    history = model.fit(x, y, epochs=4, verbose=0, callbacks=[cb])
+    errors = history.history["grad_check_max_rel_error"]
+    assert math.isnan(errors[0]) and math.isnan(errors[2]) and errors[1] < 1e-4 and errors[3] < 1e-4
+    assert "grad_check/dense_1/kernel" in history.history and "grad_check/predictions/bias" in history.history
+    assert [r.epochs_completed for r in cb.reports] == [0, 2, 4]
+    assert all(r.dtype == "float64" for r in cb.reports)
+
+
+class Unserializable(keras.Model):
+    def __init__(self, units):
+        super().__init__()
+        self.a = keras.layers.Dense(units, activation="tanh")
+        self.b = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.b(self.a(x))
+
+    def get_config(self):
+        raise NotImplementedError
+
+
+def test_float32_fallback_for_models_that_cannot_be_cloned():
+    model = Unserializable(5)
+    x, y = RNG.normal(size=(8, 3)).astype("float32"), RNG.normal(size=(8, 1)).astype("float32")
+    model(x)
+    with pytest.warns(UserWarning, match="Could not clone"):
+        report = gradient_check(model, x, y, loss="mse")
+    assert report.dtype == "float32" and report.tolerance == 2e-2
+    assert report.passed
+
+
+def test_keras_applications_model():
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNet(input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=4)
+    x = RNG.uniform(size=(2, 32, 32, 3)).astype("float32")
+    # Fresh BN layers in inference mode (mean 0, variance 1) shrink the signal to ~1e-15 through
+    # 13 blocks, where no finite difference can resolve a gradient: set their statistics once.
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in bns:
+        layer.momentum = 0.0
+    model(RNG.uniform(size=(16, 32, 32, 3)).astype("float32"), training=True)
+    report = gradient_check(model, x, np.array([0, 3]), loss="sparse_categorical_crossentropy", num_entries=2)
+    assert report.dtype == "float64" and report.passed
+    assert len({e.variable for e in report.entries}) == len(model.trainable_variables)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_zoo_model_passes(name):
+    model = zoo.build(name)
+    x, y, loss = _batch_for(model)
+    report = gradient_check(model, x, y, loss=loss, num_entries=4)
+    assert report.dtype == "float64"
+    assert report.passed, report.describe_failure(report.failures[0]) if report.failures else ""
+    checked = {e.variable for e in report.entries}
+    assert checked == {v.path for v in model.trainable_variables}  # every variable, biases included
+
+
+def test_requires_a_loss_and_valid_arguments():
+    model = zoo.mlp(input_shape=(2,), num_classes=2)
+    with pytest.raises(ValueError, match="compile the model or pass `loss=`"):
+        gradient_check(model, np.zeros((2, 2), "float32"), np.zeros(2))
+    with pytest.raises(ValueError, match="`num_entries` must be an integer >= 1"):
+        GradientCheck((np.zeros((2, 2)), np.zeros(2)), num_entries=0)
+    with pytest.raises(ValueError, match="`data` must be an \\(x, y\\) tuple"):
+        GradientCheck(np.zeros((2, 2)))
