@@ -68,18 +68,23 @@ class UnitStats:
         self.abs_sum = None
         self.count = 0
 
-    def update(self, output):
-        x = ops.convert_to_numpy(output)
-        axis = self.axis % x.ndim
-        x = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
-        batch_max = x.max(axis=0)
-        batch_abs = np.abs(x).sum(axis=0, dtype="float64")
+    def reduce(self, output, with_abs):
+        """Per-unit (max, sum |x| or 0, number of positions) of one batch, as tensors (graph-safe)."""
+        rank = len(output.shape)
+        axis = self.axis % rank
+        axes = tuple(i for i in range(rank) if i != axis)
+        positions = ops.cast(ops.size(output) // ops.shape(output)[axis], "float64")
+        abs_sum = ops.sum(ops.abs(ops.cast(output, "float64")), axis=axes) if with_abs else ops.zeros((), "float64")
+        return ops.max(output, axis=axes), abs_sum, positions
+
+    def add(self, batch_max, batch_abs, positions):
+        batch_max, batch_abs = np.asarray(batch_max), np.asarray(batch_abs, dtype="float64")
         if self.max is None:
             self.max, self.abs_sum = batch_max, batch_abs
         else:
             self.max = np.maximum(self.max, batch_max)
-            self.abs_sum += batch_abs
-        self.count += x.shape[0]
+            self.abs_sum = self.abs_sum + batch_abs
+        self.count += int(positions)
 
     @property
     def mean_abs(self):
@@ -87,9 +92,8 @@ class UnitStats:
 
 
 @contextlib.contextmanager
-def recording(layers):
-    """Within the block, every call of a layer in ``layers`` updates its :class:`UnitStats`."""
-    stats = {id(layer): UnitStats(layer) for layer in layers}
+def intercepting(layers, sink):
+    """Within the block, each call of a layer in ``layers`` appends (layer id, its output) to ``sink``."""
     originals = {}
     for layer in layers:
         if id(layer) in originals:
@@ -97,20 +101,58 @@ def recording(layers):
         originals[id(layer)] = (layer, layer.__dict__.get("call"))
         original_call = layer.call
 
-        def wrapped(*args, __call=original_call, __stats=stats[id(layer)], **kwargs):
+        def wrapped(*args, __call=original_call, __key=id(layer), **kwargs):
             out = __call(*args, **kwargs)
-            __stats.update(out)
+            sink.append((__key, out))
             return out
 
         object.__setattr__(layer, "call", wrapped)
     try:
-        yield stats
+        yield sink
     finally:
         for layer, instance_call in originals.values():
             if instance_call is None:
                 object.__delattr__(layer, "call")
             else:
                 object.__setattr__(layer, "call", instance_call)
+
+
+class Probe:
+    """Per-unit statistics of chosen layers over batches, from one traced forward function.
+
+    The layers are intercepted only while the function is traced; the per-unit
+    reductions become part of the graph, so each probe batch costs one inference pass.
+    """
+
+    def __init__(self, model, layers, abs_for=()):
+        import tensorflow as tf
+
+        self.model = model
+        self.layers = list(layers)
+        abs_for = {id(layer) for layer in abs_for}  # layers whose mean |activation| is needed
+        self._stats_for = {id(layer): UnitStats(layer) for layer in self.layers}
+
+        def forward(x):
+            sink = []
+            graph = tf.compat.v1.get_default_graph()
+            with intercepting(self.layers, sink):
+                model(x, training=False)
+            # keep this trace's tensors only (Keras may build layers in a scratch graph)
+            sink = [(key, out) for key, out in sink if getattr(out, "graph", None) is graph]
+            self._order = [key for key, _ in sink]  # Python side effect: runs while tracing
+            return [self._stats_for[key].reduce(out, key in abs_for) for key, out in sink]
+
+        self._order = []
+        self._fn = tf.function(forward, reduce_retracing=True)
+
+    def run(self, batches):
+        """{layer id: UnitStats} accumulated over ``batches`` (layers not reached are absent)."""
+        stats = {key: UnitStats(s.layer) for key, s in self._stats_for.items()}
+        for x in batches:
+            outputs = self._fn(x)
+            for key, (batch_max, batch_abs, positions) in zip(self._order, outputs):
+                stats[key].add(batch_max, batch_abs, positions)
+        return {key: s for key, s in stats.items() if s.max is not None}
 
 
 def iter_input_batches(data, batch_size, max_batches):

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import keras
 
-from callbacks._probe import activation_kind, all_layers, iter_input_batches, recording
+from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
 
 __all__ = ["DeadReLUDetector"]
 
@@ -86,6 +86,7 @@ class DeadReLUDetector(keras.callbacks.Callback):
         self.stop_reason = None
         self._previous = {}
         self._last = None
+        self._probe = None
 
     # ------------------------------------------------------------------ measurement
 
@@ -102,13 +103,13 @@ class DeadReLUDetector(keras.callbacks.Callback):
         if not watched:
             return {}
         layers = [layer for layer, _ in watched]
-        with recording(layers) as stats:
-            for x in iter_input_batches(self.probe_data, self.batch_size, self.max_batches):
-                model(x, training=False)
+        if self._probe is None or self._probe.model is not model or self._probe.layers != layers:
+            self._probe = Probe(model, layers, abs_for=[layer for layer, kind in watched if kind == "other"])
+        stats = self._probe.run(iter_input_batches(self.probe_data, self.batch_size, self.max_batches))
         result = {}
         for layer, kind in watched:
-            s = stats[id(layer)]
-            if s.max is None:
+            s = stats.get(id(layer))
+            if s is None:
                 continue  # the layer was not reached by this model's forward pass
             entry = {"kind": kind, "units": int(s.max.shape[0])}
             if kind == "relu":

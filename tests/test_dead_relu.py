@@ -73,7 +73,7 @@ def test_conv_units_are_channels():
     assert set(det.dead_units("conv").tolist()) >= {1, 2}
 
 
-class _Subclassed(keras.Model):
+class SubclassedNet(keras.Model):
     def __init__(self):
         super().__init__()
         self.hidden = keras.layers.Dense(16, activation="relu", name="hidden")
@@ -87,7 +87,7 @@ class _Subclassed(keras.Model):
 
 def test_subclassed_and_nested_models():
     x = RNG.normal(size=(32, 5)).astype("float32")
-    sub = _Subclassed()
+    sub = SubclassedNet()
     sub(x)
     _kill(sub.hidden, range(4))
     det = DeadReLUDetector(x)
@@ -115,7 +115,7 @@ def test_keras_applications_model():
     assert 0 <= values["dead_relu_fraction"] <= 1
 
 
-class _TrainingSwitch(keras.layers.Layer):
+class TrainingSwitch(keras.layers.Layer):
     """Outputs -1 in training mode and +1 in inference mode."""
 
     def call(self, x, training=None):
@@ -124,7 +124,7 @@ class _TrainingSwitch(keras.layers.Layer):
 
 def test_measured_in_inference_mode():
     inputs = keras.Input((3,))
-    model = keras.Model(inputs, keras.layers.ReLU(name="r")(_TrainingSwitch()(inputs)))
+    model = keras.Model(inputs, keras.layers.ReLU(name="r")(TrainingSwitch()(inputs)))
     det = DeadReLUDetector(np.zeros((4, 3), "float32"))
     det.set_model(model)
     assert det.check(0)["dead_relu_fraction"] == 0.0
@@ -146,7 +146,7 @@ class _CountingData(keras.utils.PyDataset):
 def test_streaming_sources_and_batch_cap():
     import tensorflow as tf
 
-    sub = _Subclassed()
+    sub = SubclassedNet()
     data = _CountingData()
     det = DeadReLUDetector(data, max_batches=3)
     det.set_model(sub)
