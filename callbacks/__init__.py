@@ -7,7 +7,7 @@
 
 from callbacks.dead_relu import DeadReLUDetector
 from callbacks.early_stopping import EarlyStopping
-from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, gradient_check
+from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, check_gradients
 
 __all__ = [
     "DeadReLUDetector",
@@ -15,5 +15,5 @@ __all__ = [
     "GradientCheck",
     "GradientCheckError",
     "GradientCheckReport",
-    "gradient_check",
+    "check_gradients",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-__all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "gradient_check", "BANDS"]
+__all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
 
 # cs231n's reading of the relative error |a - n| / (|a| + |n|)
 BANDS = ((1e-7, "good"), (1e-4, "acceptable"), (1e-2, "suspicious"), (math.inf, "wrong"))
@@ -149,7 +149,7 @@ def _loss_function(model, loss):
     return loss
 
 
-def gradient_check(
+def check_gradients(
     model,
     x,
     y,
@@ -170,6 +170,10 @@ def gradient_check(
     one-sided slopes disagree by as much as the mismatch (a ReLU or max-pool kink
     crossed by the perturbation) are flagged ``kink`` and not counted as failures.
     """
+    if not model.trainable_variables:
+        model(keras.tree.map_structure(lambda a: _cast(a, model.dtype), x), training=False)  # build lazily built models
+    if not model.trainable_variables:
+        raise ValueError(f"Model {model.name!r} has no trainable variables: there is no gradient to check.")
     target = eval_model
     if target is None and use_float64:
         target = float64_copy(model, x)
@@ -285,11 +289,18 @@ class GradientCheck(keras.callbacks.Callback):
 
     def check(self, epochs_completed, logs=None):
         """Run one check now; record the report, update ``logs``, raise if asked."""
+        if not self.model.trainable_variables:
+            self.model(self.x, training=False)  # a subclassed model may not be built at train begin
         if self.use_float64 and self._copy is None:
             self._copy = float64_copy(self.model, self.x) or False
+            if self._copy is False:
+                warnings.warn(
+                    f"Could not clone {self.model.name!r} to float64; checking in {self.model.dtype} with looser tolerances.",
+                    stacklevel=2,
+                )
         if self._copy:
             sync_weights(self.model, self._copy)
-        report = gradient_check(
+        report = check_gradients(
             self.model, self.x, self.y,
             loss=self.loss, num_entries=self.num_entries, seed=self.seed,
             use_float64=False, epsilon=self.epsilon, tolerance=self.tolerance,

@@ -190,3 +190,36 @@ def test_unknown_direction_asks_for_mode():
     es.set_model(_tiny_model())
     with pytest.raises(ValueError, match="pass mode='min' or mode='max'"):
         es.on_train_begin()
+
+
+class Tiny(keras.Model):
+    """A subclassed model, to show EarlyStopping needs nothing beyond get/set_weights and save."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def test_subclassed_and_keras_applications_models(tmp_path):
+    model = Tiny()
+    model.compile(optimizer="sgd", loss="mse")
+    script = _Script([0.5, 0.2, 0.4, 0.6])
+    es = EarlyStopping(monitor="score", mode="min", patience=2, restore_best_weights=True)
+    _fit(model, [script, es], 4)
+    assert es.stop_reason == "patience" and es.best_epoch == 1
+    for a, b in zip(model.get_weights(), script.weights[1]):
+        np.testing.assert_array_equal(a, b)
+
+    app = keras.applications.MobileNet(input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=3)
+    app.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).uniform(size=(8, 32, 32, 3)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    path = tmp_path / "best.keras"
+    script = _Script([0.9, 0.8, 0.85])
+    app_stop = EarlyStopping(monitor="score", mode="min", patience=5, restore_best_weights=True, save_best_path=path)
+    app.fit(x, y, epochs=3, verbose=0, callbacks=[script, app_stop])
+    assert app_stop.best_epoch == 1
+    np.testing.assert_array_equal(keras.saving.load_model(path).predict(x, verbose=0), app.predict(x, verbose=0))

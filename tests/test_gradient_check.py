@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 import zoo
-from callbacks import GradientCheck, GradientCheckError, gradient_check
+from callbacks import GradientCheck, GradientCheckError, check_gradients
 from callbacks.gradient_check import band
 
 RNG = np.random.default_rng(0)
@@ -28,7 +28,7 @@ def test_agrees_with_tf_test_compute_gradient():
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(3, activation="tanh")(inputs)))
     x = RNG.normal(size=(5, 4)).astype("float32").astype("float64")  # exactly representable in both
     y = RNG.normal(size=(5, 1)).astype("float32").astype("float64")
-    report = gradient_check(model, x.astype("float32"), y.astype("float32"), loss="mse", num_entries=100)
+    report = check_gradients(model, x.astype("float32"), y.astype("float32"), loss="mse", num_entries=100)
     k1, b1, k2, b2 = [w.astype("float64") for w in model.get_weights()]
 
     def loss_of_kernel(k):
@@ -75,14 +75,14 @@ def _buggy_model(scale=1.5):
 def test_catches_a_wrong_gradient():
     model = _buggy_model()
     x, y = RNG.normal(size=(6, 3)).astype("float32"), RNG.normal(size=(6, 1)).astype("float32")
-    report = gradient_check(model, x, y, loss="mse")
+    report = check_gradients(model, x, y, loss="mse")
     failed_vars = {e.variable for e in report.failures}
     assert failed_vars == {"first/kernel", "first/bias"}
     worst = max(report.failures, key=lambda e: e.rel_error)
     assert worst.rel_error == pytest.approx(0.2, rel=1e-3)  # |1.5n - n| / (1.5n + n)
     assert band(worst.rel_error) == "wrong"
     assert report.max_rel_error("last/kernel") < 1e-7
-    assert gradient_check(_buggy_model(scale=1.0), x, y, loss="mse").passed
+    assert check_gradients(_buggy_model(scale=1.0), x, y, loss="mse").passed
 
 
 def test_callback_raises_with_variable_entry_and_both_gradients():
@@ -98,7 +98,7 @@ def test_relu_kinks_are_reported_separately():
     hidden = keras.layers.Dense(1, activation="relu", kernel_initializer="ones", bias_initializer="zeros", name="h")
     model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones", name="o")(hidden(inputs)))
     x, y = np.zeros((1, 1), "float32"), np.full((1, 1), 3.0, "float32")  # pre-activation exactly 0
-    report = gradient_check(model, x, y, loss="mse")
+    report = check_gradients(model, x, y, loss="mse")
     kinks = {e.variable for e in report.kinks}
     assert "h/bias" in kinks
     assert report.passed  # the kink is not a failure
@@ -135,7 +135,7 @@ def test_float32_fallback_for_models_that_cannot_be_cloned():
     x, y = RNG.normal(size=(8, 3)).astype("float32"), RNG.normal(size=(8, 1)).astype("float32")
     model(x)
     with pytest.warns(UserWarning, match="Could not clone"):
-        report = gradient_check(model, x, y, loss="mse")
+        report = check_gradients(model, x, y, loss="mse")
     assert report.dtype == "float32" and report.tolerance == 2e-2
     assert report.passed
 
@@ -150,7 +150,7 @@ def test_keras_applications_model():
     for layer in bns:
         layer.momentum = 0.0
     model(RNG.uniform(size=(16, 32, 32, 3)).astype("float32"), training=True)
-    report = gradient_check(model, x, np.array([0, 3]), loss="sparse_categorical_crossentropy", num_entries=2)
+    report = check_gradients(model, x, np.array([0, 3]), loss="sparse_categorical_crossentropy", num_entries=2)
     assert report.dtype == "float64" and report.passed
     assert len({e.variable for e in report.entries}) == len(model.trainable_variables)
 
@@ -159,7 +159,7 @@ def test_keras_applications_model():
 def test_every_zoo_model_passes(name):
     model = zoo.build(name)
     x, y, loss = _batch_for(model)
-    report = gradient_check(model, x, y, loss=loss, num_entries=4)
+    report = check_gradients(model, x, y, loss=loss, num_entries=4)
     assert report.dtype == "float64"
     assert report.passed, report.describe_failure(report.failures[0]) if report.failures else ""
     checked = {e.variable for e in report.entries}
@@ -169,8 +169,43 @@ def test_every_zoo_model_passes(name):
 def test_requires_a_loss_and_valid_arguments():
     model = zoo.mlp(input_shape=(2,), num_classes=2)
     with pytest.raises(ValueError, match="compile the model or pass `loss=`"):
-        gradient_check(model, np.zeros((2, 2), "float32"), np.zeros(2))
+        check_gradients(model, np.zeros((2, 2), "float32"), np.zeros(2))
     with pytest.raises(ValueError, match="`num_entries` must be an integer >= 1"):
         GradientCheck((np.zeros((2, 2)), np.zeros(2)), num_entries=0)
     with pytest.raises(ValueError, match="`data` must be an \\(x, y\\) tuple"):
         GradientCheck(np.zeros((2, 2)))
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class SubclassedRegressor(keras.Model):
+    """A registered subclassed model: it gets the float64 copy."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = keras.layers.Dense(units, activation="relu")
+        self.out = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_callback_on_a_subclassed_model():
+    model = SubclassedRegressor()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = RNG.normal(size=(16, 3)).astype("float32"), RNG.normal(size=(16, 1)).astype("float32")
+    cb = GradientCheck((x, y))
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    assert all(r.dtype == "float64" and r.passed for r in cb.reports)
+    assert len(history.history["grad_check_max_rel_error"]) == 2
+
+
+def test_a_model_without_trainable_variables_is_an_error():
+    inputs = keras.Input((2,))
+    layer = keras.layers.Dense(1, trainable=False)
+    model = keras.Model(inputs, layer(inputs))
+    with pytest.raises(ValueError, match="no trainable variables"):
+        check_gradients(model, np.zeros((2, 2), "float32"), np.zeros((2, 1), "float32"), loss="mse")
