@@ -1,11 +1,197 @@
-"""Command line of the reproduction runner: ``python -m reproductions list | run TARGET... | report``."""
+"""Command line: ``python -m reproductions list | run TARGET... | report`` (console script ``zoo-repro``).
 
+Bad input (an unknown target, a malformed option) exits with status 2 and a one-line reason,
+the valid targets and the closest matches, before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import subprocess
 import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _parse_seeds(text):
+    if text is None:
+        return None
+    try:
+        if "," in text:
+            seeds = [int(s) for s in text.split(",") if s.strip()]
+        else:
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            seeds = list(range(count))
+    except ValueError:
+        raise UsageError(f"--seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got {text!r}") from None
+    if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise UsageError(f"--seeds must be distinct non-negative integers, got {text!r}")
+    return seeds
+
+
+def build_parser():
+    parser = _Parser(prog="python -m reproductions", description="Reproduce the lectures' results as Keras runs.")
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report}")
+    sub.required = True
+    sub.add_parser("list", help="list the targets")
+    run = sub.add_parser("run", help="run targets (names or families such as 'gates'; 'all' for every target)")
+    run.add_argument("targets", nargs="*", metavar="TARGET")
+    run.add_argument("--all", action="store_true", help="run every target")
+    run.add_argument("--seeds", help="number of seeds (5) or a list (0,1,7); default: the target's profile")
+    run.add_argument("--quick", action="store_true", help="the quick profile (fewer epochs, seeds and images)")
+    run.add_argument("--data-dir", help="folder with mnist/ and fashion-mnist/ IDX files (default $ZOO_DATA_DIR)")
+    run.add_argument("--output-dir", help="results folder (default results/, or results-quick/ with --quick)")
+    run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
+    run.add_argument("--strategy", default="default", help="distribution strategy: default (one device)")
+    run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0 quiet, 1 a line per epoch, 2 Keras's")
+    rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
+    rep.add_argument("--output-dir", default="results")
+    rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric")
+    return parser
+
+
+def _valid_targets_line():
+    from reproductions import targets
+
+    return "valid targets: " + ", ".join(targets.names())
+
+
+def _git_commit():
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!results", ":!results-quick"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _record(argv):
+    import keras
+    import matplotlib
+    import numpy
+    import pandas
+    import sklearn
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "command": "python -m reproductions " + shlex.join(argv),
+        "git_commit": _git_commit(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": {
+            "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
+            "matplotlib": matplotlib.__version__,
+        },
+        "hardware": {
+            "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        },
+    }
 
 
 def main(argv=None):
-    print("reproductions: the runner is not built yet (see the runner issue); no targets are available.", file=sys.stderr)
-    return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return _list()
+        if args.command == "report":
+            return _report(args)
+        return _run(args, argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        try:
+            print(_valid_targets_line(), file=sys.stderr)
+        except Exception:  # the message above matters more than the list
+            pass
+        return 2
+
+
+def _list():
+    from reproductions import targets
+
+    for name in targets.names():
+        t = targets.get(name)
+        full, quick = t.full, t.quick
+        epochs = f", {full.epochs} epochs (quick {quick.epochs})" if t.kind == "fit" else ""
+        print(f"{name:28s} {t.kind:5s} {full.seeds} seeds (quick {quick.seeds}){epochs}  {t.title}")
+    return 0
+
+
+def _report(args):
+    from reproductions import report
+
+    out = Path(args.output_dir)
+    if not out.is_dir():
+        raise UsageError(f"--output-dir {str(out)!r} is not a directory")
+    if args.compare:
+        other = Path(args.compare)
+        if not other.is_dir():
+            raise UsageError(f"--compare {str(other)!r} is not a directory")
+        print(report.compare(out, other))
+        return 0
+    df = report.write_index(out)
+    print(f"wrote {out / 'README.md'} ({len(df)} rows)")
+    return 0
+
+
+def _run(args, argv):
+    from reproductions import targets
+    from reproductions.runner import STRATEGIES
+
+    requested = list(args.targets) + (["all"] if args.all else [])
+    if not requested:
+        raise UsageError("run needs at least one TARGET (or --all)")
+    chosen, unknown = targets.resolve(requested)
+    if unknown:
+        hints = [m for name in unknown for m in targets.close_matches(name)]
+        hint = f"; closest matches: {', '.join(dict.fromkeys(hints))}" if hints else ""
+        raise UsageError(f"unknown target {', '.join(map(repr, unknown))}{hint}")
+    seeds = _parse_seeds(args.seeds)
+    if args.strategy not in STRATEGIES:
+        raise UsageError(f"--strategy must be one of {list(STRATEGIES)}, got {args.strategy!r}")
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    if data_dir is not None and not data_dir.is_dir():
+        raise UsageError(f"--data-dir {args.data_dir!r} is not a directory")
+    output_dir = Path(args.output_dir or ("results-quick" if args.quick else "results"))
+
+    from reproductions.fileio import LockedError
+    from reproductions.runner import run_targets
+
+    try:
+        return run_targets(
+            chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
+            resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv),
+        )
+    except LockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -1,0 +1,335 @@
+"""The runner: trains a target over seeds, deterministically and resumably, and writes its results.
+
+Per seed, a fit target trains one epoch per ``fit`` call on a permutation drawn from
+(seed, epoch); after every epoch the model (with optimizer state), the Dropout seed
+generators, the history and the callbacks' state are checkpointed atomically under
+``<output>/.work/<target>/seed_<s>/``, so a killed run resumes at the last finished
+epoch and ends with the numbers an uninterrupted run gives. Results are staged in a
+temporary directory and swapped in whole, so a crash never leaves half a results set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from reproductions import report
+from reproductions.fileio import atomic_path, atomic_write_json, target_lock
+from reproductions.spec import Target
+
+__all__ = ["Context", "run_targets", "run_target", "LECTURE_COLUMNS"]
+
+LECTURE_COLUMNS = ("Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy")
+STRATEGIES = ("default",)
+
+
+@dataclasses.dataclass
+class Context:
+    """What a target's data/callback factories may look at."""
+
+    target: Target
+    profile: object
+    quick: bool
+    data_dir: Path | None
+    output_dir: Path
+    seed: int = 0
+    seed_dir: Path | None = None
+
+
+def configure_determinism():
+    """Op determinism for bitwise-repeatable CPU runs (once per process)."""
+    import tensorflow as tf
+
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    tf.config.experimental.enable_op_determinism()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _seed_generators(model):
+    import keras
+
+    gens = []
+    for layer in model._flatten_layers(include_self=True):
+        for value in vars(layer).values():
+            if isinstance(value, keras.random.SeedGenerator):
+                gens.append(value)
+    return gens
+
+
+def _history_row(epoch, logs):
+    row = {
+        "Epoch": epoch,
+        "Train Loss": logs.get("loss"),
+        "Train Accuracy": logs.get("accuracy"),
+        "Validation Loss": logs.get("val_loss"),
+        "Validation Accuracy": logs.get("val_accuracy"),
+    }
+    for key, value in logs.items():
+        if key not in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            row[key] = value
+    out = {k: (None if v is None else float(v)) for k, v in row.items()}
+    out["Epoch"] = int(epoch)
+    return out
+
+
+class _Persistent:
+    """Wraps a target's callbacks so they live across the runner's one-epoch ``fit`` calls:
+    ``on_train_begin`` reaches them once per seed, ``on_train_end`` when the seed ends."""
+
+    def __init__(self, callbacks, model):
+        import keras
+
+        self.callbacks = list(callbacks)
+        self.inner = keras.callbacks.CallbackList(self.callbacks, add_history=False, add_progbar=False, model=model)
+        outer = self
+
+        class Forward(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                outer.inner.on_epoch_begin(epoch, logs)
+
+            def on_epoch_end(self, epoch, logs=None):
+                outer.inner.on_epoch_end(epoch, logs)
+
+            def on_train_batch_begin(self, batch, logs=None):
+                outer.inner.on_train_batch_begin(batch, logs)
+
+            def on_train_batch_end(self, batch, logs=None):
+                outer.inner.on_train_batch_end(batch, logs)
+
+        self.forward = Forward()
+
+    def begin(self, states=None):
+        for cb, state in zip(self.callbacks, states or [None] * len(self.callbacks)):
+            if state is not None and hasattr(cb, "set_state"):
+                cb.set_state(state)
+        self.inner.on_train_begin()
+
+    def end(self):
+        self.inner.on_train_end()
+
+    def states(self):
+        return [cb.get_state() if hasattr(cb, "get_state") else None for cb in self.callbacks]
+
+
+def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states):
+    import keras
+
+    with atomic_path(seed_dir / "checkpoint.keras", suffix=".keras") as tmp:
+        model.save(tmp)
+    arrays = {}
+    states = []
+    for i, state in enumerate(callback_states):
+        if isinstance(state, dict) and state.get("best_weights") is not None:
+            for j, w in enumerate(state["best_weights"]):
+                arrays[f"cb{i}_w{j}"] = w
+            state = {**state, "best_weights": len(state["best_weights"])}
+        states.append(state)
+    with atomic_path(seed_dir / "callbacks.npz", suffix=".npz") as tmp:
+        np.savez(tmp, **arrays)
+    atomic_write_json(
+        seed_dir / "state.json",
+        {
+            "epochs_done": epochs_done,
+            "history": history,
+            "seed_generators": [g.state.numpy().tolist() for g in _seed_generators(model)],
+            "callback_states": states,
+            "keras": keras.__version__,
+        },
+    )
+
+
+def _load_checkpoint(seed_dir):
+    import keras
+
+    state = json.loads((seed_dir / "state.json").read_text())
+    model = keras.saving.load_model(seed_dir / "checkpoint.keras")
+    for gen, value in zip(_seed_generators(model), state["seed_generators"]):
+        gen.state.assign(np.asarray(value, dtype=gen.state.dtype))
+    with np.load(seed_dir / "callbacks.npz") as arrays:
+        states = []
+        for i, s in enumerate(state["callback_states"]):
+            if isinstance(s, dict) and isinstance(s.get("best_weights"), int):
+                s = {**s, "best_weights": [arrays[f"cb{i}_w{j}"] for j in range(s["best_weights"])]}
+            states.append(s)
+    return model, state["epochs_done"], state["history"], states
+
+
+# --------------------------------------------------------------------------- one seed
+
+
+def _run_exact(target, ctx):
+    return {"metrics": target.compute(ctx.seed, ctx), "history": [], "diverged_epoch": None}
+
+
+def _default_evaluate(model, d):
+    values = model.evaluate(d["x_test"], d["y_test"], verbose=0, return_dict=True)
+    return {f"test_{k}": float(v) for k, v in values.items()}
+
+
+def _run_fit(target, ctx, d, verbose):
+    """Train one seed of a fit target; returns metrics, per-epoch history and divergence."""
+    import keras
+
+    epochs = ctx.profile.epochs
+    seed_dir = ctx.seed_dir
+    resumed = (seed_dir / "state.json").is_file()
+    keras.utils.set_random_seed(ctx.seed)
+    if resumed:
+        model, start, history, cb_states = _load_checkpoint(seed_dir)
+        if verbose:
+            print(f"  resuming seed {ctx.seed} after epoch {start}", flush=True)
+    else:
+        model = target.build(ctx.seed)
+        model.compile(
+            optimizer=target.optimizer(),
+            loss=target.loss,
+            metrics=list(target.metrics),
+            steps_per_execution=target.steps_per_execution,
+        )
+        start, history, cb_states = 0, [], None
+    callbacks = _Persistent(target.callbacks(ctx) if target.callbacks else [], model)
+    callbacks.begin(cb_states)
+    diverged = None
+    if target.full_batch_steps:
+        history, diverged = _fit_full_batch(model, d, epochs, target, verbose)
+    else:
+        validation = (d["x_val"], d["y_val"]) if d.get("x_val") is not None and len(d["x_val"]) else None
+        for epoch in range(start, epochs):
+            perm = np.random.default_rng([ctx.seed, epoch]).permutation(len(d["x_train"]))
+            keras.utils.set_random_seed(ctx.seed * 100_003 + epoch)  # any global-RNG op in this epoch
+            h = model.fit(
+                d["x_train"][perm], d["y_train"][perm],
+                batch_size=target.batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
+                validation_data=validation, callbacks=[callbacks.forward], verbose=2 if verbose > 1 else 0,
+            )
+            logs = {k: v[-1] for k, v in h.history.items()}
+            history.append(_history_row(epoch + 1, logs))
+            if verbose == 1:
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in history[-1].items() if k != "Epoch" and v is not None and "/" not in k)
+                print(f"  epoch {epoch + 1}/{epochs}: {shown}", flush=True)
+            if not math.isfinite(logs.get("loss", 0.0)):
+                diverged = epoch + 1
+                break
+            stop = model.stop_training
+            _save_checkpoint(seed_dir, model, epoch + 1, history, callbacks.states())
+            if stop:
+                break
+    callbacks.end()
+    metrics = {} if diverged else (target.evaluate or _default_evaluate)(model, d)
+    metrics["epochs_run"] = float(len(history) and history[-1]["Epoch"])
+    for cb in callbacks.callbacks:
+        if getattr(cb, "best_epoch", None) is not None and hasattr(cb, "stop_reason"):
+            metrics["best_epoch"] = float(cb.best_epoch + 1)
+    return {"metrics": metrics, "history": history, "diverged_epoch": diverged}
+
+
+def _fit_full_batch(model, d, epochs, target, verbose):
+    """Fast path for full-batch targets: ``epochs`` updates as one fit of ``epochs`` steps.
+
+    With the whole training set in every batch, epoch e of the plain recipe is step e
+    here (the same batch, the same update); running them in one fit with
+    ``steps_per_execution`` removes the per-epoch overhead of ``fit``.
+    """
+    import keras
+
+    x, y = d["x_train"], d["y_train"]
+    if target.batch_size != len(x):
+        raise ValueError(f"full_batch_steps needs batch_size == len(x_train) ({len(x)}), got {target.batch_size}.")
+    loss_fn = keras.losses.get(target.loss)
+    history = []
+    state = {"diverged": None}
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations.numpy())
+            pred = self.model(x, training=False)
+            loss = float(np.mean(keras.ops.convert_to_numpy(loss_fn(y, pred))))
+            acc = float(np.mean((keras.ops.convert_to_numpy(pred) > 0.5) == (y > 0.5)))
+            history.append(_history_row(step, {"loss": loss, "accuracy": acc}))
+            if not math.isfinite(loss):
+                state["diverged"] = step
+                self.model.stop_training = True
+
+    reps = np.tile(np.arange(len(x)), epochs)
+    model.fit(x[reps], y[reps], batch_size=len(x), epochs=1, shuffle=False, verbose=0, callbacks=[Record()])
+    return history, state["diverged"]
+
+
+# --------------------------------------------------------------------------- one target
+
+
+def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None):
+    """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows."""
+    output_dir = Path(output_dir)
+    work = output_dir / ".work" / target.name
+    with target_lock(output_dir / ".work", target.name):
+        if not resume and work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True, exist_ok=True)
+        profile = target.profile(quick)
+        base = Context(target, profile, quick, data_dir, output_dir)
+        d = target.data(base) if target.kind == "fit" else None
+        started = time.time()
+        results, seed_times = {}, []
+        for i, seed in enumerate(seeds):
+            seed_dir = work / f"seed_{seed}"
+            seed_dir.mkdir(parents=True, exist_ok=True)
+            done = seed_dir / "done.json"
+            eta = ""
+            if seed_times:
+                remaining = (len(seeds) - i) * float(np.mean(seed_times))
+                eta = f", ETA {_fmt_seconds(remaining)} for this target"
+            print(f"[target {position[0]}/{position[1]} {target.name}] seed {i + 1}/{len(seeds)} (seed={seed}{eta})", flush=True)
+            if resume and done.is_file():
+                results[seed] = json.loads(done.read_text())
+                print("  already finished (resumed)", flush=True)
+                continue
+            t0 = time.time()
+            ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir)
+            import keras
+
+            keras.utils.set_random_seed(seed)
+            outcome = _run_exact(target, ctx) if target.kind == "exact" else _run_fit(target, ctx, d, verbose)
+            outcome["wall_time"] = time.time() - t0
+            seed_times.append(outcome["wall_time"])
+            atomic_write_json(done, outcome)
+            results[seed] = outcome
+            if outcome["diverged_epoch"]:
+                print(f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True)
+        wall = time.time() - started
+        run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall,
+                          config=target.config(quick), finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        rows = report.write_target(output_dir, target, results, run_record)
+        shutil.rmtree(work, ignore_errors=True)
+        return rows
+
+
+def _fmt_seconds(s):
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="default", verbose=1, record=None):
+    """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code)."""
+    from reproductions import targets
+
+    if strategy not in STRATEGIES:
+        raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {strategy!r}.")
+    configure_determinism()
+    for k, name in enumerate(names, start=1):
+        target = targets.get(name)
+        chosen = seeds if seeds is not None else list(range(target.profile(quick).seeds))
+        run_target(target, chosen, quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
+                   verbose=verbose, position=(k, len(names)), record=record)
+    report.write_index(output_dir)
+    return 0
+

@@ -1,0 +1,38 @@
+"""Shared helper of the gate targets: outputs of a zoo gate on its truth table, as metrics."""
+
+import numpy as np
+
+import zoo
+from zoo import data
+
+
+def gate_metrics(model_name, gate, n_inputs=None, *, pre_activation=True):
+    """{"y(x)": output, "z(x)": w·x+b} for every input x of the truth table (exact, no training)."""
+    import keras
+
+    x, _ = data.truth_table(gate, n_inputs)
+    model = zoo.build(model_name)
+    y = np.asarray(model(x, training=False)).reshape(-1)
+    out = {}
+    if pre_activation:
+        z = np.asarray(keras.Model(model.input, model.get_layer("z").output)(x)).reshape(-1)
+    for i, row in enumerate(x.astype(int)):
+        key = "".join(map(str, row))
+        if pre_activation:
+            out[f"z({key})"] = float(z[i])
+        out[f"y({key})"] = float(y[i])
+    return out
+
+
+def exact_references(values, source, prefix="y", tolerance=None):
+    """References for the rows of a truth table, exact (==) unless a tolerance is given."""
+    from reproductions.spec import Reference
+
+    refs = []
+    for key, value in values.items():
+        if tolerance is None:
+            refs.append(Reference(f"{prefix}({key})", float(value), source, compare="=="))
+        else:
+            refs.append(Reference(f"{prefix}({key})", float(value), source, tolerance=tolerance))
+    return tuple(refs)
+

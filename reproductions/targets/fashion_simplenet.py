@@ -1,0 +1,33 @@
+"""fashion.simplenet: L000's FashionSimpleNet on Fashion-MNIST, Adam, cross-entropy, early stopping
+on validation loss with best-model saving, per-epoch stats in the lecture's columns."""
+
+import keras
+
+import zoo
+from callbacks import EarlyStopping
+from reproductions.spec import Profile, Reference, Target
+from reproductions.targets._data import image_data
+
+BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README)"
+
+TARGET = Target(
+    name="fashion.simplenet",
+    title="FashionSimpleNet (2 conv + pool, dropout, 128 FC) with early stopping",
+    source="L000",
+    data=lambda ctx: image_data("fashion_mnist", ctx, validation_size=0.1),
+    build=lambda seed: zoo.fashion_simplenet(),
+    optimizer=lambda: keras.optimizers.Adam(),
+    loss="sparse_categorical_crossentropy",
+    metrics=("accuracy",),
+    batch_size=128,
+    callbacks=lambda ctx: [
+        EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True, save_best_path=ctx.seed_dir / "best.keras")
+    ],
+    references=(
+        Reference("test_accuracy", 0.916, BENCHMARK + ": 2 conv + pooling (TF doc)", tolerance=0.01),
+        Reference("test_accuracy", 0.876, BENCHMARK + ": 2 conv + pooling (Keras), lower end", compare=">="),
+    ),
+    full=Profile(seeds=5, epochs=30),
+    quick=Profile(seeds=1, epochs=2, train_size=6000),
+    notes="Early stopping on val_loss, patience 3, best weights restored; validation = last 10% of the training set.",
+)

@@ -1,0 +1,23 @@
+"""mnist.mlp_keras: Keras's mnist_mlp example, 512-512 relu with dropout 0.2, RMSprop, batch 128, 20 epochs."""
+
+import keras
+
+import zoo
+from reproductions.spec import Profile, Reference, Target
+from reproductions.targets._data import image_data
+
+TARGET = Target(
+    name="mnist.mlp_keras",
+    title="MNIST MLP 784-512-512-10 with dropout (Keras example)",
+    source="Keras example mnist_mlp",
+    data=lambda ctx: image_data("mnist", ctx, validation_size=0),
+    build=lambda seed: zoo.mnist_mlp_keras(),
+    optimizer=lambda: keras.optimizers.RMSprop(),
+    loss="sparse_categorical_crossentropy",
+    metrics=("accuracy",),
+    batch_size=128,
+    references=(Reference("test_accuracy", 0.9840, "Keras example mnist_mlp (98.40%)", tolerance=0.003),),
+    full=Profile(seeds=5, epochs=20),
+    quick=Profile(seeds=1, epochs=1, train_size=6000),
+    notes="The example validates on the test set; we report the test accuracy after the last epoch.",
+)
