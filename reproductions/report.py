@@ -157,7 +157,8 @@ def write_target(output_dir, target, results, record):
     (stage / "history").mkdir(parents=True)
     per_seed = []
     for seed, r in sorted(results.items()):
-        per_seed.append({"seed": seed, "diverged_epoch": r.get("diverged_epoch"), "wall_time_s": round(r["wall_time"], 2), **r["metrics"]})
+        metrics = dict(sorted(r["metrics"].items()))  # canonical column order, however the run was assembled
+        per_seed.append({"seed": seed, "diverged_epoch": r.get("diverged_epoch"), "wall_time_s": round(r["wall_time"], 2), **metrics})
         if r["history"]:
             cols = list(dict.fromkeys(["Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy"]
                                       + [k for row in r["history"] for k in row]))

@@ -185,8 +185,7 @@ def _run_fit(target, ctx, d, verbose):
     keras.utils.set_random_seed(ctx.seed)
     if resumed:
         model, start, history, cb_states = _load_checkpoint(seed_dir)
-        if verbose:
-            print(f"  resuming seed {ctx.seed} after epoch {start}", flush=True)
+        print(f"  resuming seed {ctx.seed} after epoch {start}", flush=True)
     else:
         model = target.build(ctx.seed)
         model.compile(

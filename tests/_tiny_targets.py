@@ -1,0 +1,61 @@
+"""Small synthetic fit targets for the runner's trust tests (no data files, seconds to run)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import keras
+
+from reproductions.spec import Profile, Reference, Target
+
+
+def tiny_data(ctx):
+    rng = np.random.default_rng(123)
+    x = rng.normal(size=(240, 6)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32")
+    return {"x_train": x[:160], "y_train": y[:160], "x_val": x[160:200], "y_val": y[160:200], "x_test": x[200:], "y_test": y[200:]}
+
+
+def tiny_build(seed):
+    inputs = keras.Input((6,))
+    h = keras.layers.Dense(16, activation="relu")(inputs)
+    h = keras.layers.Dropout(0.3)(h)  # exercises the dropout seed generator across resume
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(h))
+
+
+def diverging_build(seed):
+    """Seed 1 multiplies its inputs by inf: the loss is NaN from the first batch."""
+    inputs = keras.Input((6,))
+    scaled = keras.layers.Rescaling(float("inf") if seed == 1 else 1.0)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(scaled))
+
+
+class KillOnce(keras.callbacks.Callback):
+    """SIGKILLs its own process at the end of epoch ``epoch`` (1-based), once per marker file."""
+
+    def __init__(self, marker, epoch):
+        super().__init__()
+        self.marker, self.epoch = Path(marker), epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epoch and not self.marker.exists():
+            self.marker.write_text("killed")
+            os.kill(os.getpid(), 9)
+
+
+def tiny_target(name="tiny.mlp", epochs=4, seeds=2, build=tiny_build, callbacks=None):
+    return Target(
+        name=name,
+        title="tiny synthetic MLP",
+        source="test",
+        data=tiny_data,
+        build=build,
+        optimizer=lambda: keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=("accuracy",),
+        batch_size=16,
+        callbacks=callbacks,
+        references=(Reference("test_accuracy", 0.5, "test", compare=">="),),
+        full=Profile(seeds=seeds, epochs=epochs),
+        quick=Profile(seeds=1, epochs=2),
+    )

@@ -1,0 +1,169 @@
+"""The runner's trust guarantees: determinism, resume after a kill, intact results, divergence, locks, CLI."""
+
+import configparser
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reproductions import report, targets
+from reproductions.__main__ import main
+from reproductions.fileio import LockedError, target_lock
+from reproductions.runner import configure_determinism, run_target
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _tiny_targets import diverging_build, tiny_target  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(target, out, seeds=(0, 1), resume=False):
+    configure_determinism()
+    return run_target(target, list(seeds), quick=False, data_dir=None, output_dir=out, resume=resume, verbose=0,
+                      record={"command": "test"})
+
+
+def _numbers(out, name):
+    metrics = pd.read_csv(out / name / "metrics.csv").drop(columns=["wall_time_s"])
+    histories = {p.name: p.read_bytes() for p in sorted((out / name / "history").glob("*.csv"))}
+    return metrics, histories
+
+
+def test_same_seed_gives_bitwise_identical_results(tmp_path):
+    _run(tiny_target(), tmp_path / "a")
+    _run(tiny_target(), tmp_path / "b")
+    (ma, ha), (mb, hb) = _numbers(tmp_path / "a", "tiny.mlp"), _numbers(tmp_path / "b", "tiny.mlp")
+    pd.testing.assert_frame_equal(ma, mb, check_exact=True)
+    assert ha == hb and len(ha) == 2
+    assert not ma.iloc[0].equals(ma.iloc[1])  # different seeds, different numbers
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from _tiny_targets import tiny_target, KillOnce
+    from reproductions.runner import configure_determinism, run_target
+    configure_determinism()
+    marker = Path({marker!r})
+    target = tiny_target(callbacks=lambda ctx: [KillOnce(marker, epoch={kill_epoch})] if ctx.seed == 1 else [])
+    run_target(target, [0, 1], quick=False, data_dir=None, output_dir=Path({out!r}), resume={resume},
+               verbose=0, record={{"command": "test"}})
+""")
+
+
+def _subprocess(tmp_path, out, resume, kill_epoch=3):
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT.format(tests=str(Path(__file__).parent), marker=str(tmp_path / "killed"),
+                                    out=str(out), resume=resume, kill_epoch=kill_epoch))
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path):
+    _run(tiny_target(), tmp_path / "clean")
+    out = tmp_path / "resumed"
+    first = _subprocess(tmp_path, out, resume=False)
+    assert first.returncode == -9, first.stderr[-2000:]  # killed during seed 1, epoch 3
+    work = out / ".work" / "tiny.mlp"
+    assert (work / "seed_0" / "done.json").is_file()
+    assert json.loads((work / "seed_1" / "state.json").read_text())["epochs_done"] == 2
+    assert not (out / "tiny.mlp").exists()  # nothing half-written
+    second = _subprocess(tmp_path, out, resume=True)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "already finished (resumed)" in second.stdout and "resuming seed 1 after epoch 2" in second.stdout
+    (mc, hc), (mr, hr) = _numbers(tmp_path / "clean", "tiny.mlp"), _numbers(out, "tiny.mlp")
+    pd.testing.assert_frame_equal(mc, mr, check_exact=True)
+    assert hc == hr
+
+
+def test_a_killed_run_leaves_the_previous_results_intact(tmp_path):
+    out = tmp_path / "out"
+    _run(tiny_target(), out)
+    before = {p.relative_to(out): p.read_bytes() for p in (out / "tiny.mlp").rglob("*") if p.is_file()}
+    assert _subprocess(tmp_path, out, resume=False).returncode == -9
+    after = {p.relative_to(out): p.read_bytes() for p in (out / "tiny.mlp").rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_a_diverging_seed_is_recorded_and_the_others_go_on(tmp_path):
+    rows = _run(tiny_target(build=diverging_build, seeds=3), tmp_path, seeds=(0, 1, 2))
+    metrics = pd.read_csv(tmp_path / "tiny.mlp" / "metrics.csv")
+    assert metrics.set_index("seed").loc[1, "diverged_epoch"] == 1
+    assert metrics["diverged_epoch"].isna().sum() == 2
+    assert rows[0]["n"] == 2 and rows[0]["diverged"] == 1
+    assert "seed 1 at epoch 1" in (tmp_path / "tiny.mlp" / "summary.md").read_text()
+
+
+def test_outputs_have_the_lecture_columns_and_a_record(tmp_path):
+    _run(tiny_target(), tmp_path)
+    folder = tmp_path / "tiny.mlp"
+    history = pd.read_csv(folder / "history" / "seed_0.csv")
+    assert list(history.columns[:5]) == ["Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy"]
+    assert history["Epoch"].tolist() == [1, 2, 3, 4]
+    assert (folder / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    record = json.loads((folder / "run.json").read_text())
+    assert record["seeds"] == [0, 1] and record["config"]["epochs"] == 4 and record["wall_time_seconds"] > 0
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary.loc[0, "verdict"] in ("reproduced", "not reproduced") and summary.loc[0, "n"] == 2
+
+
+def test_same_target_is_locked_and_other_targets_are_not(tmp_path):
+    with target_lock(tmp_path / ".work", "tiny.mlp"):
+        with pytest.raises(LockedError, match="'tiny.mlp' is already being run"):
+            _run(tiny_target(), tmp_path)
+        _run(tiny_target(name="tiny.other", epochs=1, seeds=1), tmp_path, seeds=(0,))
+    assert (tmp_path / "tiny.other" / "summary.md").is_file()
+    _run(tiny_target(epochs=1, seeds=1), tmp_path, seeds=(0,))  # the lock is released
+
+
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", "gates.nand", "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("error: unknown target 'gates.nand'; closest matches: gates.and")
+    assert err[1].startswith("valid targets: ") and "xor.keras_model1" in err[1]
+    for argv in (["run", "gates", "--seeds", "0,0"], ["run", "gates", "--strategy", "tpu"], ["run"],
+                 ["run", "gates", "--bogus"], ["fly"], ["run", "gates", "--data-dir", str(tmp_path / "nowhere")]):
+        assert main(argv + ["--output-dir", str(out)] if argv[0] == "run" else argv) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 2
+    assert not out.exists()
+
+
+def test_gates_end_to_end_through_the_cli(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["run", "gates", "--output-dir", str(out), "--verbose", "0"]) == 0
+    index = (out / "README.md").read_text()
+    assert index.count("| reproduced |") == 4 + 4 + 8 + 16 + 4 + 4  # and: z+y, and3: 8, festival: 16, or: z+y
+    assert "not reproduced" not in index
+    assert main(["report", "--output-dir", str(out)]) == 0
+    assert main(["report", "--output-dir", str(out), "--compare", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "| same |" in table and "differs" not in table
+
+
+def test_compare_flags_differences_beyond_tolerance(tmp_path):
+    import shutil
+
+    _run(tiny_target(), tmp_path / "a")
+    assert "| same |" in report.compare(tmp_path / "a", tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    summary = tmp_path / "b" / "tiny.mlp" / "summary.csv"
+    df = pd.read_csv(summary)
+    df.loc[0, "mean"] += 0.25
+    df.to_csv(summary, index=False)
+    table = report.compare(tmp_path / "a", tmp_path / "b")
+    assert "| tiny.mlp | test_accuracy |" in table and "| -0.2500 | 0 | differs |" in table
+
+
+def test_every_target_has_a_tox_env():
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(REPO / "tox.ini")
+    section = next(s for s in cfg.sections() if s.startswith("testenv:{") and "gates.and" in s)
+    envs = set(section[len("testenv:{"):-1].replace("\n", "").split(","))
+    assert set(targets.names()) <= {e.strip() for e in envs}
