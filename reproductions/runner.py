@@ -1,7 +1,7 @@
 """The runner: trains a target over seeds, deterministically and resumably, and writes its results.
 
 Per seed, a fit target trains one epoch per ``fit`` call on a permutation drawn from
-(seed, epoch); after every epoch the model (with optimizer state), the Dropout seed
+(seed, epoch); after every epoch the model and optimizer variables, the Dropout seed
 generators, the history and the callbacks' state are checkpointed atomically under
 ``<output>/.work/<target>/seed_<s>/``, so a killed run resumes at the last finished
 epoch and ends with the numbers an uninterrupted run gives. Results are staged in a
@@ -121,11 +121,9 @@ class _Persistent:
 
 
 def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states):
-    import keras
-
-    with atomic_path(seed_dir / "checkpoint.keras", suffix=".keras") as tmp:
-        model.save(tmp)
-    arrays = {}
+    """Model and optimizer variables, Dropout seed generators, history and callback states, atomically."""
+    arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.get_weights())}
+    arrays.update({f"opt_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
     states = []
     for i, state in enumerate(callback_states):
         if isinstance(state, dict) and state.get("best_weights") is not None:
@@ -133,7 +131,7 @@ def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states):
                 arrays[f"cb{i}_w{j}"] = w
             state = {**state, "best_weights": len(state["best_weights"])}
         states.append(state)
-    with atomic_path(seed_dir / "callbacks.npz", suffix=".npz") as tmp:
+    with atomic_path(seed_dir / "checkpoint.npz", suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
     atomic_write_json(
         seed_dir / "state.json",
@@ -142,25 +140,30 @@ def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states):
             "history": history,
             "seed_generators": [g.state.numpy().tolist() for g in _seed_generators(model)],
             "callback_states": states,
-            "keras": keras.__version__,
+            "n_model": len(model.get_weights()),
+            "n_optimizer": len(model.optimizer.variables),
         },
     )
 
 
-def _load_checkpoint(seed_dir):
-    import keras
-
+def _load_checkpoint(seed_dir, model):
+    """Restore a checkpoint into a freshly built and compiled ``model``; returns its progress."""
     state = json.loads((seed_dir / "state.json").read_text())
-    model = keras.saving.load_model(seed_dir / "checkpoint.keras")
-    for gen, value in zip(_seed_generators(model), state["seed_generators"]):
-        gen.state.assign(np.asarray(value, dtype=gen.state.dtype))
-    with np.load(seed_dir / "callbacks.npz") as arrays:
+    model.optimizer.build(model.trainable_variables)
+    if len(model.optimizer.variables) != state["n_optimizer"]:
+        raise RuntimeError(f"checkpoint in {seed_dir} does not match the target's optimizer; rerun without --resume")
+    with np.load(seed_dir / "checkpoint.npz") as arrays:
+        model.set_weights([arrays[f"model_{i}"] for i in range(state["n_model"])])
+        for i, v in enumerate(model.optimizer.variables):
+            v.assign(arrays[f"opt_{i}"])
         states = []
         for i, s in enumerate(state["callback_states"]):
             if isinstance(s, dict) and isinstance(s.get("best_weights"), int):
                 s = {**s, "best_weights": [arrays[f"cb{i}_w{j}"] for j in range(s["best_weights"])]}
             states.append(s)
-    return model, state["epochs_done"], state["history"], states
+    for gen, value in zip(_seed_generators(model), state["seed_generators"]):
+        gen.state.assign(np.asarray(value, dtype=gen.state.dtype))
+    return state["epochs_done"], state["history"], states
 
 
 # --------------------------------------------------------------------------- one seed
@@ -183,31 +186,29 @@ def _run_fit(target, ctx, d, verbose):
     seed_dir = ctx.seed_dir
     resumed = (seed_dir / "state.json").is_file()
     keras.utils.set_random_seed(ctx.seed)
+    model = target.build(ctx.seed)
+    model.compile(
+        optimizer=target.optimizer(),
+        loss=target.loss,
+        metrics=list(target.metrics),
+        steps_per_execution=target.steps_per_execution,
+    )
+    start, history, cb_states = 0, [], None
     if resumed:
-        model, start, history, cb_states = _load_checkpoint(seed_dir)
+        start, history, cb_states = _load_checkpoint(seed_dir, model)
         print(f"  resuming seed {ctx.seed} after epoch {start}", flush=True)
-    else:
-        model = target.build(ctx.seed)
-        model.compile(
-            optimizer=target.optimizer(),
-            loss=target.loss,
-            metrics=list(target.metrics),
-            steps_per_execution=target.steps_per_execution,
-        )
-        start, history, cb_states = 0, [], None
     callbacks = _Persistent(target.callbacks(ctx) if target.callbacks else [], model)
     callbacks.begin(cb_states)
     diverged = None
     if target.full_batch_steps:
         history, diverged = _fit_full_batch(model, d, epochs, target, verbose)
     else:
-        validation = (d["x_val"], d["y_val"]) if d.get("x_val") is not None and len(d["x_val"]) else None
+        train, validation = _pipelines(d, target.batch_size)
         for epoch in range(start, epochs):
             perm = np.random.default_rng([ctx.seed, epoch]).permutation(len(d["x_train"]))
             keras.utils.set_random_seed(ctx.seed * 100_003 + epoch)  # any global-RNG op in this epoch
             h = model.fit(
-                d["x_train"][perm], d["y_train"][perm],
-                batch_size=target.batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
+                train(perm), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                 validation_data=validation, callbacks=[callbacks.forward], verbose=2 if verbose > 1 else 0,
             )
             logs = {k: v[-1] for k, v in h.history.items()}
@@ -229,6 +230,27 @@ def _run_fit(target, ctx, d, verbose):
         if getattr(cb, "best_epoch", None) is not None and hasattr(cb, "stop_reason"):
             metrics["best_epoch"] = float(cb.best_epoch + 1)
     return {"metrics": metrics, "history": history, "diverged_epoch": diverged}
+
+
+def _pipelines(d, batch_size):
+    """(epoch pipeline factory, validation pipeline): the arrays become tensors once; each epoch
+    gathers its batches through a seeded permutation of indices, so no epoch copies the data."""
+    import tensorflow as tf
+
+    x, y = tf.constant(d["x_train"]), tf.constant(d["y_train"])
+
+    def train(perm):
+        return (
+            tf.data.Dataset.from_tensor_slices(perm)
+            .batch(batch_size)
+            .map(lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
+    validation = None
+    if d.get("x_val") is not None and len(d["x_val"]):
+        validation = tf.data.Dataset.from_tensor_slices((d["x_val"], d["y_val"])).batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    return train, validation
 
 
 def _fit_full_batch(model, d, epochs, target, verbose):
