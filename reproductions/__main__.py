@@ -83,7 +83,7 @@ def _git_commit():
         return "unknown"
 
 
-def _record(argv):
+def _record(argv, data_dir):
     import keras
     import matplotlib
     import numpy
@@ -103,6 +103,7 @@ def _record(argv):
         "command": "python -m reproductions " + shlex.join(argv),
         "git_commit": _git_commit(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "data_dir": str(data_dir or os.environ.get("ZOO_DATA_DIR") or "download cache (no local data directory)"),
         "versions": {
             "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
@@ -187,7 +188,7 @@ def _run(args, argv):
     try:
         return run_targets(
             chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
-            resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv),
+            resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
         )
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -167,3 +167,34 @@ def test_every_target_has_a_tox_env():
     section = next(s for s in cfg.sections() if s.startswith("testenv:{") and "gates.and" in s)
     envs = set(section[len("testenv:{"):-1].replace("\n", "").split(","))
     assert set(targets.names()) <= {e.strip() for e in envs}
+
+
+def test_xor_fast_path_makes_the_plain_recipes_updates():
+    """60 full-batch epochs as one fit of 60 steps give the plain fit(epochs=60) result."""
+    import dataclasses
+
+    import keras
+    import numpy as np
+
+    import zoo
+    from reproductions.runner import _fit_full_batch
+    from zoo import data
+
+    x, y = data.xor()
+    target = targets.get("xor.keras_model3")
+
+    def fresh(spe=1):
+        keras.utils.set_random_seed(5)
+        model = zoo.xor_model3(seed=5)
+        model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mean_squared_error", steps_per_execution=spe)
+        return model
+
+    plain = fresh()
+    plain.fit(x, y, batch_size=4, epochs=60, verbose=0)
+    fast = fresh(10)
+    history, diverged = _fit_full_batch(fast, {"x_train": x, "y_train": y}, 60, dataclasses.replace(target), 0)
+    assert diverged is None and int(fast.optimizer.iterations.numpy()) == 60
+    assert [row["Epoch"] for row in history] == list(range(10, 61, 10))
+    for a, b in zip(plain.get_weights(), fast.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    assert not np.allclose(plain.get_weights()[0], zoo.xor_model3(seed=5).get_weights()[0])  # it did train
