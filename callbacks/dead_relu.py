@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import keras
 
+from callbacks._checks import integer
 from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
 
 __all__ = ["DeadReLUDetector"]
@@ -59,9 +60,8 @@ class DeadReLUDetector(keras.callbacks.Callback):
         super().__init__()
         if probe_data is None:
             raise ValueError("`probe_data` is required: an array, (x, y) tuple, tf.data.Dataset or PyDataset.")
-        for name, value in (("frequency", frequency), ("batch_size", batch_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}.")
+        integer("frequency", frequency, 1)
+        integer("batch_size", batch_size, 1)
         if max_batches is not None and (not isinstance(max_batches, int) or max_batches < 1):
             raise ValueError(f"`max_batches` must be None or an integer >= 1, got {max_batches!r}.")
         for name, value in (("warn_threshold", warn_threshold), ("stop_threshold", stop_threshold)):

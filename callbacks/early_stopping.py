@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import keras
 
+from callbacks._checks import integer
+
 __all__ = ["EarlyStopping"]
 
 _MAX_WORDS = ("acc", "auc", "precision", "recall", "f1", "iou", "top_k", "r2")
@@ -61,10 +63,8 @@ class EarlyStopping(keras.callbacks.Callback):
             raise ValueError(f"`monitor` must be a metric name such as 'val_loss', got {monitor!r}.")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"`mode` must be one of ['auto', 'min', 'max'], got {mode!r}.")
-        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
-            raise ValueError(f"`patience` must be an integer >= 0, got {patience!r}.")
-        if not isinstance(start_from_epoch, int) or start_from_epoch < 0:
-            raise ValueError(f"`start_from_epoch` must be an integer >= 0, got {start_from_epoch!r}.")
+        integer("patience", patience, 0)
+        integer("start_from_epoch", start_from_epoch, 0)
         for name, value in (("min_delta", min_delta), ("baseline", baseline), ("stopping_threshold", stopping_threshold), ("divergence_threshold", divergence_threshold)):
             if value is not None and (not isinstance(value, (int, float, np.floating)) or not math.isfinite(value)):
                 raise ValueError(f"`{name}` must be a finite number{' or None' if name != 'min_delta' else ''}, got {value!r}.")

@@ -10,6 +10,8 @@ import numpy as np
 import keras
 import tensorflow as tf
 
+from callbacks._checks import integer
+
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
 
 # cs231n's reading of the relative error |a - n| / (|a| + |n|)
@@ -270,8 +272,7 @@ class GradientCheck(keras.callbacks.Callback):
     ):
         super().__init__()
         for name, value in (("batch_size", batch_size), ("num_entries", num_entries), ("frequency", frequency)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{name}` must be an integer >= 1, got {value!r}.")
+            integer(name, value, 1)
         self.x, self.y = _fixed_batch(data, batch_size)
         self.loss = loss
         self.num_entries = num_entries
