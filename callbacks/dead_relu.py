@@ -21,7 +21,9 @@ class DeadReLUDetector(keras.callbacks.Callback):
     output is <= ``eps`` for every input of the probe set, measured in inference mode
     and streamed over at most ``max_batches`` batches. Every ReLU form counts:
     ``activation="relu"``/``"relu6"`` on any layer, ``Activation("relu")``, ``ReLU``
-    layers (not leaky ones). With ``report_dormant=True``, units of other
+    layers (not leaky ones); a ReLU applied as a bare function inside a subclassed
+    model's ``call`` (``keras.ops.relu(x)``) is not a layer and is not seen. With
+    ``report_dormant=True``, units of other
     non-linearities whose mean |activation| is below ``dormant_tau`` times their
     layer's average are reported as *dormant* (Sokar et al. 2023).
 

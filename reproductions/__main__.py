@@ -60,7 +60,7 @@ def build_parser():
     run.add_argument("--output-dir", help="results folder (default results/, or results-quick/ with --quick)")
     run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
     run.add_argument("--strategy", default="default", help="distribution strategy: default (one device)")
-    run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0 quiet, 1 a line per epoch, 2 Keras's")
+    run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per epoch; 2: plus Keras's progress bar")
     rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
     rep.add_argument("--output-dir", default="results")
     rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric")

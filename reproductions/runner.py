@@ -209,7 +209,7 @@ def _run_fit(target, ctx, d, verbose):
             keras.utils.set_random_seed(ctx.seed * 100_003 + epoch)  # any global-RNG op in this epoch
             h = model.fit(
                 train(perm), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                validation_data=validation, callbacks=[callbacks.forward], verbose=2 if verbose > 1 else 0,
+                validation_data=validation, callbacks=[callbacks.forward], verbose=1 if verbose > 1 else 0,
             )
             logs = {k: v[-1] for k, v in h.history.items()}
             history.append(_history_row(epoch + 1, logs))
