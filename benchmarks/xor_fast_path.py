@@ -54,7 +54,7 @@ def main():
 
     fast = fresh(target.steps_per_execution)
     start = time.perf_counter()
-    _fit_full_batch(fast, {"x_train": x, "y_train": y}, args.epochs, target, verbose=0)
+    _fit_full_batch(fast, {"x_train": x, "y_train": y}, args.epochs, target)
     t_fast = time.perf_counter() - start
 
     w_diff = max(float(np.max(np.abs(a - b))) for a, b in zip(plain.get_weights(), fast.get_weights()))

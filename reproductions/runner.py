@@ -201,7 +201,7 @@ def _run_fit(target, ctx, d, verbose):
     callbacks.begin(cb_states)
     diverged = None
     if target.full_batch_steps:
-        history, diverged = _fit_full_batch(model, d, epochs, target, verbose)
+        history, diverged = _fit_full_batch(model, d, epochs, target)
     else:
         train, validation = _pipelines(d, target.batch_size)
         for epoch in range(start, epochs):
@@ -253,7 +253,7 @@ def _pipelines(d, batch_size):
     return train, validation
 
 
-def _fit_full_batch(model, d, epochs, target, verbose):
+def _fit_full_batch(model, d, epochs, target):
     """Fast path for full-batch targets: ``epochs`` updates as one fit of ``epochs`` steps.
 
     With the whole training set in every batch, epoch e of the plain recipe is step e

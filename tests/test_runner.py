@@ -192,7 +192,7 @@ def test_xor_fast_path_makes_the_plain_recipes_updates():
     plain = fresh()
     plain.fit(x, y, batch_size=4, epochs=60, verbose=0)
     fast = fresh(10)
-    history, diverged = _fit_full_batch(fast, {"x_train": x, "y_train": y}, 60, dataclasses.replace(target), 0)
+    history, diverged = _fit_full_batch(fast, {"x_train": x, "y_train": y}, 60, dataclasses.replace(target))
     assert diverged is None and int(fast.optimizer.iterations.numpy()) == 60
     assert [row["Epoch"] for row in history] == list(range(10, 61, 10))
     for a, b in zip(plain.get_weights(), fast.get_weights()):
