@@ -13,7 +13,7 @@ import pandas as pd
 from reproductions.fileio import atomic_path, atomic_write_json, atomic_write_text
 from reproductions.spec import DIVERGED, NOT_REPRODUCED
 
-__all__ = ["write_target", "write_index", "compare", "summary_rows", "recover"]
+__all__ = ["write_target", "write_index", "compare", "summary_rows", "recover", "pyplot", "save_figure", "markdown_table"]
 
 SUMMARY_COLUMNS = [
     "target", "metric", "mean", "std", "min", "max", "n", "diverged", "reference", "criterion",
@@ -73,7 +73,7 @@ def _ours(row):
     return f"{_fmt(row['mean'])} ± {_fmt(row['std'])}"
 
 
-def _summary_markdown(target, rows, results, record):
+def _summary_markdown(target, rows, results, record, extra=""):
     lines = [f"# {target.name}: {target.title}", "", f"Source: {target.source}.", ""]
     table = pd.DataFrame([
         {
@@ -86,11 +86,16 @@ def _summary_markdown(target, rows, results, record):
     lines += [markdown_table(table), ""]
     missed = [r for r in rows if r["verdict"] in (NOT_REPRODUCED, DIVERGED)]
     if missed:
-        lines += [f"**Missed:** {', '.join(sorted({r['metric'] for r in missed}))} "
-                  "(kept in the table; see the notes for how our recipe differs).", ""]
+        lines += ["**Missed** (kept in the table):", ""]
+        for metric in sorted({r["metric"] for r in missed}):
+            cause = target.causes.get(metric) or target.causes.get("*") or "see the notes for how our recipe differs."
+            lines.append(f"- `{metric}`: {cause}")
+        lines.append("")
     div = {s: r["diverged_epoch"] for s, r in results.items() if r.get("diverged_epoch")}
     if div:
         lines += ["Diverged seeds (non-finite loss): " + ", ".join(f"seed {s} at epoch {e}" for s, e in div.items()), ""]
+    if extra:
+        lines += [extra.rstrip(), ""]
     if target.notes:
         lines += ["## Notes", "", target.notes, ""]
     lines += [
@@ -103,18 +108,32 @@ def _summary_markdown(target, rows, results, record):
         f"- hardware: {record.get('hardware', {}).get('cpu', 'unknown')}, "
         f"{record.get('hardware', {}).get('cores', '?')} cores, GPUs: {record.get('hardware', {}).get('gpus', [])}",
         "",
-        "Per-seed metrics: `metrics.csv`; per-epoch history: `history/seed_<s>.csv`; full record: `run.json`.",
+        "Per-seed metrics: `metrics.csv`; per-epoch history: `history/seed_<s>.csv`; per-seed details (if any): "
+        "`details.json`; full record: `run.json`.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _curves(path, target, results):
+def pyplot():
+    """matplotlib.pyplot on the headless Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(fig, path, dpi=110):
+    """Write ``fig`` to ``path`` as PNG atomically and close it."""
+    with atomic_path(Path(path), suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    pyplot().close(fig)
+
+
+def _curves(path, target, results):
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for seed, r in sorted(results.items()):
         h = pd.DataFrame(r["history"])
@@ -133,9 +152,7 @@ def _curves(path, target, results):
     if len(labels) <= 12:
         axes[0].legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def recover(output_dir, name):
@@ -166,7 +183,10 @@ def write_target(output_dir, target, results, record):
     atomic_write_text(stage / "metrics.csv", pd.DataFrame(per_seed).to_csv(index=False))
     rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0))
     atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
-    atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record))
+    if any(r.get("extras") for r in results.values()):
+        atomic_write_json(stage / "details.json", {str(seed): r.get("extras", {}) for seed, r in sorted(results.items())})
+    extra = target.report(results, stage) if target.report else ""
+    atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra))
     if any(r["history"] for r in results.values()):
         _curves(stage / "curves.png", target, results)
     else:

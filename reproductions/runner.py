@@ -41,6 +41,8 @@ class Context:
     output_dir: Path
     seed: int = 0
     seed_dir: Path | None = None
+    extras: dict = dataclasses.field(default_factory=dict)   # JSON-able per-seed details (exact/custom)
+    history: list = dataclasses.field(default_factory=list)  # per-epoch rows (custom targets)
 
 
 def configure_determinism():
@@ -169,8 +171,12 @@ def _load_checkpoint(seed_dir, model):
 # --------------------------------------------------------------------------- one seed
 
 
-def _run_exact(target, ctx):
-    return {"metrics": target.compute(ctx.seed, ctx), "history": [], "diverged_epoch": None}
+def _run_compute(target, ctx):
+    metrics = {k: float(v) for k, v in target.compute(ctx.seed, ctx).items()}
+    diverged = None
+    if ctx.history and not math.isfinite(ctx.history[-1].get("Train Loss") or 0.0):
+        diverged = ctx.history[-1]["Epoch"]
+    return {"metrics": metrics, "history": ctx.history, "extras": ctx.extras, "diverged_epoch": diverged}
 
 
 def _default_evaluate(model, d):
@@ -225,11 +231,14 @@ def _run_fit(target, ctx, d, verbose):
                 break
     callbacks.end()
     metrics = {} if diverged else (target.evaluate or _default_evaluate)(model, d)
+    extras = target.inspect(model, d) if target.inspect and not diverged else {}
+    if target.history_metrics and history and not diverged:
+        metrics.update(target.history_metrics(history))
     metrics["epochs_run"] = float(len(history) and history[-1]["Epoch"])
     for cb in callbacks.callbacks:
         if getattr(cb, "best_epoch", None) is not None and hasattr(cb, "stop_reason"):
             metrics["best_epoch"] = float(cb.best_epoch + 1)
-    return {"metrics": metrics, "history": history, "diverged_epoch": diverged}
+    return {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged}
 
 
 def _pipelines(d, batch_size):
@@ -315,11 +324,11 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
                 print("  already finished (resumed)", flush=True)
                 continue
             t0 = time.time()
-            ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir)
+            ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir, extras={}, history=[])
             import keras
 
             keras.utils.set_random_seed(seed)
-            outcome = _run_exact(target, ctx) if target.kind == "exact" else _run_fit(target, ctx, d, verbose)
+            outcome = _run_fit(target, ctx, d, verbose) if target.kind == "fit" else _run_compute(target, ctx)
             outcome["wall_time"] = time.time() - t0
             seed_times.append(outcome["wall_time"])
             atomic_write_json(done, outcome)

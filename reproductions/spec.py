@@ -10,6 +10,7 @@ from typing import Any, Callable
 __all__ = ["Reference", "Profile", "Target", "REPRODUCED", "NOT_REPRODUCED", "DIVERGED", "NO_DATA"]
 
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
+KINDS = ("fit", "exact", "custom")
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     "<=": lambda a, b: a <= b,
@@ -67,8 +68,15 @@ class Profile:
 
 @dataclasses.dataclass
 class Target:
-    """One experiment. ``kind="exact"`` targets compute metrics directly (``compute(seed, ctx)``);
-    ``kind="fit"`` targets declare a Keras recipe that the runner trains, checkpoints and evaluates.
+    """One experiment.
+
+    ``kind="exact"`` (closed-form) and ``kind="custom"`` (the target runs its own training,
+    e.g. scikit-learn or a GradientTape loop) compute metrics in ``compute(seed, ctx)``; they
+    may put JSON-able per-seed details in ``ctx.extras`` and per-epoch rows in ``ctx.history``.
+    ``kind="fit"`` targets declare a Keras recipe that the runner trains, checkpoints and
+    evaluates; ``inspect(model, data)`` may return JSON-able details of the trained model.
+    ``report(results, folder)`` draws the target's own figures into its results folder and
+    returns Markdown for summary.md; ``causes`` maps a metric to the likely cause of a miss.
     """
 
     name: str
@@ -79,7 +87,9 @@ class Target:
     quick: Profile
     kind: str = "fit"
     notes: str = ""
-    # exact targets
+    causes: dict = dataclasses.field(default_factory=dict)  # metric -> likely cause when missed
+    report: Callable[[dict, Any], str] | None = None   # (results by seed, results folder) -> Markdown
+    # exact and custom targets
     compute: Callable[[int, Any], dict] | None = None
     # fit targets
     data: Callable[[Any], dict] | None = None          # ctx -> {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}
@@ -92,11 +102,13 @@ class Target:
     evaluate: Callable[[Any, dict], dict] | None = None  # (model, data) -> metrics; default test loss/accuracy
     full_batch_steps: bool = False                     # fast path: each epoch is one full batch (see runner)
     steps_per_execution: int = 1
+    inspect: Callable[[Any, dict], dict] | None = None  # (trained model, data) -> JSON-able details
+    history_metrics: Callable[[list], dict] | None = None  # per-epoch rows -> extra metrics (curve shape)
 
     def __post_init__(self):
-        if self.kind not in ("fit", "exact"):
-            raise ValueError(f"`kind` must be 'fit' or 'exact', got {self.kind!r}.")
-        needed = ("compute",) if self.kind == "exact" else ("data", "build", "optimizer", "loss")
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {list(KINDS)}, got {self.kind!r}.")
+        needed = ("compute",) if self.kind != "fit" else ("data", "build", "optimizer", "loss")
         missing = [n for n in needed if getattr(self, n) is None]
         if missing:
             raise ValueError(f"target {self.name!r} ({self.kind}) is missing {missing}.")

@@ -19,7 +19,7 @@ def test_registry_holds_every_lecture_model():
     expected = {
         "and_gate", "or_gate", "nand_gate", "not_gate", "and3_sigmoid", "festival_a", "festival_b",
         "perceptron", "xor_model1", "xor_model2", "xor_model3", "softmax_regression",
-        "mnist_mlp_lecture", "mnist_mlp_1000", "mnist_mlp_keras", "fashion_simplenet", "mnist_convnet",
+        "mnist_mlp_lecture", "mnist_mlp_1000", "mnist_mlp_keras", "fashion_mlp", "fashion_simplenet", "mnist_convnet",
         "circle_classifier", "universal_approximator",
     }
     assert expected <= set(ALL_MODELS)

@@ -28,6 +28,7 @@ from zoo.gates import (
     xor_model3,
 )
 from zoo.mlp import (
+    fashion_mlp,
     mlp,
     mnist_mlp_1000,
     mnist_mlp_keras,

@@ -20,6 +20,7 @@ __all__ = [
     "mnist_mlp_lecture",
     "mnist_mlp_1000",
     "mnist_mlp_keras",
+    "fashion_mlp",
     "universal_approximator",
 ]
 
@@ -119,6 +120,18 @@ def mnist_mlp_keras(input_shape=None, dropout_rate=0.2, num_classes=10, classifi
         num_classes=num_classes,
         classifier_activation=classifier_activation,
         name=check_name(name, "mnist_mlp_keras"),
+    )
+
+
+@register_model(lecture="TensorFlow basic classification tutorial", family="mlp", expected_params=101770)
+def fashion_mlp(input_shape=None, hidden_units=128, num_classes=10, classifier_activation="softmax", name=None):
+    """The TensorFlow Fashion-MNIST tutorial's MLP: Flatten → 128 relu → 10 (101,770 parameters)."""
+    return mlp(
+        input_shape,
+        hidden_units=(hidden_units,),
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        name=check_name(name, "fashion_mlp"),
     )
 
 

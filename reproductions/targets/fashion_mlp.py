@@ -1,0 +1,42 @@
+"""fashion.mlp: the TensorFlow basic-classification tutorial's MLP (Flatten → 128 relu → 10), Adam, 10 epochs."""
+
+import keras
+
+import zoo
+from reproductions.spec import Profile, Reference, Target
+from reproductions.targets._data import image_data
+
+TUTORIAL = "TensorFlow basic classification tutorial"
+BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README)"
+
+
+def _train_accuracy(history):
+    return {"train_accuracy": history[-1]["Train Accuracy"]}
+
+
+TARGET = Target(
+    name="fashion.mlp",
+    title="Fashion-MNIST MLP 784-128-10 (TensorFlow tutorial)",
+    source=TUTORIAL,
+    data=lambda ctx: image_data("fashion_mnist", ctx, validation_size=0),
+    build=lambda seed: zoo.fashion_mlp(),
+    optimizer=lambda: keras.optimizers.Adam(),
+    loss="sparse_categorical_crossentropy",
+    metrics=("accuracy",),
+    batch_size=32,
+    history_metrics=_train_accuracy,
+    references=(
+        Reference("train_accuracy", 0.91, TUTORIAL + " (training accuracy after 10 epochs, ≈ 0.91)", tolerance=0.01),
+        Reference("test_accuracy", 0.8833, BENCHMARK + ": MLP 256-128-100", tolerance=0.01,
+                  label="a larger MLP; ours is 128 wide"),
+    ),
+    full=Profile(seeds=5, epochs=10),
+    quick=Profile(seeds=1, epochs=1, train_size=6000),
+    notes=(
+        "The tutorial's recipe: pixels / 255, Flatten → Dense(128, relu) → Dense(10), Adam, sparse "
+        "cross-entropy, 10 epochs at the default batch size 32, trained on all 60,000 images. The tutorial's "
+        "model ends in logits with `from_logits=True`; ours ends in softmax, the same function. "
+        "train_accuracy is the running accuracy of the 10th epoch, as the tutorial prints it."
+    ),
+    causes={"test_accuracy": "the benchmark row is a different (256-128-100) MLP."},
+)

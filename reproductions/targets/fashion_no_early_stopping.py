@@ -1,0 +1,50 @@
+"""fashion.no_early_stopping: FashionSimpleNet trained on without early stopping, to show overfitting (L000)."""
+
+import keras
+
+import zoo
+from reproductions.spec import Profile, Reference, Target
+from reproductions.targets._data import image_data
+
+
+def overfitting(history):
+    """Where validation loss bottoms out, how far it rises after, and how train loss moves meanwhile."""
+    val = [row["Validation Loss"] for row in history]
+    train = [row["Train Loss"] for row in history]
+    best = min(range(len(val)), key=val.__getitem__)
+    return {
+        "best_val_loss_epoch": float(history[best]["Epoch"]),
+        "val_loss_min": val[best],
+        "val_loss_final": val[-1],
+        "val_loss_rise": val[-1] - val[best],
+        "train_loss_fall_after_best": train[best] - train[-1],
+        "train_val_gap_final": val[-1] - train[-1],
+    }
+
+
+TARGET = Target(
+    name="fashion.no_early_stopping",
+    title="FashionSimpleNet without early stopping: validation loss turns upward",
+    source="L000 (training curves)",
+    data=lambda ctx: image_data("fashion_mnist", ctx, validation_size=0.1),
+    build=lambda seed: zoo.fashion_simplenet(),
+    optimizer=lambda: keras.optimizers.Adam(),
+    loss="sparse_categorical_crossentropy",
+    metrics=("accuracy",),
+    batch_size=128,
+    history_metrics=overfitting,
+    references=(
+        Reference("val_loss_rise", 0.0, "L000: validation loss turns upward", compare=">",
+                  label="final val loss above its minimum"),
+        Reference("train_loss_fall_after_best", 0.0, "L000: while train loss keeps falling", compare=">",
+                  label="train loss lower at the end than at the val-loss minimum"),
+    ),
+    full=Profile(seeds=3, epochs=30),
+    quick=Profile(seeds=1, epochs=3, train_size=6000),
+    notes=(
+        "fashion.simplenet's recipe (Adam, batch 128, last 10% of the training set for validation) with "
+        "early stopping off for 30 epochs; fashion.simplenet stopped at epochs 14-22 with patience 3. "
+        "curves.png shows train (solid) and validation (dashed) loss per seed, as in the lecture's plot."
+    ),
+    causes={"*": "the val-loss minimum fell at the last epoch or the curve never rose in some seed: train longer."},
+)
