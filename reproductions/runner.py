@@ -231,7 +231,8 @@ def _run_fit(target, ctx, d, verbose):
                 break
     callbacks.end()
     metrics = {} if diverged else (target.evaluate or _default_evaluate)(model, d)
-    extras = target.inspect(model, d) if target.inspect and not diverged else {}
+    extras = target.inspect(model, d, ctx) if target.inspect and not diverged else {}
+    metrics.update(extras.pop("metrics", {}))
     if target.history_metrics and history and not diverged:
         metrics.update(target.history_metrics(history))
     metrics["epochs_run"] = float(len(history) and history[-1]["Epoch"])

@@ -74,7 +74,8 @@ class Target:
     e.g. scikit-learn or a GradientTape loop) compute metrics in ``compute(seed, ctx)``; they
     may put JSON-able per-seed details in ``ctx.extras`` and per-epoch rows in ``ctx.history``.
     ``kind="fit"`` targets declare a Keras recipe that the runner trains, checkpoints and
-    evaluates; ``inspect(model, data)`` may return JSON-able details of the trained model.
+    evaluates; ``inspect(model, data, ctx)`` may return JSON-able details of the trained model
+    (a ``"metrics"`` entry in them joins the seed's metrics).
     ``report(results, folder)`` draws the target's own figures into its results folder and
     returns Markdown for summary.md; ``causes`` maps a metric to the likely cause of a miss.
     """
@@ -102,7 +103,7 @@ class Target:
     evaluate: Callable[[Any, dict], dict] | None = None  # (model, data) -> metrics; default test loss/accuracy
     full_batch_steps: bool = False                     # fast path: each epoch is one full batch (see runner)
     steps_per_execution: int = 1
-    inspect: Callable[[Any, dict], dict] | None = None  # (trained model, data) -> JSON-able details
+    inspect: Callable[[Any, dict, Any], dict] | None = None  # (trained model, data, ctx) -> JSON-able details
     history_metrics: Callable[[list], dict] | None = None  # per-epoch rows -> extra metrics (curve shape)
 
     def __post_init__(self):

@@ -1,0 +1,98 @@
+"""approx.universal: one hidden sigmoid layer fits a bounded continuous 1-D function better and better as
+it widens (Cybenko 1989; L001, L002): error vs width, with the fits drawn."""
+
+import numpy as np
+from scipy.stats import spearmanr
+
+import zoo
+from reproductions.report import pyplot, save_figure
+from reproductions.spec import Profile, Reference, Target
+from zoo import data
+
+SOURCE = "Cybenko 1989; L001, L002 (universal approximation)"
+FUNCTION = "wiggle"  # sin(3πx) + 0.5 sin(9πx) on [0, 1]
+WIDTHS = (1, 2, 4, 8, 16, 32, 64)
+STEPS = 20_000
+
+
+def fit_width(width, seed, steps):
+    """Train 1 → width (sigmoid) → 1 on 256 grid points by full-batch Adam; return (rmse, max error, curve)."""
+    import keras
+
+    x, y = data.function_samples(FUNCTION, 256)
+    keras.utils.set_random_seed(seed)
+    model = zoo.universal_approximator(width=width)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", steps_per_execution=250)
+    reps = np.tile(np.arange(len(x)), steps)
+    model.fit(x[reps], y[reps], batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    xt, yt = data.function_samples(FUNCTION, 1001)  # a finer grid than the training points
+    pred = model.predict(xt, verbose=0, batch_size=1001)
+    err = (pred - yt).reshape(-1)
+    return float(np.sqrt(np.mean(err**2))), float(np.abs(err).max()), pred[::5].reshape(-1).tolist()
+
+
+def compute(seed, ctx):
+    steps = STEPS if not ctx.quick else 500
+    out, curves = {}, {}
+    for width in WIDTHS:
+        rmse, max_err, curve = fit_width(width, seed, steps)
+        out[f"rmse(width={width})"], out[f"max_error(width={width})"] = rmse, max_err
+        curves[str(width)] = curve
+    out["rmse_ratio_widest_vs_narrowest"] = out[f"rmse(width={WIDTHS[-1]})"] / out[f"rmse(width={WIDTHS[0]})"]
+    errors = [out[f"rmse(width={w})"] for w in WIDTHS]
+    out["doublings_that_reduce_rmse"] = float(np.mean(np.diff(errors) < 0))
+    out["spearman_width_vs_rmse"] = float(spearmanr(WIDTHS, errors).statistic)
+    ctx.extras["curves"] = curves
+    return out
+
+
+def report(results, folder):
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for kind, style in (("rmse", "o-"), ("max_error", "s--")):
+        values = np.array([[r["metrics"][f"{kind}(width={w})"] for w in WIDTHS] for r in results.values()])
+        axes[0].errorbar(WIDTHS, values.mean(0), yerr=values.std(0), fmt=style, capsize=3, label=f"{kind} (mean ± std, {len(values)} seeds)")
+    axes[0].set(xscale="log", yscale="log", xlabel="hidden units", ylabel="error on 1,001 grid points", title="Error vs width")
+    axes[0].set_xticks(WIDTHS, [str(w) for w in WIDTHS])
+    axes[0].legend(fontsize=8)
+    xt, yt = data.function_samples(FUNCTION, 1001)
+    axes[1].plot(xt, yt, "k-", lw=2, label=f"target ({FUNCTION})")
+    curves = results[min(results)]["extras"]["curves"]
+    for w in (1, 4, 16, 64):
+        axes[1].plot(xt[::5], curves[str(w)], lw=1, label=f"width {w}")
+    axes[1].set(xlabel="x", ylabel="f(x)", title=f"Fits, seed {min(results)}")
+    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, folder / "approximation.png")
+    return "![error vs width and the fits](approximation.png)"
+
+
+TARGET = Target(
+    name="approx.universal",
+    title="Universal approximation: error vs hidden-layer width",
+    source=SOURCE,
+    kind="custom",
+    compute=compute,
+    report=report,
+    references=(
+        Reference("spearman_width_vs_rmse", -0.9, SOURCE, compare="<=",
+                  label="error falls as width grows: rank correlation of width and RMSE"),
+        Reference("rmse_ratio_widest_vs_narrowest", 0.2, SOURCE, compare="<",
+                  label="RMSE at width 64 below a fifth of width 1's"),
+    ),
+    full=Profile(seeds=3),
+    quick=Profile(seeds=1),
+    notes=(
+        f"Target f(x) = sin(3πx) + 0.5 sin(9πx) on [0, 1] (zoo.data.target_function({FUNCTION!r})), 256 evenly "
+        f"spaced training points; zoo.universal_approximator(width) = 1 → width sigmoid → 1 linear; full-batch "
+        f"Adam (lr 0.01) for {STEPS} steps (500 in the quick profile), MSE. Errors are measured on 1,001 grid "
+        "points. The theorem is about existence, not about what an optimiser finds, so the criteria test the trend: "
+        "the rank correlation of width and RMSE and the RMSE ratio of width 64 to width 1. A pilot (seed 0, 5,000 "
+        "steps) gave RMSE 0.75 / 0.26 / 0.20 at widths 1 / 8 / 64, and 0.13 / 0.10 at widths 8 / 64 after 20,000 "
+        "steps: the wide nets are limited by optimisation of the 9πx component, which is why the step budget is "
+        "20,000 and why we do not claim an absolute error."
+    ),
+    causes={"*": "optimisation, not capacity: a wide net can represent f but Adam may not find it in the step budget."},
+)

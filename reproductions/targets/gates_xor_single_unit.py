@@ -1,0 +1,99 @@
+"""gates.xor_single_unit: no single threshold unit computes XOR (L000, L001); two hidden units do.
+
+Shown three ways: an exhaustive search over a weight grid, two trained single units
+(the Rosenblatt rule and a gradient-trained sigmoid unit), and the hand-wired
+2-unit network XOR = AND(OR, NAND) built from the zoo's gates.
+"""
+
+import numpy as np
+
+import zoo
+from reproductions.spec import Profile, Reference, Target
+from zoo import data
+
+SOURCE = "L000, L001 (XOR is not linearly separable)"
+GRID = np.round(np.linspace(-3.0, 3.0, 61), 10)  # step 0.1 for w1, w2 and b
+
+
+def grid_search():
+    """Best accuracy of h(w·x + b >= 0) on XOR over every (w1, w2, b) on the grid, and how many reach it."""
+    x, y = data.xor()
+    w1, w2, b = np.meshgrid(GRID, GRID, GRID, indexing="ij")
+    z = w1[..., None] * x[:, 0] + w2[..., None] * x[:, 1] + b[..., None]  # (61, 61, 61, 4)
+    acc = ((z >= 0).astype(np.float32) == y[:, 0]).mean(axis=-1)
+    best = float(acc.max())
+    return best, int((acc == best).sum()), int(acc.size), int((acc == 1.0).sum())
+
+
+def rosenblatt_best(seed, epochs=100):
+    """Best epoch of the Rosenblatt rule on XOR (fewest errors), from a seeded integer start."""
+    import keras
+
+    x, y = data.xor()
+    rng = np.random.default_rng(seed)
+    model = zoo.perceptron(kernel_initializer=keras.initializers.Constant(rng.integers(-2, 3, size=(2, 1)).astype("float32")))
+    model.compile()
+    h = model.fit(x, 2 * y - 1, batch_size=1, epochs=epochs, shuffle=False, verbose=0)
+    return 1.0 - min(h.history["errors"]) / len(x)
+
+
+def sigmoid_unit_accuracy(seed, steps=2000):
+    """A single sigmoid unit trained by Adam on binary cross-entropy, full batch; accuracy on XOR."""
+    import keras
+
+    x, y = data.xor()
+    keras.utils.set_random_seed(seed)
+    unit = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")], name="single_unit")
+    unit.compile(optimizer=keras.optimizers.Adam(0.1), loss="binary_crossentropy", steps_per_execution=100)
+    reps = np.tile(np.arange(4), steps)
+    unit.fit(x[reps], y[reps], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    return float(np.mean((unit.predict(x, verbose=0) > 0.5) == (y > 0.5)))
+
+
+def two_unit_network():
+    """XOR = AND(OR(x), NAND(x)): a hidden layer of two threshold units, wired from the zoo's gates."""
+    import keras
+
+    inputs = keras.Input((2,), name="x")
+    hidden = keras.layers.Concatenate(name="hidden")([zoo.or_gate(name="or")(inputs), zoo.nand_gate(name="nand")(inputs)])
+    return keras.Model(inputs, zoo.and_gate(name="and")(hidden), name="xor_two_units")
+
+
+def compute(seed, ctx):
+    x, y = data.xor()
+    best, n_best, n_total, n_perfect = grid_search()
+    net = two_unit_network()
+    out = np.asarray(net(x)).reshape(-1)
+    ctx.extras.update(grid_points=n_total, grid_best_count=n_best, two_unit_outputs=out.tolist())
+    return {
+        "grid_best_accuracy": best,
+        "grid_units_with_4_of_4": float(n_perfect),
+        "rosenblatt_best_accuracy": rosenblatt_best(seed),
+        "sigmoid_unit_accuracy": sigmoid_unit_accuracy(seed),
+        "two_unit_network_accuracy": float(np.mean(out == y.reshape(-1))),
+    }
+
+
+TARGET = Target(
+    name="gates.xor_single_unit",
+    title="XOR: no single threshold unit, but two hidden units suffice",
+    source=SOURCE,
+    kind="exact",
+    compute=compute,
+    references=(
+        Reference("grid_best_accuracy", 1.0, SOURCE, compare="<", label="best unit on a 61³ weight grid"),
+        Reference("grid_units_with_4_of_4", 0.0, SOURCE, compare="==", label="grid units that get all 4 right"),
+        Reference("rosenblatt_best_accuracy", 1.0, SOURCE, compare="<", label="Rosenblatt rule, best of 100 epochs"),
+        Reference("sigmoid_unit_accuracy", 1.0, SOURCE, compare="<", label="sigmoid unit, Adam, 2000 steps"),
+        Reference("two_unit_network_accuracy", 1.0, "L001 (a 2-unit hidden layer can)", compare="=="),
+    ),
+    full=Profile(seeds=5),
+    quick=Profile(seeds=1),
+    notes=(
+        "Grid: w1, w2, b each in {-3.0, -2.9, …, 3.0} (226,981 units), h(z) = 1 if z >= 0. No grid point "
+        "can reach 4/4 because none exists at all: f(00)=0 needs b < 0, f(11)=0 needs w1 + w2 + b < 0, "
+        "f(01)=f(10)=1 need w2 + b >= 0 and w1 + b >= 0; adding the last two gives w1 + w2 + 2b >= 0, "
+        "which contradicts the sum of the first two. The trained attempts vary with the seed (Rosenblatt: "
+        "a seeded integer start; sigmoid unit: Keras's seeded Glorot start)."
+    ),
+)
