@@ -133,23 +133,37 @@ def save_figure(fig, path, dpi=110):
 
 
 def _curves(path, target, results):
+    """Train (solid) and validation (dashed) loss and accuracy per epoch: one line per seed for up to
+    five seeds, else the mean over seeds with a min-max band (seeds that stopped early drop out)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for seed, r in sorted(results.items()):
-        h = pd.DataFrame(r["history"])
-        if h.empty:
-            continue
+    histories = {seed: pd.DataFrame(r["history"]) for seed, r in sorted(results.items()) if r["history"]}
+    if len(histories) <= 5:
+        for seed, h in histories.items():
+            for ax, kind in zip(axes, ("Loss", "Accuracy")):
+                if f"Train {kind}" not in h:
+                    continue
+                line, = ax.plot(h["Epoch"], h[f"Train {kind}"], lw=1, label=f"train, seed {seed}")
+                if f"Validation {kind}" in h and h[f"Validation {kind}"].notna().any():
+                    ax.plot(h["Epoch"], h[f"Validation {kind}"], lw=1, ls="--", color=line.get_color(), label=f"val, seed {seed}")
+    else:
         for ax, kind in zip(axes, ("Loss", "Accuracy")):
-            line, = ax.plot(h["Epoch"], h[f"Train {kind}"], lw=1, label=f"train, seed {seed}")
-            if h.get(f"Validation {kind}") is not None and h[f"Validation {kind}"].notna().any():
-                ax.plot(h["Epoch"], h[f"Validation {kind}"], lw=1, ls="--", color=line.get_color(), label=f"val, seed {seed}")
+            for split, style in (("Train", "-"), ("Validation", "--")):
+                col = f"{split} {kind}"
+                table = pd.concat({s: h.set_index("Epoch")[col] for s, h in histories.items() if col in h}, axis=1)
+                if table.empty or table.isna().all().all():
+                    continue
+                mean = table.mean(axis=1)
+                line, = ax.plot(mean.index, mean, ls=style, lw=1.5, label=f"{split.lower()}, mean of {table.shape[1]} seeds")
+                ax.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=line.get_color(), alpha=0.2,
+                                label=f"{split.lower()}, min-max")
     for ax, kind in zip(axes, ("Loss", "Accuracy")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(kind.lower())
         ax.set_title(f"{target.name}: {kind.lower()}")
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    if len(labels) <= 12:
+    if labels and len(labels) <= 12:
         axes[0].legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)

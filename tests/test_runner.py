@@ -198,3 +198,26 @@ def test_xor_fast_path_makes_the_plain_recipes_updates():
     for a, b in zip(plain.get_weights(), fast.get_weights()):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
     assert not np.allclose(plain.get_weights()[0], zoo.xor_model3(seed=5).get_weights()[0])  # it did train
+
+
+def test_missed_row_stays_with_its_cause_and_report_hook_output(tmp_path):
+    import dataclasses
+
+    from reproductions.spec import Reference
+
+    def hook(results, folder):
+        (folder / "extra.txt").write_text(str(sorted(results)))
+        return "## Extra section"
+
+    target = dataclasses.replace(
+        tiny_target(epochs=1),
+        references=(Reference("test_accuracy", 1.5, "impossible", compare=">="),),
+        causes={"test_accuracy": "the reference is above 1 on purpose"},
+        report=hook,
+    )
+    rows = _run(target, tmp_path)
+    assert rows[0]["verdict"] == "not reproduced"
+    text = (tmp_path / "tiny.mlp" / "summary.md").read_text()
+    assert "- `test_accuracy`: the reference is above 1 on purpose" in text
+    assert "## Extra section" in text
+    assert (tmp_path / "tiny.mlp" / "extra.txt").read_text() == "[0, 1]"

@@ -66,6 +66,7 @@ __all__ = [
     "xor_model3",
     "circle_classifier",
     "mlp",
+    "fashion_mlp",
     "softmax_regression",
     "mnist_mlp_lecture",
     "mnist_mlp_1000",
