@@ -5,9 +5,11 @@ import pytest
 import keras
 
 import zoo
+from conftest import SLOW_BUILD, build_small
 from zoo.registry import register_model
 
 ALL_MODELS = zoo.list_models()
+SWEEP = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_BUILD else n for n in ALL_MODELS]
 
 
 def _sample_input(model, batch=3, seed=0):
@@ -25,9 +27,9 @@ def test_registry_holds_every_lecture_model():
     assert expected <= set(ALL_MODELS)
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+@pytest.mark.parametrize("name", SWEEP)
 def test_builds_with_expected_output_shape(name):
-    model = zoo.build(name)
+    model = build_small(name)
     assert isinstance(model, keras.Model)
     x = _sample_input(model)
     y = model.predict(x, verbose=0)
@@ -48,9 +50,9 @@ def test_parameter_counts_from_the_references(name, params):
     assert zoo.build(name).count_params() == params
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
+@pytest.mark.parametrize("name", SWEEP)
 def test_keras_round_trip(name, tmp_path):
-    model = zoo.build(name)
+    model = build_small(name)
     x = _sample_input(model, seed=1)
     before = model.predict(x, verbose=0)
     path = tmp_path / f"{name}.keras"

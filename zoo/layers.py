@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["Step", "QuadraticFeatures"]
+__all__ = ["Step", "QuadraticFeatures", "ZeroPadShortcut"]
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -48,3 +48,33 @@ class QuadraticFeatures(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         last = None if input_shape[-1] is None else 2 * input_shape[-1]
         return tuple(input_shape[:-1]) + (last,)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZeroPadShortcut(keras.layers.Layer):
+    """ResNet option-A shortcut (He et al. 2016, CIFAR): subsample by ``stride`` and zero-pad channels.
+
+    Parameter-free: the extra ``filters − C`` output channels are zeros, split evenly before and after
+    the input channels as in the common CIFAR implementations.
+    """
+
+    def __init__(self, filters, stride=1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.stride = int(filters), int(stride)
+
+    def call(self, inputs):
+        x = inputs[:, :: self.stride, :: self.stride, :] if self.stride > 1 else inputs
+        extra = self.filters - x.shape[-1]
+        if extra <= 0:
+            return x
+        before = extra // 2
+        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [before, extra - before]])
+
+    def compute_output_shape(self, input_shape):
+        def sub(d):
+            return None if d is None else -(-d // self.stride)
+
+        return (input_shape[0], sub(input_shape[1]), sub(input_shape[2]), max(self.filters, input_shape[-1]))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "stride": self.stride}
