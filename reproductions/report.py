@@ -15,6 +15,7 @@ from reproductions.spec import DIVERGED, NOT_REPRODUCED
 
 __all__ = ["write_target", "write_index", "compare", "summary_rows", "recover", "pyplot", "save_figure", "markdown_table"]
 
+LECTURE_COLUMNS = ("Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy")
 SUMMARY_COLUMNS = [
     "target", "metric", "mean", "std", "min", "max", "n", "diverged", "reference", "criterion",
     "source", "verdict", "wall_time_s",
@@ -191,8 +192,7 @@ def write_target(output_dir, target, results, record):
         metrics = dict(sorted(r["metrics"].items()))  # canonical column order, however the run was assembled
         per_seed.append({"seed": seed, "diverged_epoch": r.get("diverged_epoch"), "wall_time_s": round(r["wall_time"], 2), **metrics})
         if r["history"]:
-            cols = list(dict.fromkeys(["Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy"]
-                                      + [k for row in r["history"] for k in row]))
+            cols = list(dict.fromkeys([*LECTURE_COLUMNS, *(k for row in r["history"] for k in row)]))
             atomic_write_text(stage / "history" / f"seed_{seed}.csv", pd.DataFrame(r["history"], columns=cols).to_csv(index=False))
     atomic_write_text(stage / "metrics.csv", pd.DataFrame(per_seed).to_csv(index=False))
     rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0))

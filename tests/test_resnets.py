@@ -5,6 +5,7 @@ import pytest
 import keras
 
 import zoo
+from conftest import SMALL_KWARGS
 from zoo.layers import ZeroPadShortcut
 
 
@@ -87,9 +88,7 @@ def test_wrn_width_and_dropout():
 
 @pytest.mark.parametrize("name", ["resnet20", "plain20", "wrn", "resnext29", "densenet_bc"])
 def test_fashion_mnist_shape(name):
-    small = {"wrn": {"depth": 10, "widen_factor": 1}, "resnext29": {"cardinality": 2, "width": 4},
-             "densenet_bc": {"depth": 40, "growth_rate": 4}}.get(name, {})
-    model = zoo.build(name, input_shape=(28, 28, 1), **small)
+    model = zoo.build(name, **{**SMALL_KWARGS[name], "input_shape": (28, 28, 1)})
     y = model.predict(np.zeros((2, 28, 28, 1), "float32"), verbose=0)
     assert y.shape == (2, 10)
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)

@@ -7,6 +7,7 @@ import keras
 import zoo
 from callbacks import DeadReLUDetector
 from reproductions.report import pyplot, save_figure
+from reproductions.runner import fit_full_batch_steps
 from reproductions.spec import Profile, Reference, Target
 from reproductions.targets._data import xor_data
 
@@ -22,15 +23,20 @@ def evaluate(model, d):
     return out
 
 
+def _units(kernel, bias):
+    """One row (w1, w2, b) per hidden unit."""
+    return np.vstack([kernel, bias[None, :]]).T
+
+
 def _unit_distance(kernel, bias):
     """Largest distance between two hidden units' (w1, w2, b) vectors: 0 means the units are identical."""
-    units = np.vstack([kernel, bias[None, :]]).T
+    units = _units(kernel, bias)
     return float(max(np.linalg.norm(a - b) for i, a in enumerate(units) for b in units[i + 1:]))
 
 
 def _cosine_min(kernel, bias):
     """Smallest cosine similarity between two hidden units' (w1, w2, b): 1 means they point the same way."""
-    units = np.vstack([kernel, bias[None, :]]).T
+    units = _units(kernel, bias)
     units = units / np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-12)
     return float(min(a @ b for i, a in enumerate(units) for b in units[i + 1:]))
 
@@ -46,24 +52,17 @@ def _failure_kind(m, extras):
     return "live, distinct units that still miss within 1000 epochs"
 
 
-def _train_xor(model, seed, steps):
-    """The lecture's recipe (MSE, Adam, full batch of the 4 points) for ``steps`` updates; returns the model."""
-    x, y = xor_data(None)["x_train"], xor_data(None)["y_train"]
-    model.compile(optimizer=keras.optimizers.Adam(), loss="mean_squared_error", steps_per_execution=50)
-    reps = np.tile(np.arange(len(x)), steps)
-    model.fit(x[reps], y[reps], batch_size=len(x), epochs=1, shuffle=False, verbose=0)
-    return model
-
-
 def symmetry_controls(builder, seed):
     """Is it the near-symmetric start or the 1000-epoch budget? Train (a) the same net from Glorot-uniform
     hidden weights for 1000 epochs and (b) the lecture's start for 5000 epochs; accuracy and unit cosine."""
-    x, y = xor_data(None)["x_train"], xor_data(None)["y_train"]
+    x, y = zoo.data.xor()
     spec = zoo.build(builder, seed=seed).get_layer("hidden")
     out = {}
     for name, init, steps in (("glorot_1000", keras.initializers.GlorotUniform(seed=seed), 1000), ("lecture_init_5000", None, 5000)):
         keras.utils.set_random_seed(seed)
-        model = _train_xor(zoo.xor_mlp(spec.units, spec.activation.__name__, kernel_initializer=init, seed=seed), seed, steps)
+        model = zoo.xor_mlp(spec.units, spec.activation.__name__, kernel_initializer=init, seed=seed)
+        model.compile(optimizer=keras.optimizers.Adam(), loss="mean_squared_error", steps_per_execution=50)
+        fit_full_batch_steps(model, x, y, steps)  # the lecture's recipe: MSE, Adam, the 4 points as one batch
         prob = model.predict(x, verbose=0).reshape(-1)
         k, b = (np.asarray(v) for v in model.get_layer("hidden").get_weights())
         out[f"control_{name}_accuracy"] = float(np.mean((prob > 0.5) == (y.reshape(-1) > 0.5)))

@@ -6,6 +6,7 @@ from scipy.stats import spearmanr
 
 import zoo
 from reproductions.report import pyplot, save_figure
+from reproductions.runner import fit_full_batch_steps
 from reproductions.spec import Profile, Reference, Target
 from zoo import data
 
@@ -23,8 +24,7 @@ def fit_width(width, seed, steps):
     keras.utils.set_random_seed(seed)
     model = zoo.universal_approximator(width=width)
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", steps_per_execution=250)
-    reps = np.tile(np.arange(len(x)), steps)
-    model.fit(x[reps], y[reps], batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    fit_full_batch_steps(model, x, y, steps)
     xt, yt = data.function_samples(FUNCTION, 1001)  # a finer grid than the training points
     pred = model.predict(xt, verbose=0, batch_size=1001)
     err = (pred - yt).reshape(-1)

@@ -1,10 +1,9 @@
 """fashion.no_early_stopping: FashionSimpleNet trained on without early stopping, to show overfitting (L000)."""
 
-import keras
+import dataclasses
 
-import zoo
-from reproductions.spec import Profile, Reference, Target
-from reproductions.targets._data import image_data
+from reproductions.spec import Profile, Reference
+from reproductions.targets import fashion_simplenet
 
 
 def overfitting(history):
@@ -22,16 +21,13 @@ def overfitting(history):
     }
 
 
-TARGET = Target(
+# fashion.simplenet's recipe (data, model, optimizer, loss, batch size) with its early stopping removed
+TARGET = dataclasses.replace(
+    fashion_simplenet.TARGET,
     name="fashion.no_early_stopping",
     title="FashionSimpleNet without early stopping: validation loss turns upward",
     source="L000 (training curves)",
-    data=lambda ctx: image_data("fashion_mnist", ctx, validation_size=0.1),
-    build=lambda seed: zoo.fashion_simplenet(),
-    optimizer=lambda: keras.optimizers.Adam(),
-    loss="sparse_categorical_crossentropy",
-    metrics=("accuracy",),
-    batch_size=128,
+    callbacks=None,
     history_metrics=overfitting,
     references=(
         Reference("val_loss_rise", 0.0, "L000: validation loss turns upward", compare=">",

@@ -8,6 +8,7 @@ Shown three ways: an exhaustive search over a weight grid, two trained single un
 import numpy as np
 
 import zoo
+from reproductions.runner import fit_full_batch_steps
 from reproductions.spec import Profile, Reference, Target
 from zoo import data
 
@@ -45,8 +46,7 @@ def sigmoid_unit_accuracy(seed, steps=2000):
     keras.utils.set_random_seed(seed)
     unit = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")], name="single_unit")
     unit.compile(optimizer=keras.optimizers.Adam(0.1), loss="binary_crossentropy", steps_per_execution=100)
-    reps = np.tile(np.arange(4), steps)
-    unit.fit(x[reps], y[reps], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    fit_full_batch_steps(unit, x, y, steps)
     return float(np.mean((unit.predict(x, verbose=0) > 0.5) == (y > 0.5)))
 
 
