@@ -15,12 +15,13 @@ from conftest import SLOW_GRADIENT_CHECK, build_small
 RNG = np.random.default_rng(0)
 
 
-def _batch_for(model, n=6):
-    x = RNG.uniform(0, 1, size=(n,) + tuple(model.input_shape[1:])).astype("float32")
+def _batch_for(model, n=6, seed=None):
+    rng = RNG if seed is None else np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size=(n,) + tuple(model.input_shape[1:])).astype("float32")
     out = model.output_shape[-1]
     if out == 1:
-        return x, RNG.integers(0, 2, size=(n, 1)).astype("float32"), "mse"
-    return x, RNG.integers(0, out, size=(n,)), "sparse_categorical_crossentropy"
+        return x, rng.integers(0, 2, size=(n, 1)).astype("float32"), "mse"
+    return x, rng.integers(0, out, size=(n,)), "sparse_categorical_crossentropy"
 
 
 def test_agrees_with_tf_test_compute_gradient():
@@ -167,12 +168,13 @@ def _case(name):
 
 @pytest.mark.parametrize("name", [_case(n) for n in zoo.list_models()])
 def test_every_zoo_model_passes(name):
+    keras.utils.set_random_seed(0)  # the same weights every run (unseeded, plain44 failed once in CI)
     model = build_small(name)
-    x, y, loss = _batch_for(model)
+    x, y, loss = _batch_for(model, seed=zoo.list_models().index(name))
     # In the deep plain nets at initialisation the last stages' pre-activations shrink toward the default
     # ±1e-6 step, so one step crosses several ReLU kinks at once (measured: 6 such entries in plain56, none
-    # left at 1e-8); float64 keeps 1e-8 steps accurate to about 1e-8.
-    epsilon = 1e-8 if name in ("plain56", "plain110") else None
+    # left at 1e-8; plain44 failed the same way once in CI); float64 keeps 1e-8 steps accurate to about 1e-8.
+    epsilon = 1e-8 if name in ("plain32", "plain44", "plain56", "plain110") else None
     report = check_gradients(model, x, y, loss=loss, num_entries=4, epsilon=epsilon)
     assert report.dtype == "float64"
     assert report.passed, report.describe_failure(report.failures[0]) if report.failures else ""
