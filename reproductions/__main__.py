@@ -59,6 +59,8 @@ def build_parser():
     run.add_argument("--data-dir", help="folder with mnist/ and fashion-mnist/ IDX files (default $ZOO_DATA_DIR)")
     run.add_argument("--output-dir", help="results folder (default results/, or results-quick/ with --quick)")
     run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
+    run.add_argument("--dataset", help="another data set for targets that offer one (residual.*: cifar10 via "
+                     "tensorflow-datasets); default output folder results-<dataset>/")
     run.add_argument("--strategy", default="default", help="distribution strategy: default (one device)")
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per epoch; 2: plus Keras's progress bar")
     rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
@@ -180,7 +182,18 @@ def _run(args, argv):
     data_dir = Path(args.data_dir) if args.data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise UsageError(f"--data-dir {args.data_dir!r} is not a directory")
-    output_dir = Path(args.output_dir or ("results-quick" if args.quick else "results"))
+    dataset = args.dataset
+    if dataset is not None:
+        for name in chosen:
+            offered = targets.get(name).datasets
+            if dataset not in offered:
+                supporting = [n for n in targets.names() if dataset in targets.get(n).datasets]
+                raise UsageError(
+                    f"--dataset {dataset!r} is not offered by target {name!r} (it offers {list(offered) or 'only its own'}); "
+                    f"targets offering it: {', '.join(supporting) or 'none'}"
+                )
+    default_out = "results" + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else "")
+    output_dir = Path(args.output_dir or default_out)
 
     from reproductions.fileio import LockedError
     from reproductions.runner import run_targets
@@ -189,6 +202,7 @@ def _run(args, argv):
         return run_targets(
             chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
             resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
+            dataset=dataset,
         )
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)

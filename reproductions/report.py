@@ -108,12 +108,22 @@ def _summary_markdown(target, rows, results, record, extra=""):
         f"- versions: {', '.join(f'{k} {v}' for k, v in record.get('versions', {}).items())}",
         f"- hardware: {record.get('hardware', {}).get('cpu', 'unknown')}, "
         f"{record.get('hardware', {}).get('cores', '?')} cores, GPUs: {record.get('hardware', {}).get('gpus', [])}",
+        *_epoch_time_lines(record),
         "",
         "Per-seed metrics: `metrics.csv`; per-epoch history: `history/seed_<s>.csv`; per-seed details (if any): "
         "`details.json`; full record: `run.json`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _epoch_time_lines(record):
+    per = record.get("seconds_per_epoch") or {}
+    if not per:
+        return []
+    shown = "; ".join(f"{net} {t['mean']:.1f} s (min {t['min']:.1f}, max {t['max']:.1f}, {t['epochs']} epochs)"
+                      for net, t in per.items())
+    return [f"- wall time per training epoch on this CPU: {shown}"]
 
 
 def pyplot():
@@ -139,7 +149,9 @@ def _curves(path, target, results):
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     histories = {seed: pd.DataFrame(r["history"]) for seed, r in sorted(results.items()) if r["history"]}
-    if len(histories) <= 5:
+    if any("Network" in h for h in histories.values()):
+        _network_curves(axes, histories)
+    elif len(histories) <= 5:
         for seed, h in histories.items():
             for ax, kind in zip(axes, ("Loss", "Accuracy")):
                 if f"Train {kind}" not in h:
@@ -168,6 +180,28 @@ def _curves(path, target, results):
         axes[0].legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def _network_curves(axes, histories):
+    """Targets that train several networks per seed: one colour per network, mean over seeds with a
+    min-max band; train solid, validation dashed."""
+    networks = list(dict.fromkeys(n for h in histories.values() if "Network" in h for n in h["Network"]))
+    for network in networks:
+        color = None
+        for ax, kind in zip(axes, ("Loss", "Accuracy")):
+            for split, style in (("Train", "-"), ("Validation", "--")):
+                col = f"{split} {kind}"
+                parts = {s: h[h["Network"] == network].set_index("Epoch")[col] for s, h in histories.items()
+                         if col in h and "Network" in h}
+                table = pd.concat(parts, axis=1) if parts else pd.DataFrame()
+                if table.empty or table.isna().all().all():
+                    continue
+                mean = table.mean(axis=1)
+                line, = ax.plot(mean.index, mean, ls=style, lw=1.5, color=color,
+                                label=f"{network} {split.lower()}" + (f" (mean of {table.shape[1]})" if table.shape[1] > 1 else ""))
+                color = line.get_color()
+                if table.shape[1] > 1:
+                    ax.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=color, alpha=0.15)
 
 
 def recover(output_dir, name):

@@ -24,7 +24,7 @@ from reproductions import report
 from reproductions.fileio import atomic_path, atomic_write_json, target_lock
 from reproductions.spec import Target
 
-__all__ = ["Context", "run_targets", "run_target", "fit_full_batch_steps", "LECTURE_COLUMNS"]
+__all__ = ["Context", "run_targets", "run_target", "train_model", "fit_full_batch_steps", "LECTURE_COLUMNS"]
 
 LECTURE_COLUMNS = report.LECTURE_COLUMNS
 STRATEGIES = ("default",)
@@ -43,6 +43,9 @@ class Context:
     seed_dir: Path | None = None
     extras: dict = dataclasses.field(default_factory=dict)   # JSON-able per-seed details (exact/custom)
     history: list = dataclasses.field(default_factory=list)  # per-epoch rows (custom targets)
+    epoch_seconds: dict = dataclasses.field(default_factory=dict)  # network -> wall time of each epoch
+    verbose: int = 1
+    dataset: str | None = None  # a target's alternative data set (``--dataset``); None: its default
 
 
 def configure_determinism():
@@ -176,7 +179,8 @@ def _run_compute(target, ctx):
     diverged = None
     if ctx.history and not math.isfinite(ctx.history[-1].get("Train Loss") or 0.0):
         diverged = ctx.history[-1]["Epoch"]
-    return {"metrics": metrics, "history": ctx.history, "extras": ctx.extras, "diverged_epoch": diverged}
+    return {"metrics": metrics, "history": ctx.history, "extras": ctx.extras, "diverged_epoch": diverged,
+            "epoch_seconds": ctx.epoch_seconds}
 
 
 def _default_evaluate(model, d):
@@ -186,7 +190,20 @@ def _default_evaluate(model, d):
 
 def _run_fit(target, ctx, d, verbose):
     """Train one seed of a fit target; returns metrics, per-epoch history and divergence."""
+    outcome, _ = train_model(target, ctx, d, verbose)
+    return outcome
+
+
+def train_model(target, ctx, d, verbose=None):
+    """Train one seed of a fit-style ``target`` (its build/optimizer/loss/callbacks) on ``d`` with
+    per-epoch checkpoints in ``ctx.seed_dir``; returns (outcome, trained model).
+
+    Custom targets that compare several networks call this once per network, each with its own
+    ``seed_dir``, so a killed run resumes inside the network it was training.
+    """
     import keras
+
+    verbose = ctx.verbose if verbose is None else verbose
 
     epochs = ctx.profile.epochs
     seed_dir = ctx.seed_dir
@@ -206,17 +223,22 @@ def _run_fit(target, ctx, d, verbose):
     callbacks = _Persistent(target.callbacks(ctx) if target.callbacks else [], model)
     callbacks.begin(cb_states)
     diverged = None
+    seconds = list(_load_seconds(seed_dir)) if resumed else []
     if target.full_batch_steps:
+        t0 = time.perf_counter()
         history, diverged = _fit_full_batch(model, d, epochs, target)
+        seconds = [(time.perf_counter() - t0) / max(1, len(history))] * len(history)
     else:
         train, validation = _pipelines(d, target.batch_size)
         for epoch in range(start, epochs):
             perm = np.random.default_rng([ctx.seed, epoch]).permutation(len(d["x_train"]))
             keras.utils.set_random_seed(ctx.seed * 100_003 + epoch)  # any global-RNG op in this epoch
+            t0 = time.perf_counter()
             h = model.fit(
                 train(perm), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                 validation_data=validation, callbacks=[callbacks.forward], verbose=1 if verbose > 1 else 0,
             )
+            seconds.append(time.perf_counter() - t0)
             logs = {k: v[-1] for k, v in h.history.items()}
             history.append(_history_row(epoch + 1, logs))
             if verbose == 1:
@@ -227,6 +249,7 @@ def _run_fit(target, ctx, d, verbose):
                 break
             stop = model.stop_training
             _save_checkpoint(seed_dir, model, epoch + 1, history, callbacks.states())
+            atomic_write_json(seed_dir / "epoch_seconds.json", seconds)
             if stop:
                 break
     callbacks.end()
@@ -239,7 +262,14 @@ def _run_fit(target, ctx, d, verbose):
     for cb in callbacks.callbacks:
         if getattr(cb, "best_epoch", None) is not None and hasattr(cb, "stop_reason"):
             metrics["best_epoch"] = float(cb.best_epoch + 1)
-    return {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged}
+    outcome = {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged,
+               "epoch_seconds": {model.name: seconds}}
+    return outcome, model
+
+
+def _load_seconds(seed_dir):
+    path = seed_dir / "epoch_seconds.json"
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def _pipelines(d, batch_size):
@@ -305,7 +335,8 @@ def _fit_full_batch(model, d, epochs, target):
 # --------------------------------------------------------------------------- one target
 
 
-def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None):
+def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None,
+               dataset=None):
     """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows."""
     output_dir = Path(output_dir)
     work = output_dir / ".work" / target.name
@@ -314,7 +345,9 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
             shutil.rmtree(work)
         work.mkdir(parents=True, exist_ok=True)
         profile = target.profile(quick)
-        base = Context(target, profile, quick, data_dir, output_dir)
+        if dataset is not None and dataset not in target.datasets:
+            raise ValueError(f"`dataset` must be one of {list(target.datasets)} for {target.name}, got {dataset!r}.")
+        base = Context(target, profile, quick, data_dir, output_dir, verbose=verbose, dataset=dataset)
         d = target.data(base) if target.kind == "fit" else None
         started = time.time()
         results, seed_times = {}, []
@@ -332,7 +365,7 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
                 print("  already finished (resumed)", flush=True)
                 continue
             t0 = time.time()
-            ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir, extras={}, history=[])
+            ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir, extras={}, history=[], epoch_seconds={})
             import keras
 
             keras.utils.set_random_seed(seed)
@@ -345,10 +378,25 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
                 print(f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True)
         wall = time.time() - started
         run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall,
-                          config=target.config(quick), finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                          dataset=dataset or (target.datasets[0] if target.datasets else None),
+                          config=target.config(quick), seconds_per_epoch=_seconds_per_epoch(results),
+                          finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         rows = report.write_target(output_dir, target, results, run_record)
         shutil.rmtree(work, ignore_errors=True)
         return rows
+
+
+def _seconds_per_epoch(results):
+    """Wall time per training epoch of each network, over all seeds (mean, min, max, epochs timed)."""
+    pooled = {}
+    for r in results.values():
+        for network, values in (r.get("epoch_seconds") or {}).items():
+            pooled.setdefault(network, []).extend(values)
+    return {
+        network: {"mean": round(float(np.mean(v)), 3), "min": round(float(np.min(v)), 3),
+                  "max": round(float(np.max(v)), 3), "epochs": len(v)}
+        for network, v in pooled.items() if v
+    }
 
 
 def _fmt_seconds(s):
@@ -356,7 +404,8 @@ def _fmt_seconds(s):
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
-def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="default", verbose=1, record=None):
+def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="default", verbose=1, record=None,
+                dataset=None):
     """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code)."""
     from reproductions import targets
 
@@ -367,7 +416,7 @@ def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="
         target = targets.get(name)
         chosen = seeds if seeds is not None else list(range(target.profile(quick).seeds))
         run_target(target, chosen, quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
-                   verbose=verbose, position=(k, len(names)), record=record)
+                   verbose=verbose, position=(k, len(names)), record=record, dataset=dataset)
     report.write_index(output_dir)
     return 0
 

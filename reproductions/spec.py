@@ -89,6 +89,7 @@ class Target:
     kind: str = "fit"
     notes: str = ""
     causes: dict = dataclasses.field(default_factory=dict)  # metric -> likely cause when missed
+    datasets: tuple = ()  # data sets the target can run on (the first is its default); () = only its own
     report: Callable[[dict, Any], str] | None = None   # (results by seed, results folder) -> Markdown
     # exact and custom targets
     compute: Callable[[int, Any], dict] | None = None

@@ -34,6 +34,7 @@ __all__ = [
     "DATASETS",
     "Splits",
     "load",
+    "load_tfds",
     "load_arrays",
     "load_datasets",
     "to_dataset",
@@ -434,6 +435,46 @@ def load(
         prep(x_test), y_test,
         spec.class_names,
     )
+
+
+TFDS_DATASETS = ("cifar10",)
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, download=True) -> Splits:
+    """Load a tensorflow-datasets image set (``"cifar10"``) as :class:`Splits` arrays.
+
+    ``data_dir`` is tfds' own data directory (None: tfds' default, ``~/tensorflow_datasets``);
+    ``download=False`` fails instead of fetching. The validation set is the last
+    ``validation_size`` training images, as in :func:`load`. Images are float32 in [0, 1]
+    (N, 32, 32, 3); labels int32. No checksum of ours: tfds verifies its own downloads.
+    """
+    from zoo._validation import check_choice
+
+    check_choice(name, "name", TFDS_DATASETS)
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as err:  # pragma: no cover - tfds is a dependency
+        raise ImportError("load_tfds needs tensorflow-datasets (pip install tensorflow-datasets).") from err
+
+    def arrays(split):
+        ds = tfds.load(name, split=split, as_supervised=True, data_dir=data_dir, download=download)
+        xs, ys = [], []
+        for x, y in tfds.as_numpy(ds.batch(4096)):
+            xs.append(x)
+            ys.append(y)
+        return np.concatenate(xs), np.concatenate(ys).astype("int32")
+
+    x_train, y_train = arrays("train")
+    x_test, y_test = arrays("test")
+    n_val = _validation_count(validation_size, len(x_train))
+    cut = len(x_train) - n_val
+
+    def prep(x):
+        return (x.astype("float32") / np.float32(255.0)) if normalize else x
+
+    return Splits(prep(x_train[:cut]), y_train[:cut], prep(x_train[cut:]), y_train[cut:], prep(x_test), y_test,
+                  CIFAR10_CLASSES)
 
 
 def to_dataset(x, y=None, batch_size=128, *, shuffle=False, seed=None, drop_remainder=False):

@@ -1,0 +1,100 @@
+"""Shared pieces of the residual-family targets (L004): their data (Fashion-MNIST, or CIFAR-10 through
+tensorflow-datasets), He et al.'s CIFAR schedule scaled to this CPU, and training several networks
+per seed, each with the runner's per-epoch checkpoints so a killed run resumes mid-network."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import numpy as np
+
+from reproductions.runner import train_model
+from reproductions.spec import Profile, Target
+from reproductions.targets._data import image_data
+
+DATASETS = ("fashion_mnist", "cifar10")
+QUICK_TEST_SIZE = 1000
+SCHEDULE = ("SGD with momentum 0.9 and weight decay 1e-4 (Keras' decoupled form), batch 128, learning rate 0.1 "
+            "divided by 10 after 50% and 75% of the steps (He et al.'s 32k and 48k of 64k iterations, scaled); "
+            "no data augmentation")
+
+
+@functools.lru_cache(maxsize=2)
+def _tfds_splits(name, validation_size):
+    from zoo import data
+
+    return data.load_tfds(name, validation_size=validation_size)
+
+
+def residual_data(ctx, *, train_size=None, validation_size=0.0, test_size=None):
+    """Train/val/test arrays of the target's data set (``ctx.dataset``, default Fashion-MNIST).
+
+    ``train_size`` (or the profile's) keeps the first N training images, ``test_size`` the first
+    N test images (the quick profile: at most 1,000); both fixed subsets, the same in every seed.
+    """
+    if ctx.quick:
+        test_size = min(test_size or QUICK_TEST_SIZE, QUICK_TEST_SIZE)
+    name = ctx.dataset or DATASETS[0]
+    if name == "cifar10":
+        s = _tfds_splits(name, validation_size)
+        d = {"x_train": s.x_train, "y_train": s.y_train, "x_val": s.x_val, "y_val": s.y_val,
+             "x_test": s.x_test, "y_test": s.y_test}
+    else:
+        d = image_data(name, ctx, validation_size=validation_size or None)
+    n = ctx.profile.train_size or train_size
+    d["x_train"], d["y_train"] = d["x_train"][:n], d["y_train"][:n]
+    d["x_test"], d["y_test"] = d["x_test"][:test_size], d["y_test"][:test_size]
+    if d.get("x_val") is not None and not len(d["x_val"]):
+        d["x_val"] = d["y_val"] = None
+    return d
+
+
+def he_sgd(total_steps, learning_rate=0.1, momentum=0.9, weight_decay=1e-4):
+    """SGD with He et al.'s step schedule over ``total_steps`` (÷10 at 50% and 75%)."""
+    import keras
+
+    bounds = [max(1, total_steps // 2), max(2, (3 * total_steps) // 4)]
+    lr = keras.optimizers.schedules.PiecewiseConstantDecay(
+        bounds, [learning_rate, learning_rate / 10, learning_rate / 100])
+    return keras.optimizers.SGD(lr, momentum=momentum, weight_decay=weight_decay)
+
+
+def evaluate_train_and_test(model, d):
+    """Loss and error on the training images (inference mode) and on the test images."""
+    out = {}
+    for split in ("train", "test"):
+        values = model.evaluate(d[f"x_{split}"], d[f"y_{split}"], batch_size=512, verbose=0, return_dict=True)
+        out[f"{split}_loss"] = float(values["loss"])
+        out[f"{split}_error"] = 1.0 - float(values["accuracy"])
+    return out
+
+
+def train_networks(ctx, d, builders, *, epochs, batch_size=128, evaluate=evaluate_train_and_test):
+    """Train each of ``builders`` (name -> seed -> uncompiled model) on ``d`` with :func:`he_sgd`.
+
+    Appends every network's epochs to ``ctx.history`` (with a ``Network`` column), records its
+    epoch wall times in ``ctx.epoch_seconds``; returns name -> (metrics or None if diverged, model).
+    """
+    steps = math.ceil(len(d["x_train"]) / batch_size) * epochs
+    trained = {}
+    for i, (key, build) in enumerate(builders.items(), start=1):
+        sub = Target(
+            name=f"{ctx.target.name}/{key}", title=key, source=ctx.target.source, references=(),
+            full=Profile(1, epochs), quick=Profile(1, epochs), data=lambda _ctx: d, build=build,
+            optimizer=lambda: he_sgd(steps), loss="sparse_categorical_crossentropy", metrics=("accuracy",),
+            batch_size=batch_size, evaluate=evaluate,
+        )
+        seed_dir = ctx.seed_dir / key
+        seed_dir.mkdir(parents=True, exist_ok=True)
+        print(f"  network {i}/{len(builders)}: {key} ({epochs} epochs of {len(d['x_train'])} images)", flush=True)
+        outcome, model = train_model(sub, dataclasses.replace(ctx, target=sub, profile=sub.full, seed_dir=seed_dir), d)
+        ctx.history.extend({**row, "Network": key} for row in outcome["history"])
+        ctx.epoch_seconds[key] = next(iter(outcome["epoch_seconds"].values()))
+        trained[key] = (None if outcome["diverged_epoch"] else outcome["metrics"], model)
+    return trained
+
+
+def nan_if_missing(metrics, key):
+    return float("nan") if metrics is None else float(metrics.get(key, np.nan))
