@@ -177,7 +177,9 @@ def _load_checkpoint(seed_dir, model):
 def _run_compute(target, ctx):
     metrics = {k: float(v) for k, v in target.compute(ctx.seed, ctx).items()}
     diverged = None
-    if ctx.history and not math.isfinite(ctx.history[-1].get("Train Loss") or 0.0):
+    last = ctx.history[-1] if ctx.history else {}
+    # several networks per seed (a "Network" column) record each one's divergence in their metrics
+    if last and "Network" not in last and not math.isfinite(last.get("Train Loss") or 0.0):
         diverged = ctx.history[-1]["Epoch"]
     return {"metrics": metrics, "history": ctx.history, "extras": ctx.extras, "diverged_epoch": diverged,
             "epoch_seconds": ctx.epoch_seconds}

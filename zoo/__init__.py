@@ -28,6 +28,7 @@ from zoo.gates import (
     xor_model3,
 )
 from zoo.mlp import (
+    deep_mlp,
     fashion_mlp,
     mlp,
     mnist_mlp_1000,
@@ -87,6 +88,7 @@ __all__ = [
     "xor_model3",
     "circle_classifier",
     "mlp",
+    "deep_mlp",
     "fashion_mlp",
     "basic_block",
     "bottleneck_block",

@@ -22,6 +22,7 @@ __all__ = [
     "mnist_mlp_keras",
     "fashion_mlp",
     "universal_approximator",
+    "deep_mlp",
 ]
 
 MNIST_SHAPE = (28, 28, 1)
@@ -147,3 +148,59 @@ def universal_approximator(width=10, hidden_activation="sigmoid", input_shape=No
         classifier_activation="linear",
         name=check_name(name, "universal_approximator"),
     )
+
+
+_RELU_FAMILY = ("relu", "relu6", "elu", "selu", "gelu", "silu", "leaky_relu")
+
+
+@register_model(lecture="L004", family="mlp", expected_params=398986)
+def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, input_shape=None, num_classes=10,
+             classifier_activation="softmax", kernel_initializer=None, name=None):
+    """A deep narrow MLP of ``depth`` weight layers (``depth − 1`` hidden Dense layers of ``width``
+    and the classifier) for the vanishing-gradient lesson.
+
+    ``residual=True`` keeps the same layers but pairs the hidden ones after the first into blocks
+    ``h ← act(h + Dense(act(Dense(h))))`` (ResNet v1 form, ``depth`` must be even), so the same
+    parameter count with and without shortcuts; each block's second layer starts with its
+    initializer's variance divided by the number of blocks (Fixup-style), since without
+    normalisation the blocks' outputs would otherwise add up and overflow. ``kernel_initializer``
+    defaults to He-normal for ReLU-like activations and Glorot-uniform otherwise.
+    Hidden layers are named ``dense_1`` … ``dense_{depth-1}``.
+    """
+    depth = check_positive_int(depth, "depth", minimum=2)
+    width = check_positive_int(width, "width")
+    if residual and depth % 2:
+        raise ValueError(f"`depth` must be even with residual=True (a stem layer, 2-layer blocks, the classifier), got {depth}.")
+    hidden_activation = check_activation(hidden_activation, "hidden_activation")
+    input_shape = check_input_shape(input_shape, MNIST_SHAPE)
+    num_classes = check_positive_int(num_classes, "num_classes")
+    classifier_activation = check_classifier_activation(classifier_activation, num_classes)
+    if kernel_initializer is None:
+        kernel_initializer = "he_normal" if hidden_activation in _RELU_FAMILY else "glorot_uniform"
+
+    def dense(i, activation):
+        return keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer, name=f"dense_{i}")
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = dense(1, hidden_activation)(x)
+    if residual:
+        blocks = (depth - 2) // 2
+        # Fixup-style branch scaling (Zhang et al. 2019): without normalisation, each block's output
+        # variance would add up, (1 + 1)^blocks; shrinking the branch's last layer to variance
+        # 1/blocks of its initializer keeps the sum bounded, (1 + 1/blocks)^blocks < e.
+        scaled = keras.initializers.get(kernel_initializer)
+        if isinstance(scaled, keras.initializers.VarianceScaling):
+            scaled = keras.initializers.VarianceScaling(scale=scaled.scale / max(1, blocks), mode=scaled.mode,
+                                                        distribution=scaled.distribution, seed=scaled.seed)
+        for b, i in enumerate(range(2, depth, 2), start=1):
+            branch = keras.layers.Dense(width, kernel_initializer=scaled, name=f"dense_{i + 1}")
+            y = branch(dense(i, hidden_activation)(x))
+            x = keras.layers.Add(name=f"block{b}_add")([x, y])
+            x = keras.layers.Activation(hidden_activation, name=f"block{b}_out")(x)
+    else:
+        for i in range(2, depth):
+            x = dense(i, hidden_activation)(x)
+    outputs = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    kind = "residual" if residual else str(hidden_activation if isinstance(hidden_activation, str) else "custom")
+    return keras.Model(inputs, outputs, name=check_name(name, f"deep_mlp_{kind}_{depth}"))
