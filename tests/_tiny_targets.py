@@ -59,3 +59,25 @@ def tiny_target(name="tiny.mlp", epochs=4, seeds=2, build=tiny_build, callbacks=
         full=Profile(seeds=seeds, epochs=epochs),
         quick=Profile(seeds=1, epochs=2),
     )
+
+
+def two_network_target(fail_marker=None, epochs=3):
+    """A custom target training two tiny networks per seed through ``train_networks``; with
+    ``fail_marker``, building the second network raises once (a crash between networks)."""
+    from reproductions.targets._residual import train_networks
+
+    def build_second(seed):
+        if fail_marker is not None and not Path(fail_marker).exists():
+            Path(fail_marker).write_text("failed")
+            raise RuntimeError("simulated crash while building network b")
+        return tiny_build(seed)
+
+    def compute(seed, ctx):
+        trained = train_networks(ctx, tiny_data(ctx), {"a": tiny_build, "b": build_second}, epochs=epochs, batch_size=16)
+        return {f"test_error_{k}": m["test_error"] for k, (m, _model) in trained.items()}
+
+    return Target(
+        name="tiny.two_networks", title="two tiny networks", source="test", kind="custom", compute=compute,
+        references=(Reference("test_error_a", 0.5, "test", compare="<="),),
+        full=Profile(seeds=1), quick=Profile(seeds=1),
+    )

@@ -156,8 +156,9 @@ _RELU_FAMILY = ("relu", "relu6", "elu", "selu", "gelu", "silu", "leaky_relu")
 @register_model(lecture="L004", family="mlp", expected_params=398986)
 def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, input_shape=None, num_classes=10,
              classifier_activation="softmax", kernel_initializer=None, name=None):
-    """A deep narrow MLP of ``depth`` weight layers (``depth − 1`` hidden Dense layers of ``width``
-    and the classifier) for the vanishing-gradient lesson.
+    """Deep narrow MLP for the vanishing-gradient lesson: sigmoid, ReLU or residual, 20 weight layers.
+
+    ``depth`` weight layers: ``depth − 1`` hidden Dense layers of ``width`` and the classifier.
 
     ``residual=True`` keeps the same layers but pairs the hidden ones after the first into blocks
     ``h ← act(h + Dense(act(Dense(h))))`` (ResNet v1 form, ``depth`` must be even), so the same
