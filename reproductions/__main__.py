@@ -31,6 +31,9 @@ class _Parser(argparse.ArgumentParser):
 def _parse_seeds(text):
     if text is None:
         return None
+    if text.strip() == "0":
+        raise UsageError("--seeds 0 would run no seeds: --seeds N is a count (seeds 0..N-1); for seed 0 alone "
+                         "write --seeds 1 or the list --seeds 0,")
     try:
         if "," in text:
             seeds = [int(s) for s in text.split(",") if s.strip()]

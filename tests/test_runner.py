@@ -132,6 +132,8 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
                  ["run", "gates", "--bogus"], ["fly"], ["run", "gates", "--data-dir", str(tmp_path / "nowhere")]):
         assert main(argv + ["--output-dir", str(out)] if argv[0] == "run" else argv) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 2
+    assert main(["run", "gates", "--seeds", "0", "--output-dir", str(out)]) == 2
+    assert "for seed 0 alone write --seeds 1 or the list --seeds 0," in capsys.readouterr().err
     assert not out.exists()
 
 
