@@ -64,8 +64,18 @@ def build_parser():
     run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
     run.add_argument("--dataset", help="another data set for targets that offer one (residual.*: cifar10 via "
                      "tensorflow-datasets); default output folder results-<dataset>/")
+    run.add_argument("--jobs", type=int, default=1, help="run a target's seeds as N parallel processes (same numbers as serial)")
     run.add_argument("--strategy", default="default", help="distribution strategy: default (one device)")
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per epoch; 2: plus Keras's progress bar")
+    seed = sub.add_parser("_seed")  # internal: one seed in its own process (the --jobs workers)
+    seed.add_argument("target")
+    seed.add_argument("seed", type=int)
+    seed.add_argument("--output-dir", required=True)
+    seed.add_argument("--quick", action="store_true")
+    seed.add_argument("--data-dir")
+    seed.add_argument("--dataset")
+    seed.add_argument("--threads", type=int, default=0)
+    seed.add_argument("--verbose", type=int, default=1)
     rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
     rep.add_argument("--output-dir", default="results")
     rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric")
@@ -129,6 +139,8 @@ def main(argv=None):
             return _list()
         if args.command == "report":
             return _report(args)
+        if args.command == "_seed":
+            return _seed(args)
         return _run(args, argv)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -147,6 +159,21 @@ def _list():
         full, quick = t.full, t.quick
         epochs = f", {full.epochs} epochs (quick {quick.epochs})" if t.kind == "fit" else ""
         print(f"{name:28s} {t.kind:5s} {full.seeds} seeds (quick {quick.seeds}){epochs}  {t.title}")
+    return 0
+
+
+def _seed(args):
+    import tensorflow as tf
+
+    from reproductions import targets
+    from reproductions.runner import configure_determinism, run_seed
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    configure_determinism()
+    run_seed(targets.get(args.target), args.seed, quick=args.quick, output_dir=Path(args.output_dir), verbose=args.verbose,
+             data_dir=Path(args.data_dir) if args.data_dir else None, dataset=args.dataset)
     return 0
 
 
@@ -180,6 +207,8 @@ def _run(args, argv):
         hint = f"; closest matches: {', '.join(dict.fromkeys(hints))}" if hints else ""
         raise UsageError(f"unknown target {', '.join(map(repr, unknown))}{hint}")
     seeds = _parse_seeds(args.seeds)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be a positive number of processes, got {args.jobs}")
     if args.strategy not in STRATEGIES:
         raise UsageError(f"--strategy must be one of {list(STRATEGIES)}, got {args.strategy!r}")
     data_dir = Path(args.data_dir) if args.data_dir else None
@@ -199,17 +228,20 @@ def _run(args, argv):
     output_dir = Path(args.output_dir or default_out)
 
     from reproductions.fileio import LockedError
-    from reproductions.runner import run_targets
+    from reproductions.runner import SeedProcessError, run_targets
 
     try:
         return run_targets(
             chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
             resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
-            dataset=dataset,
+            dataset=dataset, jobs=args.jobs,
         )
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except SeedProcessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from reproductions import report
 from reproductions.fileio import atomic_path, atomic_write_json, target_lock
 from reproductions.spec import Target
 
-__all__ = ["Context", "run_targets", "run_target", "train_model", "fit_full_batch_steps", "LECTURE_COLUMNS"]
+__all__ = ["Context", "run_targets", "run_target", "run_seed", "train_model", "fit_full_batch_steps", "LECTURE_COLUMNS"]
 
 LECTURE_COLUMNS = report.LECTURE_COLUMNS
 STRATEGIES = ("default",)
@@ -337,26 +337,101 @@ def _fit_full_batch(model, d, epochs, target):
 # --------------------------------------------------------------------------- one target
 
 
+def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None):
+    """Run one seed of ``target`` into ``output_dir/.work/<target>/seed_<seed>/done.json`` and return
+    its outcome. No lock and no results folder: :func:`run_target` (and its ``--jobs`` workers,
+    one process per seed) call this and assemble the results."""
+    import keras
+
+    work = Path(output_dir) / ".work" / target.name
+    seed_dir = work / f"seed_{seed}"
+    seed_dir.mkdir(parents=True, exist_ok=True)
+    base = Context(target, target.profile(quick), quick, data_dir, Path(output_dir), verbose=verbose, dataset=dataset)
+    if target.kind == "fit" and data is None:
+        data = target.data(base)
+    t0 = time.time()
+    ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir, extras={}, history=[], epoch_seconds={})
+    keras.utils.set_random_seed(seed)
+    outcome = _run_fit(target, ctx, data, verbose) if target.kind == "fit" else _run_compute(target, ctx)
+    outcome["wall_time"] = time.time() - t0
+    atomic_write_json(seed_dir / "done.json", outcome)
+    return outcome
+
+
+class SeedProcessError(RuntimeError):
+    """A ``--jobs`` worker process exited with an error (its log says why)."""
+
+
+def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, verbose, dataset):
+    """``--jobs``: each seed in its own ``python -m reproductions _seed`` process, ``jobs`` at a time,
+    each with ``cores // jobs`` intra-op threads; its output goes to ``seed_<s>/log.txt``."""
+    import subprocess
+    import sys
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    work = Path(output_dir) / ".work" / target.name
+    queue, running, failed = list(seeds), {}, []
+    started = time.time()
+    while queue or running:
+        while queue and len(running) < jobs:
+            seed = queue.pop(0)
+            seed_dir = work / f"seed_{seed}"
+            seed_dir.mkdir(parents=True, exist_ok=True)
+            argv = [sys.executable, "-m", "reproductions", "_seed", target.name, str(seed), "--output-dir", str(output_dir),
+                    "--threads", str(threads), "--verbose", str(min(verbose, 1))]
+            argv += ["--quick"] if quick else []
+            argv += ["--data-dir", str(data_dir)] if data_dir is not None else []
+            argv += ["--dataset", dataset] if dataset else []
+            log = open(seed_dir / "log.txt", "w")
+            running[seed] = (subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT), log, time.time())
+            print(f"  seed {seed}: started in process {running[seed][0].pid} ({threads} threads; log {seed_dir / 'log.txt'})", flush=True)
+        time.sleep(0.5)
+        for seed, (proc, log, t0) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            log.close()
+            del running[seed]
+            status = "finished" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
+            print(f"  seed {seed}: {status} after {_fmt_seconds(time.time() - t0)}; "
+                  f"{len(queue) + len(running)} to go, {_fmt_seconds(time.time() - started)} so far", flush=True)
+            if proc.returncode != 0:
+                failed.append(seed)
+    if failed:
+        tails = []
+        for seed in failed:
+            lines = (work / f"seed_{seed}" / "log.txt").read_text(errors="replace").strip().splitlines()
+            tails.append(f"seed {seed}: " + (lines[-1] if lines else "no output"))
+        raise SeedProcessError(f"{len(failed)} seed process(es) of {target.name} failed ({'; '.join(tails)}); the finished "
+                           "seeds are kept, rerun with --resume to continue")
+
+
 def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None,
-               dataset=None):
-    """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows."""
+               dataset=None, jobs=1):
+    """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows.
+    ``jobs`` > 1 runs the seeds as that many parallel processes (the same numbers as a serial run)."""
     output_dir = Path(output_dir)
     work = output_dir / ".work" / target.name
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f"`jobs` must be a positive integer, got {jobs!r}.")
+    if dataset is not None and dataset not in target.datasets:
+        raise ValueError(f"`dataset` must be one of {list(target.datasets)} for {target.name}, got {dataset!r}.")
     with target_lock(output_dir / ".work", target.name):
         if not resume and work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True, exist_ok=True)
-        profile = target.profile(quick)
-        if dataset is not None and dataset not in target.datasets:
-            raise ValueError(f"`dataset` must be one of {list(target.datasets)} for {target.name}, got {dataset!r}.")
-        base = Context(target, profile, quick, data_dir, output_dir, verbose=verbose, dataset=dataset)
-        d = target.data(base) if target.kind == "fit" else None
         started = time.time()
+        pending = [s for s in seeds if not (work / f"seed_{s}" / "done.json").is_file()]
+        if jobs > 1 and len(pending) > 1:
+            print(f"[target {position[0]}/{position[1]} {target.name}] {len(pending)} seeds in {min(jobs, len(pending))} "
+                  "parallel processes", flush=True)
+            _run_seed_processes(target, pending, min(jobs, len(pending)), quick=quick, data_dir=data_dir,
+                                output_dir=output_dir, verbose=verbose, dataset=dataset)
+            resume = True
+        base = Context(target, target.profile(quick), quick, data_dir, output_dir, verbose=verbose, dataset=dataset)
+        d = None  # a fit target's data, loaded once when the first seed runs in this process
         results, seed_times = {}, []
         for i, seed in enumerate(seeds):
-            seed_dir = work / f"seed_{seed}"
-            seed_dir.mkdir(parents=True, exist_ok=True)
-            done = seed_dir / "done.json"
+            done = work / f"seed_{seed}" / "done.json"
             eta = ""
             if seed_times:
                 remaining = (len(seeds) - i) * float(np.mean(seed_times))
@@ -364,22 +439,18 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
             print(f"[target {position[0]}/{position[1]} {target.name}] seed {i + 1}/{len(seeds)} (seed={seed}{eta})", flush=True)
             if resume and done.is_file():
                 results[seed] = json.loads(done.read_text())
-                print("  already finished (resumed)", flush=True)
+                print("  already finished" + (" (resumed)" if jobs == 1 else ""), flush=True)
                 continue
-            t0 = time.time()
-            ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir, extras={}, history=[], epoch_seconds={})
-            import keras
-
-            keras.utils.set_random_seed(seed)
-            outcome = _run_fit(target, ctx, d, verbose) if target.kind == "fit" else _run_compute(target, ctx)
-            outcome["wall_time"] = time.time() - t0
+            if d is None and target.kind == "fit":
+                d = target.data(base)
+            outcome = run_seed(target, seed, quick=quick, data_dir=data_dir, output_dir=output_dir, verbose=verbose,
+                               dataset=dataset, data=d)
             seed_times.append(outcome["wall_time"])
-            atomic_write_json(done, outcome)
             results[seed] = outcome
             if outcome["diverged_epoch"]:
                 print(f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True)
         wall = time.time() - started
-        run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall,
+        run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall, jobs=jobs,
                           dataset=dataset or (target.datasets[0] if target.datasets else None),
                           config=target.config(quick), seconds_per_epoch=_seconds_per_epoch(results),
                           finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -407,7 +478,7 @@ def _fmt_seconds(s):
 
 
 def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="default", verbose=1, record=None,
-                dataset=None):
+                dataset=None, jobs=1):
     """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code)."""
     from reproductions import targets
 
@@ -418,7 +489,7 @@ def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="
         target = targets.get(name)
         chosen = seeds if seeds is not None else list(range(target.profile(quick).seeds))
         run_target(target, chosen, quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
-                   verbose=verbose, position=(k, len(names)), record=record, dataset=dataset)
+                   verbose=verbose, position=(k, len(names)), record=record, dataset=dataset, jobs=jobs)
     report.write_index(output_dir)
     return 0
 

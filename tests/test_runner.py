@@ -225,3 +225,34 @@ def test_missed_row_stays_with_its_cause_and_report_hook_output(tmp_path):
     assert "- `test_accuracy`: the reference is above 1 on purpose" in text
     assert "## Extra section" in text
     assert (tmp_path / "tiny.mlp" / "extra.txt").read_text() == "[0, 1]"
+
+
+# --------------------------------------------------------------------------- --jobs: seeds in parallel processes
+
+
+def test_jobs_run_seeds_in_processes_with_the_serial_numbers(tmp_path, capsys):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    common = ["run", "xor.keras_model2", "--quick", "--seeds", "3", "--verbose", "0"]
+    assert main(common + ["--output-dir", str(serial)]) == 0
+    assert main(common + ["--jobs", "2", "--output-dir", str(parallel)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("started in process") == 3 and "3 seeds in 2 parallel processes" in out
+    (ms, hs), (mp, hp) = _numbers(serial, "xor.keras_model2"), _numbers(parallel, "xor.keras_model2")
+    pd.testing.assert_frame_equal(ms, mp, check_exact=True)
+    assert hs == hp and len(hs) == 3
+    assert json.loads((parallel / "xor.keras_model2" / "run.json").read_text())["jobs"] == 2
+    assert not (parallel / ".work" / "xor.keras_model2").exists()
+
+
+def test_a_failing_seed_process_is_reported_and_its_work_kept(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    assert main(["run", "fashion.mlp", "--quick", "--seeds", "2", "--jobs", "2", "--data-dir", str(empty),
+                 "--output-dir", str(tmp_path / "out"), "--verbose", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "FAILED (exit 1)" in captured.out
+    assert "error: 2 seed process(es) of fashion.mlp failed" in captured.err and "rerun with --resume" in captured.err
+    assert (tmp_path / "out" / ".work" / "fashion.mlp" / "seed_1" / "log.txt").stat().st_size > 0
+    assert main(["run", "gates", "--jobs", "0", "--output-dir", str(tmp_path / "out")]) == 2
