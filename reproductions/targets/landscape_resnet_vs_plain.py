@@ -122,7 +122,8 @@ TARGET = Target(
                  "see the contours."},
     notes=(
         f"The four networks are trained exactly as in residual.degradation ({TRAIN_SIZE} Fashion-MNIST images, "
-        f"{EPOCHS} epochs, {SCHEDULE}); same recipe and seed, so the same weights as its seed 0. Surfaces: mean "
+        f"{EPOCHS} epochs, {SCHEDULE}); same recipe and seed, so the same weights as its seed 0, with BatchNorm's statistics recalibrated on the "
+        f"training images as there. Surfaces: mean "
         f"cross-entropy of the first {FULL_GRID['eval_size']} training images in inference mode, at "
         f"{FULL_GRID['points_1d']} points on α ∈ [−1, 1] along one filter-normalised direction and on a "
         f"{FULL_GRID['points_2d']}×{FULL_GRID['points_2d']} grid over [−1, 1]² along two more (biases and "

@@ -2,6 +2,7 @@
 higher training error than a shallower one (plain-20); with identity shortcuts the deeper net wins
 (ResNet-56 below ResNet-20). Same data, schedule and seed for all four networks."""
 
+import math
 import statistics
 
 import zoo
@@ -27,6 +28,8 @@ def compute(seed, ctx):
     for name, (m, _model) in trained.items():
         for key in ("train_error", "test_error", "train_loss"):
             metrics[f"{key}_{name}"] = nan_if_missing(m, key)
+        last = [row for row in ctx.history if row["Network"] == name][-1]
+        metrics[f"running_train_error_{name}"] = 1.0 - last["Train Accuracy"]
     metrics["train_error_gap_plain56_minus_plain20"] = metrics["train_error_plain56"] - metrics["train_error_plain20"]
     metrics["train_error_gap_resnet56_minus_resnet20"] = metrics["train_error_resnet56"] - metrics["train_error_resnet20"]
     metrics["train_error_gap_plain56_minus_resnet56"] = metrics["train_error_plain56"] - metrics["train_error_resnet56"]
@@ -55,10 +58,12 @@ def report(results, folder):
             style = "--" if name.startswith("plain") else "-"
             ax.plot(table.index, table.mean(axis=1), style, color=colors[name], lw=2, label=f"{name} (mean of {table.shape[1]})")
             ax.fill_between(table.index, table.min(axis=1), table.max(axis=1), color=colors[name], alpha=0.15)
-        values = {k: [r["metrics"][f"{k}_{name}"] for r in results.values()] for k in ("train_error", "test_error")}
+        values = {k: [r["metrics"][f"{k}_{name}"] for r in results.values()]
+                  for k in ("train_error", "running_train_error", "test_error")}
         rows.append({
             "network": name,
-            "final train error % (inference mode)": _pm(values["train_error"]),
+            "final train error %": _pm(values["train_error"]),
+            "last epoch's running train error %": _pm(values["running_train_error"]),
             "test error %": _pm(values["test_error"]),
         })
     ax.set_xlabel("epoch")
@@ -97,15 +102,20 @@ TARGET = Target(
     full=Profile(seeds=2, epochs=EPOCHS, train_size=TRAIN_SIZE),
     quick=Profile(seeds=1, epochs=1, train_size=512),
     causes={
-        "train_error_gap_resnet56_minus_resnet20": "a schedule of a few hundred steps: the deeper ResNet has not "
-        "caught up yet (He et al. train 64k iterations); see the curves.",
+        "train_error_gap_resnet56_minus_resnet20": "192 steps at learning rate 0.1 leave both 56-layer nets in their "
+        "slow initial phase (see the curves); He et al. train 64k steps, and their ResNet-56 overtakes ResNet-20 "
+        "only over that schedule.",
+        "train_error_gap_plain56_minus_resnet56": "192 steps at learning rate 0.1 leave both 56-layer nets in their "
+        "slow initial phase (see the curves); the shortcuts' advantage shows over He et al.'s 64k steps.",
     },
     notes=(
         f"Budget schedule for 2 CPU cores: the first {TRAIN_SIZE} Fashion-MNIST training images (28×28×1, no "
-        f"validation split), {EPOCHS} epochs = 256 steps per network, {SCHEDULE}. He et al. train 64k steps on "
+        f"validation split), {EPOCHS} epochs = {EPOCHS * math.ceil(TRAIN_SIZE / 128)} steps per network, {SCHEDULE}. He et al. train 64k steps on "
         "45k CIFAR-10 images with augmentation, so our absolute errors are not theirs; the claim compared is the "
-        "ordering. Train error is measured after training in inference mode on the training images, test error on "
-        "all 10,000 test images. Option-A (zero-padding) shortcuts, post-activation blocks, as in the paper's CIFAR "
+        "ordering. Train error (the criteria) is measured after training in inference mode on the training images, "
+        "test error on all 10,000 test images, both after BatchNorm's statistics are recalibrated on the training "
+        "images (after 192 steps its moving averages still carry 14% of their initial values); the running error "
+        "of the last epoch, what He et al. plot, is in the table too. Option-A (zero-padding) shortcuts, post-activation blocks, as in the paper's CIFAR "
         "nets. `--dataset cifar10` runs the same recipe on CIFAR-10 from tensorflow-datasets."
     ),
 )
