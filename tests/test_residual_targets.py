@@ -202,3 +202,19 @@ def test_vanishing_quick_run_shows_sigmoid_gradients_vanish_and_residual_ones_st
     assert metrics["test_accuracy_relu"] > metrics["test_accuracy_sigmoid"]
     details = json.loads((out / "gradients.vanishing" / "details.json").read_text())
     assert len(details["0"]["gradient_norms"]["sigmoid"]["init"]) == 19
+
+
+def test_batchnorm_recalibration_sets_the_plain_average_of_batch_statistics():
+    import keras
+
+    from reproductions.targets._residual import recalibrate_batchnorm
+
+    inputs = keras.Input((3,))
+    bn = keras.layers.BatchNormalization(momentum=0.99)
+    model = keras.Model(inputs, bn(keras.layers.Dense(3, use_bias=False, kernel_initializer="identity")(inputs)))
+    x = np.random.default_rng(0).normal(loc=5.0, scale=2.0, size=(120, 3)).astype("float32")
+    recalibrate_batchnorm(model, x, batch_size=40)
+    batches = x.reshape(3, 40, 3)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), batches.mean(axis=1).mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), batches.var(axis=1).mean(axis=0), rtol=1e-4)
+    assert bn.momentum == 0.99  # restored
