@@ -158,18 +158,23 @@ def test_keras_applications_model():
 
 
 def _case(name):
-    marks = [pytest.mark.slow] if name in SLOW_GRADIENT_CHECK else []
-    if name == "plain110":  # open, issue 6: see the reason
-        marks.append(pytest.mark.xfail(strict=False, reason=(
-            "plain110 at initialisation: up to 14 of its deep-stage BN-beta entries disagree at every step "
-            "tried (1e-6, 1e-8, 1e-9) without a detected kink; not yet explained")))
-    return pytest.param(name, marks=marks)
+    return pytest.param(name, marks=[pytest.mark.slow] if name in SLOW_GRADIENT_CHECK else [])
+
+
+# plain110 on the 8x8 test input: stage 3 runs 36 convolutions on 2x2 maps, where zero padding drops
+# 5/9 of each 3x3 kernel's taps, and fresh inference-mode BN does not renormalise; the activations shrink
+# from 0.4 to 4e-11 (measured), far below any usable step, so every step crosses kinks on both sides.
+# On 16x16 input the last activations are 4e-5 and all 1,316 entries agree (0 kinks, about 2 min).
+GRADIENT_CHECK_INPUT = {"plain110": (16, 16, 3)}
 
 
 @pytest.mark.parametrize("name", [_case(n) for n in zoo.list_models()])
 def test_every_zoo_model_passes(name):
     keras.utils.set_random_seed(0)  # the same weights every run (unseeded, plain44 failed once in CI)
-    model = build_small(name)
+    if name in GRADIENT_CHECK_INPUT:
+        model = zoo.build(name, input_shape=GRADIENT_CHECK_INPUT[name])
+    else:
+        model = build_small(name)
     x, y, loss = _batch_for(model, seed=zoo.list_models().index(name))
     # In the deep plain nets at initialisation the last stages' pre-activations shrink toward the default
     # ±1e-6 step, so one step crosses several ReLU kinks at once (measured: 6 such entries in plain56, none
