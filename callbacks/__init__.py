@@ -2,11 +2,13 @@
 
 - :class:`DeadReLUDetector`: "check dead units" (L001: lower the learning rate if 20–40% die).
 - :class:`GradientCheck`: "check your gradients" (finite differences vs autodiff).
+- :class:`GradientNormMonitor`: per-layer gradient norms (L004: vanishing gradients).
 - :class:`EarlyStopping`: stop early and save the best model (L000).
 """
 
 from callbacks.dead_relu import DeadReLUDetector
 from callbacks.early_stopping import EarlyStopping
+from callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
 from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, check_gradients
 
 __all__ = [
@@ -15,5 +17,7 @@ __all__ = [
     "GradientCheck",
     "GradientCheckError",
     "GradientCheckReport",
+    "GradientNormMonitor",
     "check_gradients",
+    "kernel_gradient_norms",
 ]

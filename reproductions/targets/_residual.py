@@ -4,14 +4,12 @@ per seed, each with the runner's per-epoch checkpoints so a killed run resumes m
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 
 import numpy as np
 
-from reproductions.runner import train_model
-from reproductions.spec import Profile, Target
+from reproductions.targets import _networks
 from reproductions.targets._data import image_data
 
 DATASETS = ("fashion_mnist", "cifar10")
@@ -99,28 +97,12 @@ def evaluate_train_and_test(model, d):
 
 
 def train_networks(ctx, d, builders, *, epochs, batch_size=128, evaluate=evaluate_train_and_test):
-    """Train each of ``builders`` (name -> seed -> uncompiled model) on ``d`` with :func:`he_sgd`.
-
-    Appends every network's epochs to ``ctx.history`` (with a ``Network`` column), records its
-    epoch wall times in ``ctx.epoch_seconds``; returns name -> (metrics or None if diverged, model).
-    """
+    """Train each of ``builders`` (name -> seed -> uncompiled model) on ``d`` with :func:`he_sgd`;
+    returns name -> (metrics or None if diverged, model). See :func:`_networks.train_networks`."""
     steps = math.ceil(len(d["x_train"]) / batch_size) * epochs
-    trained = {}
-    for i, (key, build) in enumerate(builders.items(), start=1):
-        sub = Target(
-            name=f"{ctx.target.name}/{key}", title=key, source=ctx.target.source, references=(),
-            full=Profile(1, epochs), quick=Profile(1, epochs), data=lambda _ctx: d, build=build,
-            optimizer=lambda: he_sgd(steps), loss="sparse_categorical_crossentropy", metrics=("accuracy",),
-            batch_size=batch_size, evaluate=evaluate,
-        )
-        seed_dir = ctx.seed_dir / key
-        seed_dir.mkdir(parents=True, exist_ok=True)
-        print(f"  network {i}/{len(builders)}: {key} ({epochs} epochs of {len(d['x_train'])} images)", flush=True)
-        outcome, model = train_model(sub, dataclasses.replace(ctx, target=sub, profile=sub.full, seed_dir=seed_dir), d)
-        ctx.history.extend({**row, "Network": key} for row in outcome["history"])
-        ctx.epoch_seconds[key] = next(iter(outcome["epoch_seconds"].values()))
-        trained[key] = (None if outcome["diverged_epoch"] else outcome["metrics"], model)
-    return trained
+    trained = _networks.train_networks(ctx, d, builders, epochs=epochs, optimizer=lambda: he_sgd(steps),
+                                       batch_size=batch_size, evaluate=evaluate)
+    return {key: (metrics, model) for key, (metrics, model, _) in trained.items()}
 
 
 def nan_if_missing(metrics, key):
