@@ -172,7 +172,20 @@ class DeadReLUDetector(keras.callbacks.Callback):
 
     # ------------------------------------------------------------------ callback hooks
 
+    def get_state(self):
+        """JSON-able records and last dead masks, so a resumed run (``set_state``) continues them."""
+        return {"records": self.records, "previous": {k: v.astype(int).tolist() for k, v in self._previous.items()}}
+
+    def set_state(self, state):
+        """Restore :meth:`get_state`'s output; the next ``on_train_begin`` keeps it instead of starting over."""
+        self.records = list(state["records"])
+        self._previous = {k: np.asarray(v, dtype=bool) for k, v in state["previous"].items()}
+        self._restored = True
+
     def on_train_begin(self, logs=None):
+        if getattr(self, "_restored", False):
+            self._restored = False
+            return
         self.records = []
         self.stop_reason = None
         self._previous = {}

@@ -28,6 +28,7 @@ from zoo.gates import (
     xor_model3,
 )
 from zoo.mlp import (
+    activation_mlp,
     deep_mlp,
     fashion_mlp,
     mlp,
@@ -89,6 +90,7 @@ __all__ = [
     "circle_classifier",
     "mlp",
     "deep_mlp",
+    "activation_mlp",
     "fashion_mlp",
     "basic_block",
     "bottleneck_block",

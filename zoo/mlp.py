@@ -23,6 +23,8 @@ __all__ = [
     "fashion_mlp",
     "universal_approximator",
     "deep_mlp",
+    "activation_mlp",
+    "ACTIVATIONS",
 ]
 
 MNIST_SHAPE = (28, 28, 1)
@@ -205,3 +207,58 @@ def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, i
     outputs = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
     kind = "residual" if residual else str(hidden_activation if isinstance(hidden_activation, str) else "custom")
     return keras.Model(inputs, outputs, name=check_name(name, f"deep_mlp_{kind}_{depth}"))
+
+
+# The activations compared in L002/L004, each as the layer that applies it after a linear Dense.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "softplus", "softsign")
+# Glorot & Bengio (2010)'s "standard" initialisation U[-1/sqrt(fan_in), 1/sqrt(fan_in)]: variance 1/(3 fan_in).
+STANDARD_INIT = "standard"
+
+
+def _activation_layer(activation, name):
+    if activation == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=0.01, name=name)  # the lecture's 0.01, not Keras' 0.2
+    if activation == "prelu":
+        return keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), name=name)  # He et al. 2015
+    return keras.layers.Activation(activation, name=name)
+
+
+def _initializer(activation, kernel_initializer):
+    if kernel_initializer is None:
+        return "lecun_normal" if activation == "selu" else "glorot_uniform"  # SELU's self-normalising init
+    if kernel_initializer == STANDARD_INIT:
+        return keras.initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform")
+    return kernel_initializer
+
+
+@register_model(lecture="L002, L004", family="mlp", expected_params=269322)
+def activation_mlp(activation="relu", hidden_units=(256, 256), input_shape=None, num_classes=10,
+                   classifier_activation="softmax", kernel_initializer=None, name=None):
+    """The activation-comparison MLP: Flatten → [Dense(h) → activation layer]* → Dense(num_classes).
+
+    ``activation`` is one of ``ACTIVATIONS``: leaky_relu has slope 0.01 (the lecture's; Keras' default
+    is 0.2) and prelu learns one slope per unit (from 0.25). The activation is its own layer
+    (``act_1``, ``act_2``, ...), so callbacks such as DeadReLUDetector see it. ``kernel_initializer``
+    defaults to LeCun-normal for SELU (its fixed point needs it) and Glorot-uniform otherwise;
+    ``"standard"`` is Glorot & Bengio's U[-1/√fan_in, 1/√fan_in].
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"`activation` must be one of {list(ACTIVATIONS)}, got {activation!r}.")
+    input_shape = check_input_shape(input_shape, MNIST_SHAPE)
+    if isinstance(hidden_units, int):
+        hidden_units = (hidden_units,)
+    try:
+        hidden_units = tuple(check_positive_int(u, "hidden_units") for u in hidden_units)
+    except TypeError:
+        raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
+    num_classes = check_positive_int(num_classes, "num_classes")
+    classifier_activation = check_classifier_activation(classifier_activation, num_classes)
+    init = _initializer(activation, kernel_initializer)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    for i, units in enumerate(hidden_units, start=1):
+        x = keras.layers.Dense(units, kernel_initializer=init, name=f"dense_{i}")(x)
+        x = _activation_layer(activation, f"act_{i}")(x)
+    outputs = keras.layers.Dense(num_classes, activation=classifier_activation, kernel_initializer=init,
+                                 name="predictions")(x)
+    return keras.Model(inputs, outputs, name=check_name(name, f"activation_mlp_{activation}"))
