@@ -35,6 +35,7 @@ from zoo.mlp import (
     mnist_mlp_1000,
     mnist_mlp_keras,
     mnist_mlp_lecture,
+    regularized_mlp,
     softmax_regression,
     universal_approximator,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "mlp",
     "deep_mlp",
     "activation_mlp",
+    "regularized_mlp",
     "fashion_mlp",
     "basic_block",
     "bottleneck_block",

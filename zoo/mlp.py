@@ -24,6 +24,7 @@ __all__ = [
     "universal_approximator",
     "deep_mlp",
     "activation_mlp",
+    "regularized_mlp",
     "ACTIVATIONS",
 ]
 
@@ -262,3 +263,52 @@ def activation_mlp(activation="relu", hidden_units=(256, 256), input_shape=None,
     outputs = keras.layers.Dense(num_classes, activation=classifier_activation, kernel_initializer=init,
                                  name="predictions")(x)
     return keras.Model(inputs, outputs, name=check_name(name, f"activation_mlp_{activation}"))
+
+
+@register_model(lecture="L003, L004", family="mlp", expected_params=2913290)
+def regularized_mlp(hidden_units=(1024, 1024, 1024), input_dropout=0.0, dropout_rate=0.0, l1=0.0, l2=0.0,
+                    max_norm=None, batch_norm=False, input_shape=None, num_classes=10,
+                    classifier_activation="softmax", name=None):
+    """The over-parameterised ReLU MLP of the regularisation lessons, each regulariser a switch.
+
+    ``input_dropout``/``dropout_rate``: Dropout on the inputs / after each hidden layer (Srivastava et
+    al. 2014 use 0.2 / 0.5); ``l1``, ``l2``: kernel penalties on every Dense; ``max_norm``: a bound c
+    on each unit's incoming weight vector (``keras.constraints.MaxNorm``); ``batch_norm``: BatchNorm
+    between each hidden Dense and its ReLU (the Dense then has no bias). Defaults: no regulariser.
+    """
+    input_shape = check_input_shape(input_shape, MNIST_SHAPE)
+    if isinstance(hidden_units, int):
+        hidden_units = (hidden_units,)
+    try:
+        hidden_units = tuple(check_positive_int(u, "hidden_units") for u in hidden_units)
+    except TypeError:
+        raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
+    input_dropout = check_rate(input_dropout, "input_dropout")
+    dropout_rate = check_rate(dropout_rate, "dropout_rate")
+    for arg, value in (("l1", l1), ("l2", l2)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"`{arg}` must be a number >= 0, got {value!r}.")
+    if max_norm is not None and (not isinstance(max_norm, (int, float)) or isinstance(max_norm, bool) or max_norm <= 0):
+        raise ValueError(f"`max_norm` must be None or a number > 0, got {max_norm!r}.")
+    num_classes = check_positive_int(num_classes, "num_classes")
+    classifier_activation = check_classifier_activation(classifier_activation, num_classes)
+    regularizer = keras.regularizers.L1L2(l1=float(l1), l2=float(l2)) if (l1 or l2) else None
+    constraint = keras.constraints.MaxNorm(float(max_norm), axis=0) if max_norm else None
+
+    def dense(units, name, **kw):
+        return keras.layers.Dense(units, kernel_initializer="he_normal", kernel_regularizer=regularizer,
+                                  kernel_constraint=constraint, name=name, **kw)
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    if input_dropout:
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
+    for i, units in enumerate(hidden_units, start=1):
+        x = dense(units, f"dense_{i}", use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu_{i}")(x)
+        if dropout_rate:
+            x = keras.layers.Dropout(dropout_rate, name=f"dropout_{i}")(x)
+    outputs = dense(num_classes, "predictions", activation=classifier_activation)(x)
+    return keras.Model(inputs, outputs, name=check_name(name, "regularized_mlp"))

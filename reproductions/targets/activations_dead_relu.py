@@ -1,0 +1,143 @@
+"""activations.dead_relu: the fraction of dead ReLU units (measured by callbacks.DeadReLUDetector)
+over training, for a range of SGD learning rates on an MNIST MLP; L001: "use ReLU and lower learning
+rates if you see many (20–40%) dead neurons"."""
+
+import math
+
+import numpy as np
+
+import zoo
+from callbacks import DeadReLUDetector
+from reproductions.report import markdown_table, pyplot, save_figure
+from reproductions.spec import Profile, Reference, Target
+from reproductions.targets._networks import train_networks
+from reproductions.targets._practice import TRACK_SIZE, mnist
+
+LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0)
+HIDDEN, EPOCHS, BATCH = (256, 256, 256), 5, 128
+BAND = (0.2, 0.4)
+SOURCE = "L001 (\"use ReLU and lower learning rates if you see many (20–40%) dead neurons\"); cs231n: up to 40% with a too-high rate"
+
+
+def _key(lr):
+    return f"lr_{lr:g}"
+
+
+def _spearman(a, b):
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1]) if np.std(ra) and np.std(rb) else math.nan
+
+
+def compute(seed, ctx):
+    import keras
+
+    d = mnist(ctx)
+    epochs = ctx.profile.epochs or EPOCHS
+    probe = d["x_train"][:TRACK_SIZE]
+    detectors = {}
+
+    def callbacks(key, _ctx):
+        detectors[key] = DeadReLUDetector(probe, batch_size=1000, max_batches=None, warn_threshold=None)
+        return [detectors[key]]
+
+    builders = {_key(lr): (lambda s: zoo.activation_mlp("relu", hidden_units=HIDDEN)) for lr in LEARNING_RATES}
+    optimizers = {_key(lr): (lambda lr=lr: keras.optimizers.SGD(lr)) for lr in LEARNING_RATES}
+    trained = train_networks(ctx, d, builders, epochs=epochs, optimizer=optimizers, batch_size=BATCH, callbacks=callbacks)
+    metrics, curves, finals = {}, {}, []
+    for lr in LEARNING_RATES:
+        key = _key(lr)
+        m = trained[key][0]
+        # the detector's overall fraction per check (epoch 0 = initialisation)
+        per_check = {}
+        for row in detectors[key].records:
+            per_check.setdefault(row["epochs_completed"], [0, 0])
+            per_check[row["epochs_completed"]][0] += row["dead"]
+            per_check[row["epochs_completed"]][1] += row["units"]
+        curves[key] = [(e, dead / units) for e, (dead, units) in sorted(per_check.items())]
+        final = curves[key][-1][1] if m is not None else math.nan
+        metrics[f"dead_fraction_{key}"] = final
+        metrics[f"test_accuracy_{key}"] = math.nan if m is None else m["test_accuracy"]
+        finals.append(final)
+    finite = [(lr, f) for lr, f in zip(LEARNING_RATES, finals) if math.isfinite(f)]
+    metrics["max_dead_fraction"] = max((f for _, f in finite), default=math.nan)
+    metrics["dead_fraction_lowest_lr"] = finals[0]
+    metrics["rank_correlation_lr_dead"] = _spearman([lr for lr, _ in finite], [f for _, f in finite])
+    in_band = [lr for lr, f in finite if BAND[0] <= f <= BAND[1]]
+    metrics["lr_first_in_band"] = min(in_band) if in_band else math.nan
+    ctx.extras["dead_fraction_curves"] = curves
+    ctx.extras["diverged"] = [_key(lr) for lr, f in zip(LEARNING_RATES, finals) if not math.isfinite(f)]
+    return metrics
+
+
+def _mean_text(values):
+    finite = [v for v in values if math.isfinite(v)]
+    return f"{np.mean(finite):.4f}" if finite else "diverged"
+
+
+def report(results, folder):
+    import pandas as pd
+
+    plt = pyplot()
+    runs = list(results.values())
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    cmap = plt.get_cmap("viridis")
+    for i, lr in enumerate(LEARNING_RATES):
+        key = _key(lr)
+        stacks = [r["extras"]["dead_fraction_curves"][key] for r in runs if key not in r["extras"]["diverged"]]
+        if not stacks:
+            continue
+        arr = np.array(stacks)
+        color = cmap(i / max(1, len(LEARNING_RATES) - 1))
+        axes[0].plot(arr[0, :, 0], arr[:, :, 1].mean(axis=0), "o-", color=color, label=f"lr {lr:g}")
+        if len(arr) > 1:
+            axes[0].fill_between(arr[0, :, 0], arr[:, :, 1].min(axis=0), arr[:, :, 1].max(axis=0), color=color, alpha=0.15)
+    axes[0].set_xlabel("epochs completed")
+    axes[0].set_ylabel("dead ReLU fraction (DeadReLUDetector)")
+    axes[0].legend(fontsize=8)
+    finals = np.array([[r["metrics"][f"dead_fraction_{_key(lr)}"] for lr in LEARNING_RATES] for r in runs], dtype=float)
+    for row in finals:
+        axes[1].semilogx(LEARNING_RATES, row, "o", color="tab:gray", alpha=0.6)
+    finite = np.isfinite(finals).any(axis=0)
+    means = np.array([np.nanmean(finals[:, i]) if finite[i] else np.nan for i in range(len(LEARNING_RATES))])
+    axes[1].semilogx(LEARNING_RATES, means, "-", color="tab:red", label="mean over seeds")
+    axes[1].axhspan(*BAND, color="tab:orange", alpha=0.15, label="L001's 20–40%")
+    axes[1].set_xlabel("SGD learning rate")
+    axes[1].set_ylabel("dead fraction after training")
+    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"Dead ReLUs, MLP 784-{'-'.join(map(str, HIDDEN))}-10 on MNIST, plain SGD, batch {BATCH}")
+    fig.tight_layout()
+    save_figure(fig, folder / "dead_relu.png")
+    rows = [{"learning rate": f"{lr:g}",
+             "dead fraction (mean, min–max)": f"{np.nanmean(finals[:, i]):.3f} ({np.nanmin(finals[:, i]):.3f}–{np.nanmax(finals[:, i]):.3f})" if np.isfinite(finals[:, i]).any() else "diverged",
+             "test accuracy (mean)": _mean_text([r["metrics"][f"test_accuracy_{_key(lr)}"] for r in runs])}
+            for i, lr in enumerate(LEARNING_RATES)]
+    return "\n".join(["## Dead units over training and by learning rate", "", "![dead ReLUs](dead_relu.png)", "",
+                      markdown_table(pd.DataFrame(rows)), ""])
+
+
+TARGET = Target(
+    name="activations.dead_relu",
+    title="Dead ReLU fraction vs learning rate (MNIST MLP, DeadReLUDetector)",
+    source="L001; cs231n",
+    kind="custom",
+    compute=compute,
+    report=report,
+    references=(
+        Reference("max_dead_fraction", BAND[0], SOURCE + ": a too-high rate kills 20% or more", compare=">="),
+        Reference("dead_fraction_lowest_lr", 0.05, "L001: a low rate keeps units alive (< 5% dead)", compare="<"),
+        Reference("rank_correlation_lr_dead", 0.8, "L001: more die as the rate grows (Spearman ρ ≥ 0.8)", compare=">="),
+    ),
+    full=Profile(seeds=3, epochs=EPOCHS),
+    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    notes=(
+        f"`zoo.activation_mlp('relu', hidden_units={HIDDEN})` (Glorot-uniform), plain SGD without momentum at each "
+        f"learning rate in {list(LEARNING_RATES)}, batch {BATCH}, {EPOCHS} epochs on the 60,000 MNIST training images. "
+        f"`callbacks.DeadReLUDetector` measures the units whose output is 0 on every one of the first {TRACK_SIZE:,} "
+        "training images, at initialisation and after every epoch; the figure and the table are its records. "
+        "lr_first_in_band is the smallest rate whose final dead fraction lies in 20–40% (NaN when none does). "
+        "A rate whose loss turns NaN is marked diverged and left out of the correlation. The three criteria were "
+        "fixed before the first run."
+    ),
+)
