@@ -3,11 +3,13 @@
 - :class:`DeadReLUDetector`: "check dead units" (L001: lower the learning rate if 20–40% die).
 - :class:`GradientCheck`: "check your gradients" (finite differences vs autodiff).
 - :class:`GradientNormMonitor`: per-layer gradient norms (L004: vanishing gradients).
+- :func:`check_overfit`: "try to overfit a small set" (L000), loss ~0 on a few examples.
 - :class:`EarlyStopping`: stop early and save the best model (L000).
 """
 
 from callbacks.dead_relu import DeadReLUDetector
 from callbacks.early_stopping import EarlyStopping
+from callbacks.overfit import OverfitReport, check_overfit
 from callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
 from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, check_gradients
 
@@ -18,6 +20,8 @@ __all__ = [
     "GradientCheckError",
     "GradientCheckReport",
     "GradientNormMonitor",
+    "OverfitReport",
     "check_gradients",
+    "check_overfit",
     "kernel_gradient_norms",
 ]

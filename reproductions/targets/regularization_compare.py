@@ -14,7 +14,7 @@ from reproductions.spec import Profile, Reference, Target
 from reproductions.targets._networks import train_networks
 from reproductions.targets._practice import mnist
 
-SUBSET, EPOCHS, FULL_EPOCHS, BATCH, LR, MOMENTUM = 10_000, 30, 20, 128, 0.01, 0.9
+SUBSET, EPOCHS, FULL_EPOCHS, BATCH, LR, MOMENTUM = 10_000, 20, 10, 128, 0.01, 0.9
 DROPOUT = dict(input_dropout=0.2, dropout_rate=0.5)  # Srivastava et al.'s rates for MNIST MLPs
 MAX_NORM, L1, L2, PATIENCE = 3.0, 1e-5, 1e-4, 5
 VARIANTS = {
