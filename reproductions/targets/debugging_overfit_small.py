@@ -1,0 +1,135 @@
+"""debugging.overfit_small: L000's sanity check, "try to overfit a small set: if the loss is not ~0 on a
+small data set, something is wrong", run with callbacks.check_overfit on every trainable zoo model."""
+
+import math
+
+import numpy as np
+
+import zoo
+from callbacks import check_overfit
+from reproductions.report import markdown_table, pyplot, save_figure
+from reproductions.spec import Profile, Reference, Target
+from reproductions.targets._practice import mnist
+
+EXAMPLES, THRESHOLD = 100, 0.01
+# step-activation units (the lectures' hand-set gates): no gradient reaches their weights
+NO_GRADIENT = ("and_gate", "nand_gate", "not_gate", "or_gate", "festival_a", "festival_b", "perceptron", "circle_classifier")
+# the big builders at settings that fit this CPU; every one on 28x28x1 MNIST images
+BUILD_KWARGS = {"wrn": dict(depth=16, widen_factor=4), "resnext29": dict(cardinality=4, width=16),
+                "densenet_bc": dict(depth=40, growth_rate=12)}
+CONV_FAMILY = ("resnet", "plain", "wrn", "resnext", "densenet")
+
+
+def _setup(name, mnist_x, mnist_y):
+    """(build kwargs, x, y, loss, optimizer factory, max steps, threshold, classification) for one model."""
+    import keras
+
+    if name == "and3_sigmoid":
+        x, y = zoo.data.truth_table("and", 3)
+        return {}, x, y, "binary_crossentropy", lambda: keras.optimizers.Adam(0.1), 2000, THRESHOLD, True
+    if name.startswith("xor_"):
+        x, y = zoo.data.xor()
+        return {}, x, y, "binary_crossentropy", lambda: keras.optimizers.Adam(0.1), 2000, THRESHOLD, True
+    if name == "universal_approximator":
+        x = np.linspace(-1, 1, EXAMPLES, dtype="float32")[:, None]
+        return {}, x, np.sin(np.pi * x), "mse", lambda: keras.optimizers.Adam(0.05), 2000, 1e-3, False
+    kwargs = dict(BUILD_KWARGS.get(name, {}))
+    big = name.startswith(CONV_FAMILY)
+    if big:
+        kwargs["input_shape"] = (28, 28, 1)
+    return (kwargs, mnist_x, mnist_y, "sparse_categorical_crossentropy", lambda: keras.optimizers.Adam(1e-3),
+            300 if big else 1000, THRESHOLD, True)
+
+
+def models(quick=False):
+    names = [n for n in zoo.list_models() if n not in NO_GRADIENT]
+    if quick:  # the deep residual stacks take minutes to trace
+        names = [n for n in names if not n.startswith(CONV_FAMILY) or n in ("resnet20", "plain20")]
+    return names
+
+
+def compute(seed, ctx):
+    import keras
+
+    d = mnist(ctx)
+    mx, my = d["x_train"][:EXAMPLES], d["y_train"][:EXAMPLES]
+    metrics, curves = {}, {}
+    names = models(ctx.quick)
+    for i, name in enumerate(names, start=1):
+        kwargs, x, y, loss, optimizer, max_steps, threshold, classification = _setup(name, mx, my)
+        if ctx.quick:
+            max_steps = 20
+        keras.utils.set_random_seed(seed)
+        model = zoo.build(name, **kwargs)
+        report = check_overfit(model, x, y, loss=loss, optimizer=optimizer(), max_steps=max_steps,
+                               threshold=threshold, classification=classification)
+        print(f"  model {i}/{len(names)}: {name}: {report.describe()}", flush=True)
+        metrics[f"loss_ratio_{name}"] = report.final_loss / threshold if math.isfinite(report.final_loss) else math.nan
+        metrics[f"steps_{name}"] = float(report.steps)
+        curves[name] = {"curve": report.curve, "threshold": threshold, "examples": len(x), "loss": loss,
+                        "train_accuracy": report.train_accuracy, "final_loss": report.final_loss, "kwargs": kwargs}
+    metrics["models_passed_fraction"] = float(np.mean([metrics[f"loss_ratio_{n}"] <= 1 for n in names]))
+    ctx.extras["overfit"] = curves
+    return metrics
+
+
+def report(results, folder):
+    import pandas as pd
+
+    plt = pyplot()
+    run = results[min(results)]
+    entries = run["extras"]["overfit"]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    cmap = plt.get_cmap("tab20")
+    for i, (name, e) in enumerate(entries.items()):
+        steps, losses = zip(*e["curve"])
+        ax.loglog(np.maximum(steps, 1), np.maximum(np.array(losses) / e["threshold"], 1e-6), "-",
+                  color=cmap(i % 20), lw=1.2, label=name)
+    ax.axhline(1, color="k", ls="--", lw=1, label="threshold")
+    ax.set_xlabel("full-batch training steps (step 0 drawn at 1)")
+    ax.set_ylabel("loss / threshold (inference mode)")
+    ax.set_title(f"Overfitting a small set: every trainable zoo model (seed {min(results)})")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=6, ncol=3)
+    fig.tight_layout()
+    save_figure(fig, folder / "overfit_small.png")
+    rows = [{"model": n, "examples": e["examples"], "loss": e["loss"], "threshold": f"{e['threshold']:g}",
+             "final loss": f"{e['final_loss']:.3g}", "steps": e["curve"][-1][0],
+             "train accuracy": "" if e["train_accuracy"] is None else f"{e['train_accuracy']:.3f}",
+             "settings": ", ".join(f"{k}={v}" for k, v in e["kwargs"].items())} for n, e in entries.items()]
+    skipped = ", ".join(f"`{n}`" for n in NO_GRADIENT)
+    return "\n".join(["## Loss on the small set during training", "", "![overfit](overfit_small.png)", "",
+                      markdown_table(pd.DataFrame(rows)), "",
+                      f"Not trainable by gradient (step activations, the lectures' fixed weights): {skipped}.", ""])
+
+
+def _references():
+    refs = [Reference(f"loss_ratio_{n}", 1.0, f"L000: loss → ~0 on a small set ({n}; final loss / threshold ≤ 1)", compare="<=")
+            for n in models()]
+    return tuple(refs)
+
+
+TARGET = Target(
+    name="debugging.overfit_small",
+    title="Sanity check: every trainable zoo model overfits a small set",
+    source="L000",
+    kind="custom",
+    compute=compute,
+    report=report,
+    references=_references(),
+    full=Profile(seeds=1),
+    quick=Profile(seeds=1, train_size=EXAMPLES),
+    causes={},
+    notes=(
+        f"`callbacks.check_overfit` trains each model with full batches and measures the loss in inference mode "
+        f"(dropout off; BatchNorm with the small set's own statistics) every 10 steps until it is ≤ the threshold. "
+        f"Image models: the first {EXAMPLES} MNIST training images, sparse cross-entropy ≤ {THRESHOLD}, Adam 1e-3, at "
+        "most 1,000 steps (300 for the residual/dense family, built for 28×28×1 inputs; wrn depth 16 widen 4, "
+        "resnext29 cardinality 4 width 16, densenet_bc depth 40 growth 12). Tiny models use their own data: the "
+        "XOR nets and and3_sigmoid their truth tables (4 and 8 examples, binary cross-entropy ≤ 0.01, Adam 0.1, "
+        f"2,000 steps); universal_approximator {EXAMPLES} points of sin(πx) on [−1, 1] (MSE ≤ 1e-3, Adam 0.05). "
+        "The metric per model is final loss / threshold (≤ 1 passes). Step-activation gates have no gradient and are "
+        "listed, not run. One seed: each row is a pass/fail sanity check of a builder, not a statistic; the "
+        "settings were fixed before the first run."
+    ),
+)
