@@ -44,7 +44,7 @@ def train_width(h, d, seed, epochs):
     order = np.concatenate([rng.permutation(len(d["x"]))[: steps * BATCH] for _ in range(epochs)])
     x, y = tf.constant(d["x"]), tf.constant(d["y"])
     ds = (tf.data.Dataset.from_tensor_slices(order.reshape(-1, BATCH))
-          .map(lambda i: (tf.gather(x, i), tf.gather(y, i)), deterministic=True).prefetch(4))
+          .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(4))
     chunk = min(CHUNK, epochs)
     t0 = time.perf_counter()
     hist = model.fit(ds, epochs=epochs // chunk, steps_per_epoch=steps * chunk, shuffle=False, verbose=0)
