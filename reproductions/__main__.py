@@ -65,7 +65,11 @@ def build_parser():
     run.add_argument("--dataset", help="another data set for targets that offer one (residual.*: cifar10 via "
                      "tensorflow-datasets); default output folder results-<dataset>/")
     run.add_argument("--jobs", type=int, default=1, help="run a target's seeds as N parallel processes (same numbers as serial)")
-    run.add_argument("--strategy", default="default", help="distribution strategy: default (one device)")
+    run.add_argument("--strategy", default="default", help="tf.distribute strategy: default (one device), mirrored "
+                     "(all local GPUs, or --devices logical CPU devices), multiworker (from TF_CONFIG; only the chief "
+                     "writes results), tpu")
+    run.add_argument("--devices", type=int, default=2, help="logical CPU devices for --strategy mirrored on a machine "
+                     "without GPUs (default 2)")
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per epoch; 2: plus Keras's progress bar")
     seed = sub.add_parser("_seed")  # internal: one seed in its own process (the --jobs workers)
     seed.add_argument("target")
@@ -211,6 +215,14 @@ def _run(args, argv):
         raise UsageError(f"--jobs must be a positive number of processes, got {args.jobs}")
     if args.strategy not in STRATEGIES:
         raise UsageError(f"--strategy must be one of {list(STRATEGIES)}, got {args.strategy!r}")
+    if args.jobs > 1 and args.strategy != "default":
+        raise UsageError(f"--jobs {args.jobs} cannot be combined with --strategy {args.strategy}: --jobs runs seeds as "
+                         "single-device processes, a strategy gives one seed all devices; use one or the other")
+    if args.devices < 1:
+        raise UsageError(f"--devices must be a positive number of logical CPU devices, got {args.devices}")
+    if args.strategy == "multiworker" and not os.environ.get("TF_CONFIG"):
+        raise UsageError("--strategy multiworker needs TF_CONFIG in the environment (the cluster's workers and this "
+                         "task's index); see the README section 'Several GPUs or machines'")
     data_dir = Path(args.data_dir) if args.data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise UsageError(f"--data-dir {args.data_dir!r} is not a directory")
@@ -234,7 +246,7 @@ def _run(args, argv):
         return run_targets(
             chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
             resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
-            dataset=dataset, jobs=args.jobs,
+            dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
         )
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)

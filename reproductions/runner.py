@@ -10,6 +10,7 @@ temporary directory and swapped in whole, so a crash never leaves half a results
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -20,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from reproductions import report
+from reproductions import distribute, report
 from reproductions.fileio import atomic_path, atomic_write_json, target_lock
 from reproductions.spec import Target
 
 __all__ = ["Context", "run_targets", "run_target", "run_seed", "train_model", "fit_full_batch_steps", "LECTURE_COLUMNS"]
 
 LECTURE_COLUMNS = report.LECTURE_COLUMNS
-STRATEGIES = ("default",)
+STRATEGIES = distribute.STRATEGIES
+_ONE_DEVICE = distribute.Distribution("default", None, 1, ["default device"])
 
 
 @dataclasses.dataclass
@@ -46,6 +48,7 @@ class Context:
     epoch_seconds: dict = dataclasses.field(default_factory=dict)  # network -> wall time of each epoch
     verbose: int = 1
     dataset: str | None = None  # a target's alternative data set (``--dataset``); None: its default
+    distribution: object = None  # a distribute.Distribution (``--strategy``); None: one device
 
 
 def configure_determinism():
@@ -211,13 +214,20 @@ def train_model(target, ctx, d, verbose=None):
     seed_dir = ctx.seed_dir
     resumed = (seed_dir / "state.json").is_file()
     keras.utils.set_random_seed(ctx.seed)
-    model = target.build(ctx.seed)
-    model.compile(
-        optimizer=target.optimizer(),
-        loss=target.loss,
-        metrics=list(target.metrics),
-        steps_per_execution=target.steps_per_execution,
-    )
+    dist = ctx.distribution
+    with (dist.strategy.scope() if dist is not None else contextlib.nullcontext()):
+        # model, optimizer and metrics are created inside the strategy's scope (mirrored variables)
+        model = target.build(ctx.seed)
+        model.compile(
+            optimizer=target.optimizer(),
+            loss=target.loss,
+            metrics=list(target.metrics),
+            steps_per_execution=target.steps_per_execution,
+        )
+    custom_step = None
+    if dist is not None and dist.custom_loop:
+        custom_step = distribute.train_step(model, target.loss, dist.strategy, _accuracy_kind(target))
+        model._distribute_strategy = None  # evaluate/predict on each worker alone (keras-team/keras#20585)
     start, history, cb_states = 0, [], None
     if resumed:
         start, history, cb_states = _load_checkpoint(seed_dir, model)
@@ -226,7 +236,7 @@ def train_model(target, ctx, d, verbose=None):
     callbacks.begin(cb_states)
     diverged = None
     seconds = list(_load_seconds(seed_dir)) if resumed else []
-    if target.full_batch_steps:
+    if target.full_batch_steps and custom_step is None:
         t0 = time.perf_counter()
         history, diverged = _fit_full_batch(model, d, epochs, target)
         seconds = [(time.perf_counter() - t0) / max(1, len(history))] * len(history)
@@ -236,12 +246,15 @@ def train_model(target, ctx, d, verbose=None):
             perm = np.random.default_rng([ctx.seed, epoch]).permutation(len(d["x_train"]))
             keras.utils.set_random_seed(ctx.seed * 100_003 + epoch)  # any global-RNG op in this epoch
             t0 = time.perf_counter()
-            h = model.fit(
-                train(perm), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
-                validation_data=validation, callbacks=[callbacks.forward], verbose=1 if verbose > 1 else 0,
-            )
+            if custom_step is not None:
+                logs = _custom_epoch(model, custom_step, d, perm, target, epoch, callbacks.forward)
+            else:
+                h = model.fit(
+                    train(perm), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
+                    validation_data=validation, callbacks=[callbacks.forward], verbose=1 if verbose > 1 else 0,
+                )
+                logs = {k: v[-1] for k, v in h.history.items()}
             seconds.append(time.perf_counter() - t0)
-            logs = {k: v[-1] for k, v in h.history.items()}
             history.append(_history_row(epoch + 1, logs))
             if verbose == 1:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in history[-1].items() if k != "Epoch" and v is not None and "/" not in k)
@@ -267,6 +280,39 @@ def train_model(target, ctx, d, verbose=None):
     outcome = {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged,
                "epoch_seconds": {model.name: seconds}}
     return outcome, model
+
+
+def _accuracy_kind(target):
+    """How the custom distributed step counts 'accuracy': 'sparse' (integer labels), 'binary' or None."""
+    if "accuracy" not in target.metrics:
+        return None
+    loss = target.loss if isinstance(target.loss, str) else type(target.loss).__name__
+    return "binary" if "binary" in str(loss).lower() else "sparse"
+
+
+def _custom_epoch(model, step, d, perm, target, epoch, forward):
+    """One epoch of the multiworker step over the seeded permutation, with the callbacks' hooks and
+    the logs ``fit`` would give (loss, accuracy, val_loss, val_accuracy)."""
+    import tensorflow as tf
+
+    forward.on_epoch_begin(epoch)
+    total = hits = 0.0
+    b = target.batch_size
+    for i, start in enumerate(range(0, len(perm), b)):
+        idx = perm[start:start + b]
+        forward.on_train_batch_begin(i)
+        value, correct = step(tf.constant(d["x_train"][idx]), tf.constant(d["y_train"][idx]))
+        total += float(value) * len(idx)
+        hits += float(correct)
+        forward.on_train_batch_end(i)
+    logs = {"loss": total / len(perm)}
+    if "accuracy" in target.metrics:
+        logs["accuracy"] = hits / len(perm)
+    if d.get("x_val") is not None and len(d["x_val"]):
+        values = model.evaluate(d["x_val"], d["y_val"], batch_size=b, verbose=0, return_dict=True)
+        logs.update({f"val_{k}": float(v) for k, v in values.items()})
+    forward.on_epoch_end(epoch, logs)
+    return logs
 
 
 def _load_seconds(seed_dir):
@@ -337,7 +383,7 @@ def _fit_full_batch(model, d, epochs, target):
 # --------------------------------------------------------------------------- one target
 
 
-def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None):
+def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None, distribution=None):
     """Run one seed of ``target`` into ``output_dir/.work/<target>/seed_<seed>/done.json`` and return
     its outcome. No lock and no results folder: :func:`run_target` (and its ``--jobs`` workers,
     one process per seed) call this and assemble the results."""
@@ -346,7 +392,8 @@ def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=No
     work = Path(output_dir) / ".work" / target.name
     seed_dir = work / f"seed_{seed}"
     seed_dir.mkdir(parents=True, exist_ok=True)
-    base = Context(target, target.profile(quick), quick, data_dir, Path(output_dir), verbose=verbose, dataset=dataset)
+    base = Context(target, target.profile(quick), quick, data_dir, Path(output_dir), verbose=verbose, dataset=dataset,
+                   distribution=distribution)
     if target.kind == "fit" and data is None:
         data = target.data(base)
     t0 = time.time()
@@ -406,13 +453,17 @@ def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, ver
 
 
 def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None,
-               dataset=None, jobs=1):
+               dataset=None, jobs=1, distribution=None):
     """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows.
-    ``jobs`` > 1 runs the seeds as that many parallel processes (the same numbers as a serial run)."""
+    ``jobs`` > 1 runs the seeds as that many parallel processes (the same numbers as a serial run);
+    ``distribution`` (:func:`distribute.setup`) trains the runner's networks under a tf.distribute strategy."""
     output_dir = Path(output_dir)
     work = output_dir / ".work" / target.name
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"`jobs` must be a positive integer, got {jobs!r}.")
+    if jobs > 1 and distribution is not None and distribution.name != "default":
+        raise ValueError(f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
+                         f"--strategy {distribution.name} (which gives one seed all devices). Use one or the other.")
     if dataset is not None and dataset not in target.datasets:
         raise ValueError(f"`dataset` must be one of {list(target.datasets)} for {target.name}, got {dataset!r}.")
     with target_lock(output_dir / ".work", target.name):
@@ -444,7 +495,7 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
             if d is None and target.kind == "fit":
                 d = target.data(base)
             outcome = run_seed(target, seed, quick=quick, data_dir=data_dir, output_dir=output_dir, verbose=verbose,
-                               dataset=dataset, data=d)
+                               dataset=dataset, data=d, distribution=distribution)
             seed_times.append(outcome["wall_time"])
             results[seed] = outcome
             if outcome["diverged_epoch"]:
@@ -453,6 +504,7 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
         run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall, jobs=jobs,
                           dataset=dataset or (target.datasets[0] if target.datasets else None),
                           config=target.config(quick), seconds_per_epoch=_seconds_per_epoch(results),
+                          distribution=(distribution or _ONE_DEVICE).record(target.batch_size if target.kind == "fit" else None),
                           finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         rows = report.write_target(output_dir, target, results, run_record)
         shutil.rmtree(work, ignore_errors=True)
@@ -478,18 +530,38 @@ def _fmt_seconds(s):
 
 
 def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="default", verbose=1, record=None,
-                dataset=None, jobs=1):
-    """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code)."""
+                dataset=None, jobs=1, cpu_devices=2):
+    """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code).
+
+    Under ``strategy="multiworker"`` every worker trains; only the chief writes ``output_dir``
+    (the others work in ``output_dir/.worker-<i>/``, removed at the end)."""
     from reproductions import targets
 
     if strategy not in STRATEGIES:
         raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {strategy!r}.")
+    if jobs > 1 and strategy != "default":
+        raise ValueError(f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
+                         f"--strategy {strategy} (which gives one seed all devices). Use one or the other.")
+    distribution = distribute.setup(strategy, cpu_devices)  # before TensorFlow starts (logical CPU devices)
     configure_determinism()
-    for k, name in enumerate(names, start=1):
-        target = targets.get(name)
-        chosen = seeds if seeds is not None else list(range(target.profile(quick).seeds))
-        run_target(target, chosen, quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
-                   verbose=verbose, position=(k, len(names)), record=record, dataset=dataset, jobs=jobs)
-    report.write_index(output_dir)
+    final_dir = Path(output_dir)
+    if not distribution.chief:
+        output_dir = final_dir / f".worker-{distribution.worker_index}"
+    if distribution.name != "default":
+        print(f"strategy {distribution.name}: {distribution.replicas} replicas on {distribution.devices}"
+              + ("" if distribution.chief else f" (worker {distribution.worker_index}, not the chief: results are the chief's)"),
+              flush=True)
+    try:
+        for k, name in enumerate(names, start=1):
+            target = targets.get(name)
+            chosen = seeds if seeds is not None else list(range(target.profile(quick).seeds))
+            run_target(target, chosen, quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
+                       verbose=verbose, position=(k, len(names)), record=record, dataset=dataset, jobs=jobs,
+                       distribution=distribution if distribution.name != "default" else None)
+        if distribution.chief:
+            report.write_index(output_dir)
+    finally:
+        if not distribution.chief:
+            shutil.rmtree(output_dir, ignore_errors=True)
     return 0
 

@@ -1,0 +1,174 @@
+"""``--strategy``: the same targets on several devices or machines through tf.distribute.
+
+- ``default``: one device (TensorFlow's default strategy).
+- ``mirrored``: ``MirroredStrategy`` over all local GPUs, or, on a machine without GPUs, over
+  ``cpu_devices`` logical CPU devices (set up before TensorFlow starts; how the tests run it here).
+- ``multiworker``: ``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``; every worker runs the same
+  command, only the chief writes results.
+- ``tpu``: ``TPUStrategy`` from ``TPUClusterResolver`` (``TPU_NAME``); untested here (no TPU).
+
+The global batch is always the recipe's ``batch_size``: each step's batch is split across the
+replicas and the gradients summed, so the updates are the single-device ones and the learning
+rate needs no scaling (recorded as such in run.json). Keras 3's ``fit`` cannot run under
+``MultiWorkerMirroredStrategy`` (keras-team/keras#20585: it reduces a per-replica batch while
+building, then fails reducing metrics), so multiworker training uses :func:`train_step`, a
+``strategy.run`` step of our own with the same loss, updates and callbacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+LR_RULE = ("none: the global batch is the recipe's batch_size, split across the replicas with the gradients summed, "
+           "so every update is the single-device one and the recipe's learning rate applies unchanged")
+
+
+@dataclasses.dataclass
+class Distribution:
+    """The chosen strategy and this process's role in it."""
+
+    name: str
+    strategy: object
+    replicas: int
+    devices: list
+    chief: bool = True
+    worker_index: int = 0
+    workers: int = 1
+
+    @property
+    def custom_loop(self):
+        """Train with :func:`train_step` instead of ``fit`` (Keras 3 ``fit`` fails under multiworker)."""
+        return self.name == "multiworker"
+
+    def record(self, batch_size=None):
+        """JSON-able description for run.json."""
+        out = {"strategy": self.name, "replicas": self.replicas, "devices": self.devices, "workers": self.workers,
+               "learning_rate_scaling": LR_RULE,
+               "applies_to": "networks the runner trains (fit targets, and custom targets' train_networks); a target's "
+                             "own loops (scikit-learn, GradientTape, direct fit calls) run on one device"}
+        if batch_size:
+            out.update(global_batch_size=batch_size, per_replica_batch_size=batch_size / self.replicas)
+        return out
+
+
+def tf_config():
+    """The parsed ``TF_CONFIG`` (or None), with a clear error when it is not valid JSON of the expected form."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return None
+    try:
+        cfg = json.loads(raw)
+        cluster, task = cfg["cluster"], cfg["task"]
+        task["type"], int(task["index"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"TF_CONFIG must be JSON like {{\"cluster\": {{\"worker\": [\"host:port\", ...]}}, "
+                         f"\"task\": {{\"type\": \"worker\", \"index\": 0}}}}; got {raw!r} ({exc})") from None
+    if not isinstance(cluster, dict) or not cluster:
+        raise ValueError(f"TF_CONFIG's cluster must name at least one job, got {cluster!r}.")
+    return cfg
+
+
+def is_chief(cfg):
+    """The chief writes results: the task of type 'chief', or worker 0 when the cluster has no chief."""
+    if cfg is None:
+        return True
+    task = cfg["task"]
+    if "chief" in cfg["cluster"]:
+        return task["type"] == "chief"
+    return task["type"] == "worker" and int(task["index"]) == 0
+
+
+def setup(name="default", cpu_devices=2):
+    """Create the strategy. Call before anything else touches TensorFlow's devices (logical CPU
+    devices for ``mirrored`` can only be configured before the runtime starts)."""
+    if name not in STRATEGIES:
+        raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {name!r}.")
+    if not isinstance(cpu_devices, int) or isinstance(cpu_devices, bool) or cpu_devices < 1:
+        raise ValueError(f"`cpu_devices` must be an integer >= 1, got {cpu_devices!r}.")
+    import tensorflow as tf
+
+    if name == "default":
+        strategy = tf.distribute.get_strategy()
+        return Distribution(name, strategy, 1, ["default device"])
+    if name == "mirrored":
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            strategy = tf.distribute.MirroredStrategy()
+        else:
+            cpu = tf.config.list_physical_devices("CPU")[0]
+            try:
+                tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+            except RuntimeError as exc:
+                raise RuntimeError("--strategy mirrored on CPUs must split the CPU into logical devices before "
+                                   f"TensorFlow starts; it has already started in this process ({exc}).") from None
+            names = [d.name for d in tf.config.list_logical_devices("CPU")]
+            strategy = tf.distribute.MirroredStrategy(names)
+        return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
+    if name == "multiworker":
+        cfg = tf_config()
+        if cfg is None:
+            raise ValueError("--strategy multiworker needs TF_CONFIG (the cluster's workers and this task's index); "
+                             "see the README's 'Several GPUs or machines' section.")
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        workers = sum(len(v) for k, v in cfg["cluster"].items() if k in ("chief", "worker"))
+        return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices),
+                            chief=is_chief(cfg), worker_index=int(cfg["task"]["index"]), workers=workers)
+    try:  # tpu
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+        raise RuntimeError(f"--strategy tpu found no TPU (set TPU_NAME, or run on a TPU VM): {exc}") from None
+    strategy = tf.distribute.TPUStrategy(resolver)
+    return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
+
+
+def train_step(model, loss, strategy, accuracy=None):
+    """A compiled step ``(x, y) -> (mean loss, correct predictions)`` over the whole global batch.
+
+    Every replica gets the global batch and takes every n-th example (any batch size works); its
+    loss is the sum over its examples divided by the global batch size, so the summed gradients
+    (Keras' optimizer all-reduces them) equal the single-device mean-loss gradient. ``accuracy``:
+    'sparse' (argmax vs integer labels), 'binary' (> 0.5) or None.
+    """
+    import keras
+    import tensorflow as tf
+
+    loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+    config = keras.losses.serialize(loss_fn) if isinstance(loss_fn, keras.losses.Loss) else None
+    if config is not None:  # per-example values, reduced here
+        loss_fn = keras.losses.deserialize(config)
+        loss_fn.reduction = None
+
+    def correct(y, pred):
+        if accuracy == "sparse":
+            return tf.reduce_sum(tf.cast(tf.equal(tf.cast(tf.argmax(pred, -1), tf.int64),
+                                                  tf.reshape(tf.cast(y, tf.int64), [-1])), tf.float32))
+        if accuracy == "binary":
+            return tf.reduce_sum(tf.cast(tf.equal(tf.cast(pred > 0.5, tf.float32), tf.cast(y > 0.5, tf.float32)), tf.float32))
+        return tf.constant(0.0)
+
+    @tf.function
+    def step(x, y):
+        def replica(x, y):
+            ctx = tf.distribute.get_replica_context()
+            rid, n = ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync
+            xl, yl = x[rid::n], y[rid::n]
+            global_size = tf.cast(tf.shape(x)[0], tf.float32)
+            with tf.GradientTape() as tape:
+                pred = model(xl, training=True)
+                per_example = tf.cast(tf.reshape(loss_fn(yl, pred), [-1]), tf.float32)
+                value = tf.reduce_sum(per_example) / global_size
+                if model.losses:  # penalties count once over all replicas
+                    value += tf.add_n([tf.cast(p, tf.float32) for p in model.losses]) / tf.cast(n, tf.float32)
+            grads = tape.gradient(value, model.trainable_variables)
+            model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return value, correct(yl, pred)
+
+        value, hits = strategy.run(replica, args=(x, y))
+        return strategy.reduce("SUM", value, axis=None), strategy.reduce("SUM", hits, axis=None)
+
+    return step
