@@ -129,6 +129,10 @@ TARGET = Target(
         Reference("dead_fraction_lowest_lr", 0.05, "L001: a low rate keeps units alive (< 5% dead)", compare="<"),
         Reference("rank_correlation_lr_dead", 0.8, "L001: more die as the rate grows (Spearman ρ ≥ 0.8)", compare=">="),
     ),
+    causes={"rank_correlation_lr_dead": (
+        "the dead fraction is U-shaped in the learning rate, not monotone: at 0.01–0.03 about 2% of units that are "
+        "dead at initialisation stay dead (too few large updates revive them), 0.1–0.5 revive them (~0%), and from "
+        "1.0 on the rate kills units (≈24% at 1.0, ≈80% at 1.5–2). The lecture's claim holds above 0.5 only")},
     full=Profile(seeds=3, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=1, train_size=3000),
     notes=(
