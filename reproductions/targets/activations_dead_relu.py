@@ -130,9 +130,10 @@ TARGET = Target(
         Reference("rank_correlation_lr_dead", 0.8, "L001: more die as the rate grows (Spearman ρ ≥ 0.8)", compare=">="),
     ),
     causes={"rank_correlation_lr_dead": (
-        "the dead fraction is U-shaped in the learning rate, not monotone: at 0.01–0.03 about 2% of units that are "
-        "dead at initialisation stay dead (too few large updates revive them), 0.1–0.5 revive them (~0%), and from "
-        "1.0 on the rate kills units (≈24% at 1.0, ≈80% at 1.5–2). The lecture's claim holds above 0.5 only")},
+        "the dead fraction is U-shaped in the learning rate, not monotone (first full run): none are dead at "
+        "initialisation; at 0.01–0.03 about 2% die in the first epoch and stay dead, at 0.1–0.5 none do, and at 1.0 "
+        "21–27% die (the lecture's band) or the run diverges; 1.5 and 2 diverge in most seeds and are left out. Why "
+        "the smallest rates kill 2% was not investigated")},
     full=Profile(seeds=3, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=1, train_size=3000),
     notes=(
