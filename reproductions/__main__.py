@@ -240,6 +240,7 @@ def _run(args, argv):
     output_dir = Path(args.output_dir or default_out)
 
     from reproductions.fileio import LockedError
+    from reproductions.distribute import StrategyError
     from reproductions.runner import SeedProcessError, run_targets
 
     try:
@@ -251,6 +252,9 @@ def _run(args, argv):
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except StrategyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except SeedProcessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -26,6 +26,10 @@ LR_RULE = ("none: the global batch is the recipe's batch_size, split across the 
            "so every update is the single-device one and the recipe's learning rate applies unchanged")
 
 
+class StrategyError(RuntimeError):
+    """The requested strategy cannot be set up here (no TPU, no TF_CONFIG, TensorFlow already started)."""
+
+
 @dataclasses.dataclass
 class Distribution:
     """The chosen strategy and this process's role in it."""
@@ -102,7 +106,7 @@ def setup(name="default", cpu_devices=2):
             try:
                 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
             except RuntimeError as exc:
-                raise RuntimeError("--strategy mirrored on CPUs must split the CPU into logical devices before "
+                raise StrategyError("--strategy mirrored on CPUs must split the CPU into logical devices before "
                                    f"TensorFlow starts; it has already started in this process ({exc}).") from None
             names = [d.name for d in tf.config.list_logical_devices("CPU")]
             strategy = tf.distribute.MirroredStrategy(names)
@@ -110,7 +114,7 @@ def setup(name="default", cpu_devices=2):
     if name == "multiworker":
         cfg = tf_config()
         if cfg is None:
-            raise ValueError("--strategy multiworker needs TF_CONFIG (the cluster's workers and this task's index); "
+            raise StrategyError("--strategy multiworker needs TF_CONFIG (the cluster's workers and this task's index); "
                              "see the README's 'Several GPUs or machines' section.")
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
         workers = sum(len(v) for k, v in cfg["cluster"].items() if k in ("chief", "worker"))
@@ -121,7 +125,7 @@ def setup(name="default", cpu_devices=2):
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, RuntimeError, tf.errors.OpError) as exc:
-        raise RuntimeError(f"--strategy tpu found no TPU (set TPU_NAME, or run on a TPU VM): {exc}") from None
+        raise StrategyError(f"--strategy tpu found no TPU (set TPU_NAME, or run on a TPU VM): {exc}") from None
     strategy = tf.distribute.TPUStrategy(resolver)
     return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
 

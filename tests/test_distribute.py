@@ -111,6 +111,8 @@ def test_cli_refuses_bad_strategy_combinations(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert main(["run", "fashion.mlp", "--strategy", "multiworker", "--output-dir", str(out)]) == 2
     assert "--strategy multiworker needs TF_CONFIG" in capsys.readouterr().err
+    assert main(["run", "fashion.mlp", "--strategy", "tpu", "--output-dir", str(out)]) == 2  # no TPU here
+    assert "--strategy tpu found no TPU" in capsys.readouterr().err
     assert not out.exists()
 
 

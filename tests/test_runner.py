@@ -128,7 +128,7 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("error: unknown target 'gates.nand'; closest matches: gates.and")
     assert err[1].startswith("valid targets: ") and "xor.keras_model1" in err[1]
-    for argv in (["run", "gates", "--seeds", "0,0"], ["run", "gates", "--strategy", "tpu"], ["run"],
+    for argv in (["run", "gates", "--seeds", "0,0"], ["run", "gates", "--strategy", "horovod"], ["run"],
                  ["run", "gates", "--bogus"], ["fly"], ["run", "gates", "--data-dir", str(tmp_path / "nowhere")]):
         assert main(argv + ["--output-dir", str(out)] if argv[0] == "run" else argv) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 2
