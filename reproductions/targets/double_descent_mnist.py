@@ -90,7 +90,8 @@ def compute(seed, ctx):
     peak = max(rows, key=lambda r: r["test_loss"])
     metrics["peak_parameters"] = float(peak["parameters"])
     metrics["peak_log2_distance_to_threshold"] = abs(math.log2(peak["parameters"] / THRESHOLD))
-    metrics["second_descent_ratio"] = rows[-1]["test_loss"] / peak["test_loss"]
+    near = [r for r in rows if THRESHOLD / 2 <= r["parameters"] <= 2 * THRESHOLD] or [peak]
+    metrics["second_descent_ratio"] = rows[-1]["test_loss"] / max(r["test_loss"] for r in near)
     under = [r["test_loss"] for r in rows if r["parameters"] < THRESHOLD / 2]
     metrics["largest_vs_best_underparameterised"] = rows[-1]["test_loss"] / min(under) if under else math.nan
     return metrics
@@ -142,8 +143,13 @@ TARGET = Target(
         Reference("peak_log2_distance_to_threshold", 1.0, "Belkin et al. 2019: the test loss peaks at the interpolation "
                   "threshold n·K = 40,000 parameters (criterion: the worst width within 2× of it)", compare="<="),
         Reference("second_descent_ratio", 1.0, "Belkin et al. 2019: beyond the threshold the test loss descends again "
-                  "(largest width's test loss / the peak's)", compare="<"),
+                  "(largest width's test loss / the highest within 2× of the threshold)", compare="<"),
     ),
+    causes={"peak_log2_distance_to_threshold": (
+        "no peak in the first full run: the test loss falls with width all the way (highest at H = 4). Near the "
+        "threshold the nets do not interpolate (training loss 0.006–0.009 at H = 40–55 after 400 Adam epochs, not 0), so "
+        "the ill-conditioned interpolating fits that make the peak are never reached; Belkin et al. trained with SGD "
+        "for 6,000 epochs. A longer schedule at H = 30–100 is the next test")},
     full=Profile(seeds=2, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=5, train_size=4000),
     notes=(
@@ -155,7 +161,9 @@ TARGET = Target(
         "6,000, and no weight reuse below the threshold (Belkin et al. start each small net from the previous one's "
         "weights, which smooths the under-parameterised side). All epochs of a width run in one `fit` with 40 steps per "
         "execution (the runner's fast path for many short epochs); each finished width is written to the seed's work "
-        "folder, so a killed run resumes at the next width. Test metrics on all 10,000 test images. Criteria fixed "
-        "before the first run."
+        "folder, so a killed run resumes at the next width. Test metrics on all 10,000 test images. The peak criterion "
+        "was fixed before the first run; second_descent_ratio was first measured against the highest test loss of "
+        "all widths, which in that run was the smallest net's, so it now compares with the highest within 2× of the "
+        "threshold, where the claim places the peak."
     ),
 )
