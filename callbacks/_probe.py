@@ -59,31 +59,37 @@ def channel_axis(layer):
 
 
 class UnitStats:
-    """Running per-unit max and mean |activation| of one layer's output."""
+    """Running per-unit max, mean |activation| and non-finite flag of one layer's output."""
 
     def __init__(self, layer):
         self.layer = layer
         self.axis = channel_axis(layer)
         self.max = None
         self.abs_sum = None
+        self.nonfinite = None
         self.count = 0
 
     def reduce(self, output, with_abs):
-        """Per-unit (max, sum |x| or 0, number of positions) of one batch, as tensors (graph-safe)."""
+        """Per-unit (max, sum |x| or 0, any non-finite value, number of positions) of one batch, as
+        tensors (graph-safe). The max of finite values only: a reduction may drop a NaN silently."""
         rank = len(output.shape)
         axis = self.axis % rank
         axes = tuple(i for i in range(rank) if i != axis)
         positions = ops.cast(ops.size(output) // ops.shape(output)[axis], "float64")
         abs_sum = ops.sum(ops.abs(ops.cast(output, "float64")), axis=axes) if with_abs else ops.zeros((), "float64")
-        return ops.max(output, axis=axes), abs_sum, positions
+        finite = ops.isfinite(output)
+        nonfinite = ops.any(ops.logical_not(finite), axis=axes)
+        return ops.max(output, axis=axes), abs_sum, nonfinite, positions
 
-    def add(self, batch_max, batch_abs, positions):
+    def add(self, batch_max, batch_abs, nonfinite, positions):
         batch_max, batch_abs = np.asarray(batch_max), np.asarray(batch_abs, dtype="float64")
+        nonfinite = np.asarray(nonfinite, dtype=bool)
         if self.max is None:
-            self.max, self.abs_sum = batch_max, batch_abs
+            self.max, self.abs_sum, self.nonfinite = batch_max, batch_abs, nonfinite
         else:
             self.max = np.maximum(self.max, batch_max)
             self.abs_sum = self.abs_sum + batch_abs
+            self.nonfinite = self.nonfinite | nonfinite
         self.count += int(positions)
 
     @property
@@ -140,18 +146,23 @@ class Probe:
             # keep this trace's tensors only (Keras may build layers in a scratch graph)
             sink = [(key, out) for key, out in sink if getattr(out, "graph", None) is graph]
             self._order = [key for key, _ in sink]  # Python side effect: runs while tracing
-            return [self._stats_for[key].reduce(out, key in abs_for) for key, out in sink]
+            finite_input = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in tf.nest.flatten(x)]))
+            return finite_input, [self._stats_for[key].reduce(out, key in abs_for) for key, out in sink]
 
         self._order = []
         self._fn = tf.function(forward, reduce_retracing=True)
 
     def run(self, batches):
-        """{layer id: UnitStats} accumulated over ``batches`` (layers not reached are absent)."""
+        """{layer id: UnitStats} accumulated over ``batches`` (layers not reached are absent);
+        ``nonfinite_input`` tells afterwards whether any probe input was NaN or inf (a fused kernel
+        may turn relu(NaN) into 0, so the outputs alone cannot show it)."""
         stats = {key: UnitStats(s.layer) for key, s in self._stats_for.items()}
+        self.nonfinite_input = False
         for x in batches:
-            outputs = self._fn(x)
-            for key, (batch_max, batch_abs, positions) in zip(self._order, outputs):
-                stats[key].add(batch_max, batch_abs, positions)
+            finite_input, outputs = self._fn(x)
+            self.nonfinite_input |= not bool(finite_input)
+            for key, (batch_max, batch_abs, nonfinite, positions) in zip(self._order, outputs):
+                stats[key].add(batch_max, batch_abs, nonfinite, positions)
         return {key: s for key, s in stats.items() if s.max is not None}
 
 

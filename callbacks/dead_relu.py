@@ -9,12 +9,13 @@ import numpy as np
 import keras
 
 from callbacks._checks import integer
+from callbacks._periodic import PeriodicCheck
 from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
 
 __all__ = ["DeadReLUDetector"]
 
 
-class DeadReLUDetector(keras.callbacks.Callback):
+class DeadReLUDetector(PeriodicCheck):
     """Measure dead ReLU units on a probe set, at train begin and every ``frequency`` epochs.
 
     A unit (a Dense unit, or an output channel of a conv layer) is *dead* when its
@@ -30,6 +31,9 @@ class DeadReLUDetector(keras.callbacks.Callback):
     Into ``logs`` (so History, CSVLogger and TensorBoard record them; place this
     callback before CSVLogger): ``dead_relu_fraction`` and ``dead_relu/<layer>``
     (and ``dormant_fraction``, ``dormant/<layer>``); NaN on epochs without a check.
+    A unit whose probe activations include NaN or inf is not counted as dead (nor alive):
+    ``dead_relu_nonfinite_fraction`` reports their share, with a warning, and the dead
+    fractions are taken over the finite units only (NaN when there are none).
 
     Args:
         probe_data: inputs to probe: an array, an (x, y) tuple, a ``tf.data.Dataset``
@@ -108,14 +112,18 @@ class DeadReLUDetector(keras.callbacks.Callback):
         if self._probe is None or self._probe.model is not model or self._probe.layers != layers:
             self._probe = Probe(model, layers, abs_for=[layer for layer, kind in watched if kind == "other"])
         stats = self._probe.run(iter_input_batches(self.probe_data, self.batch_size, self.max_batches))
+        # NaN/inf inputs or weights poison every unit, even where a fused kernel turned relu(NaN) into 0
+        poisoned = self._probe.nonfinite_input or not all(
+            np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
         result = {}
         for layer, kind in watched:
             s = stats.get(id(layer))
             if s is None:
                 continue  # the layer was not reached by this model's forward pass
-            entry = {"kind": kind, "units": int(s.max.shape[0])}
+            nonfinite = np.ones_like(s.nonfinite) if poisoned else s.nonfinite
+            entry = {"kind": kind, "units": int(s.max.shape[0]), "nonfinite": nonfinite}
             if kind == "relu":
-                entry["dead"] = s.max <= self.eps
+                entry["dead"] = (s.max <= self.eps) & ~nonfinite
             else:
                 mean_abs = s.mean_abs
                 entry["dormant"] = mean_abs <= self.dormant_tau * max(float(mean_abs.mean()), 1e-30)
@@ -125,14 +133,17 @@ class DeadReLUDetector(keras.callbacks.Callback):
     def check(self, epochs_completed, logs=None):
         """Measure, record a summary row per layer, update ``logs`` and act on thresholds."""
         result = self.measure()
-        total_units = total_dead = dormant_units = dormant_count = 0
+        total_units = total_dead = dormant_units = dormant_count = nonfinite_units = relu_units = 0
         values = {}
         for name, entry in result.items():
             row = {"epochs_completed": epochs_completed, "layer": name, "kind": entry["kind"], "units": entry["units"]}
+            nonfinite = entry["nonfinite"]
+            finite_units = int((~nonfinite).sum())
             if "dead" in entry:
                 dead = entry["dead"]
                 prev = self._previous.get(name)
-                row.update(dead=int(dead.sum()), dead_fraction=float(dead.mean()))
+                row.update(dead=int(dead.sum()), nonfinite=int(nonfinite.sum()),
+                           dead_fraction=float(dead.sum() / finite_units) if finite_units else math.nan)
                 if prev is not None and prev.shape == dead.shape:
                     row.update(
                         stayed_dead=int((dead & prev).sum()),
@@ -141,8 +152,10 @@ class DeadReLUDetector(keras.callbacks.Callback):
                     )
                 self._previous[name] = dead
                 values[f"dead_relu/{name}"] = row["dead_fraction"]
-                total_units += dead.size
+                total_units += finite_units
                 total_dead += int(dead.sum())
+                nonfinite_units += int(nonfinite.sum())
+                relu_units += dead.size
             else:
                 dormant = entry["dormant"]
                 row.update(dormant=int(dormant.sum()), dormant_fraction=float(dormant.mean()))
@@ -150,22 +163,31 @@ class DeadReLUDetector(keras.callbacks.Callback):
                 dormant_units += dormant.size
                 dormant_count += int(dormant.sum())
             self.records.append(row)
-        overall = total_dead / total_units if total_units else 0.0
+        overall = total_dead / total_units if total_units else (math.nan if relu_units else 0.0)
         values["dead_relu_fraction"] = overall
+        values["dead_relu_nonfinite_fraction"] = nonfinite_units / relu_units if relu_units else 0.0
+        if nonfinite_units:
+            warnings.warn(
+                f"{nonfinite_units}/{relu_units} ReLU units had non-finite (NaN or inf) activations on the probe set "
+                f"after {epochs_completed} epoch(s): the weights or the probe inputs are not finite. They are not "
+                "counted as dead; see dead_relu_nonfinite_fraction.",
+                stacklevel=2,
+            )
         if self.report_dormant:
             values["dormant_fraction"] = dormant_count / dormant_units if dormant_units else 0.0
         self._last = values
         if logs is not None:
             logs.update(values)
         if self.verbose:
-            print(f"DeadReLUDetector after {epochs_completed} epoch(s): {total_dead}/{total_units} ReLU units dead ({overall:.1%})")
-        if self.warn_threshold is not None and overall > self.warn_threshold:
+            print(f"DeadReLUDetector after {epochs_completed} epoch(s): {total_dead}/{total_units} ReLU units dead ({overall:.1%})"
+                  + (f", {nonfinite_units} non-finite" if nonfinite_units else ""))
+        if self.warn_threshold is not None and math.isfinite(overall) and overall > self.warn_threshold:
             warnings.warn(
                 f"{overall:.1%} of ReLU units are dead after {epochs_completed} epoch(s) "
                 f"(threshold {self.warn_threshold:.0%}); consider a lower learning rate.",
                 stacklevel=2,
             )
-        if self.stop_threshold is not None and overall > self.stop_threshold and self.model is not None:
+        if self.stop_threshold is not None and math.isfinite(overall) and overall > self.stop_threshold and self.model is not None:
             self.stop_reason = f"dead fraction {overall:.1%} > stop_threshold {self.stop_threshold:.0%}"
             self.model.stop_training = True
         return values
@@ -195,11 +217,13 @@ class DeadReLUDetector(keras.callbacks.Callback):
         if self.check_on_train_begin:
             self.check(0)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.frequency == 0:
-            self.check(epoch + 1, logs)
-        elif logs is not None and self._last is not None:
-            logs.update({key: math.nan for key in self._last})
+    def log_keys(self):
+        """The keys every epoch's logs get, from the watched layers (NaN on epochs without a check)."""
+        keys = []
+        for layer, kind in self.watched_layers():
+            keys.append(f"dead_relu/{layer.name}" if kind == "relu" else f"dormant/{layer.name}")
+        keys += ["dead_relu_fraction", "dead_relu_nonfinite_fraction"]
+        return keys + (["dormant_fraction"] if self.report_dormant else [])
 
     # ------------------------------------------------------------------ reporting
 

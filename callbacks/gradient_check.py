@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from callbacks._checks import integer
+from callbacks._periodic import PeriodicCheck
 
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
 
@@ -19,7 +20,9 @@ BANDS = ((1e-7, "good"), (1e-4, "acceptable"), (1e-2, "suspicious"), (math.inf, 
 
 
 def band(rel_error):
-    """Name of the band a relative error falls in."""
+    """Name of the band a relative error falls in ('non-finite' for NaN or inf)."""
+    if not math.isfinite(rel_error):
+        return "non-finite"
     return next(name for limit, name in BANDS if rel_error <= limit)
 
 
@@ -60,18 +63,18 @@ class GradientCheckReport:
         return not self.failures
 
     def max_rel_error(self, variable=None):
-        """Largest relative error over non-kink entries (of one variable, if named)."""
+        """Largest relative error over non-kink entries (of one variable, if named); NaN if any is NaN."""
         errs = [e.rel_error for e in self.entries if not e.kink and (variable is None or e.variable == variable)]
-        return max(errs, default=0.0)
+        return _nan_max(errs)
 
     def per_variable(self):
-        """{variable: max relative error over its non-kink entries}."""
+        """{variable: max relative error over its non-kink entries} (NaN where a gradient is non-finite)."""
         out = {}
         for e in self.entries:
-            out.setdefault(e.variable, 0.0)
+            out.setdefault(e.variable, [])
             if not e.kink:
-                out[e.variable] = max(out[e.variable], e.rel_error)
-        return out
+                out[e.variable].append(e.rel_error)
+        return {k: _nan_max(v) for k, v in out.items()}
 
     def describe_failure(self, entry):
         return (
@@ -79,6 +82,11 @@ class GradientCheckReport:
             f"autodiff {entry.autodiff:.9g}, numeric {entry.numeric:.9g}, "
             f"relative error {entry.rel_error:.3g} ({band(entry.rel_error)}; tolerance {self.tolerance:g}, {self.dtype})"
         )
+
+
+def _nan_max(values):
+    values = list(values)
+    return math.nan if any(math.isnan(v) for v in values) else max(values, default=0.0)
 
 
 # ---------------------------------------------------------------------------- float64 copy
@@ -132,7 +140,9 @@ def _cast(a, dtype):
 # ---------------------------------------------------------------------------- the check
 
 
-def _loss_function(model, loss):
+def _loss_function(model, loss, dtype="float64"):
+    """The loss as a function computed in ``dtype``: a ``keras.losses.Loss`` object is rebuilt with that
+    dtype (Keras 3 turns ``dtype=None`` into float32, which loses a 1e-6 finite-difference step)."""
     loss = loss if loss is not None else getattr(model, "loss", None)
     if loss is None:
         raise ValueError("No loss to check: compile the model or pass `loss=` (a Keras loss name, object or function).")
@@ -142,7 +152,7 @@ def _loss_function(model, loss):
         return keras.losses.get(loss)
     if isinstance(loss, keras.losses.Loss):
         config = loss.get_config()
-        config["dtype"] = None  # follow the inputs' dtype (float64 in the copy)
+        config["dtype"] = dtype
         config["reduction"] = "sum_over_batch_size"
         try:
             return loss.__class__.from_config(config)
@@ -187,7 +197,7 @@ def check_gradients(
     is64 = dtype == "float64"
     eps = epsilon if epsilon is not None else (1e-6 if is64 else 5e-3)
     tol = tolerance if tolerance is not None else (1e-4 if is64 else 2e-2)
-    loss_fn = _loss_function(model, loss)
+    loss_fn = _loss_function(model, loss, dtype)
     xs = keras.tree.map_structure(lambda a: _cast(a, dtype), x)
     ys = _cast(y, dtype)
 
@@ -227,16 +237,20 @@ def check_gradients(
             plus, minus = values
             numeric = (plus - minus) / (2 * eps)
             autodiff = float(grad.reshape(-1)[i])
+            index = tuple(int(j) for j in np.unravel_index(i, original.shape))
+            if not all(math.isfinite(v) for v in (autodiff, numeric, plus, minus, base)):
+                # a NaN or inf gradient or loss is a failure: no comparison with it can pass
+                entries.append(EntryResult(name, index, autodiff, numeric, math.nan, False, True))
+                continue
             diff = abs(autodiff - numeric)
             rel = diff / max(abs(autodiff) + abs(numeric), floor)
             slope_jump = abs((plus - base) / eps - (base - minus) / eps)
             kink = rel > tol and slope_jump >= 0.5 * diff
-            index = tuple(int(j) for j in np.unravel_index(i, original.shape))
             entries.append(EntryResult(name, index, autodiff, numeric, rel, kink, rel > tol and not kink))
     return GradientCheckReport(entries, dtype, tol, base)
 
 
-class GradientCheck(keras.callbacks.Callback):
+class GradientCheck(PeriodicCheck):
     """Check gradients at train begin and every ``frequency`` epochs on a small fixed batch.
 
     Into ``logs``: ``grad_check/<variable path>`` (max relative error over the
@@ -325,8 +339,14 @@ class GradientCheck(keras.callbacks.Callback):
                 f"{len(report.kinks)} kinks of {len(report.entries)} entries"
             )
         if report.failures and self.raise_on_failure:
-            raise GradientCheckError(report.describe_failure(max(report.failures, key=lambda e: e.rel_error)))
+            worst = max(report.failures, key=lambda e: math.inf if math.isnan(e.rel_error) else e.rel_error)
+            raise GradientCheckError(report.describe_failure(worst))
         return report
+
+    def log_keys(self):
+        """The keys every epoch's logs get: one per trainable variable, then the three summaries."""
+        names = [getattr(v, "path", v.name) for v in self.model.trainable_variables]
+        return [f"grad_check/{n}" for n in names] + ["grad_check_max_rel_error", "grad_check_failures", "grad_check_kinks"]
 
     def on_train_begin(self, logs=None):
         self.reports = []
@@ -334,12 +354,6 @@ class GradientCheck(keras.callbacks.Callback):
         self._keys = None
         if self.check_on_train_begin:
             self.check(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.frequency == 0:
-            self.check(epoch + 1, logs)
-        elif logs is not None and self._keys:
-            logs.update({k: math.nan for k in self._keys})
 
 
 def _fixed_batch(data, batch_size):

@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from callbacks._checks import integer
+from callbacks._periodic import PeriodicCheck
 from callbacks._probe import all_layers
 
 __all__ = ["GradientNormMonitor", "kernel_gradient_norms"]
@@ -43,7 +44,7 @@ def kernel_gradient_norms(model, x, y, loss, layers=None, training=False):
     return {name: (0.0 if g is None else float(tf.norm(tf.convert_to_tensor(g)))) for (name, _), g in zip(kernels, grads)}
 
 
-class GradientNormMonitor(keras.callbacks.Callback):
+class GradientNormMonitor(PeriodicCheck):
     """Record per-layer kernel gradient norms on a fixed batch.
 
     ``records`` holds ``{"epoch": epochs completed, "norms": {layer: norm}}`` for each check;
@@ -88,13 +89,11 @@ class GradientNormMonitor(keras.callbacks.Callback):
             logs.update(values)
         return norms
 
+    def log_keys(self):
+        """The keys every epoch's logs get: one per watched kernel, then the first/last ratio."""
+        return [f"grad_norm/{name}" for name, _ in _kernels(self.model, self.layers)] + ["grad_norm_ratio"]
+
     def on_train_begin(self, logs=None):
         self.records, self._keys = [], None
         if self.check_on_train_begin:
             self.check(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.frequency == 0:
-            self.check(epoch + 1, logs)
-        elif logs is not None and self._keys:
-            logs.update({k: math.nan for k in self._keys})

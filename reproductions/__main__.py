@@ -1,18 +1,21 @@
 """Command line: ``python -m reproductions list | run TARGET... | report`` (console script ``zoo-repro``).
 
-Bad input (an unknown target, a malformed option) exits with status 2 and a one-line reason,
-the valid targets and the closest matches, before anything is written.
+Bad input (an unknown target, a malformed option, bad or missing data, a resume that does not fit
+the work it would continue) exits with status 2 and one line naming the problem and the fix (the
+closest matches for a misspelt target), and leaves nothing behind; ``--verbose 2`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shlex
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -28,6 +31,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
+MAX_SEED_COUNT = 10_000  # --seeds N beyond this is surely meant as one seed
+
+
 def _parse_seeds(text):
     if text is None:
         return None
@@ -41,12 +48,66 @@ def _parse_seeds(text):
             count = int(text)
             if count < 1:
                 raise ValueError
+            if count > MAX_SEED_COUNT:
+                raise UsageError(f"--seeds {text} is a count of seeds (0..N-1), at most {MAX_SEED_COUNT:,}; for that one "
+                                 f"seed write the list --seeds {text},")
             seeds = list(range(count))
     except ValueError:
         raise UsageError(f"--seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got {text!r}") from None
-    if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+    if not seeds:
+        raise UsageError(f"--seeds {text!r} names no seed: give a count (e.g. 5) or a list (e.g. 0,1,7)")
+    if any(s < 0 or s > MAX_SEED for s in seeds):
+        raise UsageError(f"--seeds must be integers from 0 to {MAX_SEED} (2**32-1), got {text!r}")
+    if len(set(seeds)) != len(seeds):
         raise UsageError(f"--seeds must be distinct non-negative integers, got {text!r}")
     return seeds
+
+
+def _check_output_dir(path):
+    """An --output-dir that is a folder, or can be made as one; checked before anything is created."""
+    if path.exists():
+        if not path.is_dir():
+            raise UsageError(f"--output-dir {str(path)!r} is a file, not a folder; give a folder for the results")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise UsageError(f"--output-dir {str(path)!r} is not writable; give a folder you can write to")
+        return
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--output-dir {str(path)!r} cannot be created: {str(parent)!r} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--output-dir {str(path)!r} cannot be created: no write permission in {str(parent)!r}")
+
+
+def _check_tf_config():
+    """TF_CONFIG for --strategy multiworker: valid JSON naming this task inside its cluster."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise UsageError("--strategy multiworker needs TF_CONFIG in the environment (the cluster's workers and this "
+                         "task's index); see the README section 'Several GPUs or machines'")
+    example = 'e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
+    try:
+        cfg = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"TF_CONFIG is not valid JSON ({exc}); {example}") from None
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("cluster"), dict) or not isinstance(cfg.get("task"), dict):
+        raise UsageError(f"TF_CONFIG needs a 'cluster' object and a 'task' object; {example}")
+    cluster, task = cfg["cluster"], cfg["task"]
+    for job, addresses in cluster.items():
+        if not isinstance(addresses, list) or not addresses:
+            raise UsageError(f"TF_CONFIG cluster job {job!r} must be a non-empty list of 'host:port'; {example}")
+        for address in addresses:
+            host, _, port = str(address).rpartition(":")
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise UsageError(f"TF_CONFIG address {address!r} in job {job!r} is not 'host:port' with a port "
+                                 f"from 1 to 65535")
+    kind, index = task.get("type"), task.get("index")
+    if kind not in cluster:
+        raise UsageError(f"TF_CONFIG task type {kind!r} is not a job of the cluster ({', '.join(map(repr, cluster))})")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
+        raise UsageError(f"TF_CONFIG task index {index!r} is out of range: job {kind!r} has "
+                         f"{len(cluster[kind])} task(s), indices 0..{len(cluster[kind]) - 1}")
 
 
 def build_parser():
@@ -86,20 +147,22 @@ def build_parser():
     return parser
 
 
-def _valid_targets_line():
-    from reproductions import targets
-
-    return "valid targets: " + ", ".join(targets.names())
-
-
 def _git_commit():
+    """Commit and dirty state of the source tree the running package was imported from (not of the
+    current directory); 'unknown (...)' when that tree is not a git checkout."""
+    root = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!results", ":!results-quick"],
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        if Path(top).resolve() != root:
+            return f"unknown (the package at {root} is not the root of a git checkout)"
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!results", ":!results-*"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return f"unknown (the package at {root} is not in a git checkout)"
 
 
 def _record(argv, data_dir):
@@ -118,9 +181,12 @@ def _record(argv, data_dir):
                 break
     except OSError:
         pass
+    from reproductions.runner import source_digest
+
     return {
         "command": "python -m reproductions " + shlex.join(argv),
         "git_commit": _git_commit(),
+        "source_sha256": source_digest(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "data_dir": str(data_dir or os.environ.get("ZOO_DATA_DIR") or "download cache (no local data directory)"),
         "versions": {
@@ -135,8 +201,22 @@ def _record(argv, data_dir):
     }
 
 
+def _refusal_types():
+    from reproductions.distribute import StrategyError
+    from reproductions.errors import RunRefused
+    from zoo.data import ChecksumError
+
+    return (RunRefused, ChecksumError, StrategyError)
+
+
+def _one_line(exc):
+    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = 2 if any(a in ("--verbose=2",) for a in argv) or any(
+        a == "--verbose" and b == "2" for a, b in zip(argv, argv[1:])) else 1
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
@@ -148,10 +228,13 @@ def main(argv=None):
         return _run(args, argv)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        try:
-            print(_valid_targets_line(), file=sys.stderr)
-        except Exception:  # the message above matters more than the list
-            pass
+        return 2
+    except Exception as exc:
+        if not isinstance(exc, _refusal_types()):
+            raise
+        if verbose > 1:
+            traceback.print_exc()
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 
@@ -191,6 +274,10 @@ def _report(args):
         other = Path(args.compare)
         if not other.is_dir():
             raise UsageError(f"--compare {str(other)!r} is not a directory")
+        for folder, flag in ((out, "--output-dir"), (other, "--compare")):
+            if not report.result_folders(folder):
+                raise UsageError(f"{flag} {str(folder)!r} holds no results (no <target>/summary.csv); "
+                                 "give a results folder such as results/")
         print(report.compare(out, other))
         return 0
     df = report.write_index(out)
@@ -220,9 +307,8 @@ def _run(args, argv):
                          "single-device processes, a strategy gives one seed all devices; use one or the other")
     if args.devices < 1:
         raise UsageError(f"--devices must be a positive number of logical CPU devices, got {args.devices}")
-    if args.strategy == "multiworker" and not os.environ.get("TF_CONFIG"):
-        raise UsageError("--strategy multiworker needs TF_CONFIG in the environment (the cluster's workers and this "
-                         "task's index); see the README section 'Several GPUs or machines'")
+    if args.strategy == "multiworker":
+        _check_tf_config()
     data_dir = Path(args.data_dir) if args.data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise UsageError(f"--data-dir {args.data_dir!r} is not a directory")
@@ -238,9 +324,9 @@ def _run(args, argv):
                 )
     default_out = "results" + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else "")
     output_dir = Path(args.output_dir or default_out)
+    _check_output_dir(output_dir)
 
     from reproductions.fileio import LockedError
-    from reproductions.distribute import StrategyError
     from reproductions.runner import SeedProcessError, run_targets
 
     try:
@@ -252,9 +338,6 @@ def _run(args, argv):
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    except StrategyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except SeedProcessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

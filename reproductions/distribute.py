@@ -20,6 +20,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
+import socket
+import time
 
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 LR_RULE = ("none: the global batch is the recipe's batch_size, split across the replicas with the gradients summed, "
@@ -75,6 +78,73 @@ def tf_config():
     return cfg
 
 
+CONNECT_TIMEOUT_ENV = "ZOO_CONNECT_TIMEOUT"
+
+
+def connect_timeout():
+    """Seconds a multiworker task waits for its peers (``$ZOO_CONNECT_TIMEOUT``, default 120)."""
+    raw = os.environ.get(CONNECT_TIMEOUT_ENV, "120")
+    try:
+        value = float(raw)
+        if not value > 0:
+            raise ValueError
+    except ValueError:
+        raise StrategyError(f"${CONNECT_TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}") from None
+    return value
+
+
+def _split(address):
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def rendezvous(cfg, timeout):
+    """Before TensorFlow's strategy (which waits for its peers in C++, uninterruptibly and for many
+    minutes), meet every peer over plain TCP on this task's own port: listen there, connect to each
+    peer's, and go on once every peer has both answered and called. Raises :class:`StrategyError`
+    naming the peers that did not, after ``timeout`` seconds."""
+    tasks = [(job, i, addr) for job, addrs in cfg["cluster"].items() if job in ("chief", "worker")
+             for i, addr in enumerate(addrs)]
+    me = (cfg["task"]["type"], int(cfg["task"]["index"]))
+    own = next((addr for job, i, addr in tasks if (job, i) == me), None)
+    peers = {addr for job, i, addr in tasks if (job, i) != me}
+    if own is None or not peers:
+        return
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        server.bind(("", _split(own)[1]))
+    except OSError as exc:
+        server.close()
+        raise StrategyError(f"this task's address {own} cannot be listened on ({exc.strerror}); "
+                            "is another process using the port?") from None
+    server.listen(len(peers) + 4)
+    server.settimeout(0.2)
+    reached, called, deadline = set(), 0, time.monotonic() + timeout
+    try:
+        while len(reached) < len(peers) or called < len(peers):
+            if time.monotonic() > deadline:
+                missing = sorted(peers - reached) or ["(a peer did not connect back)"]
+                raise StrategyError(
+                    f"--strategy multiworker: could not reach {', '.join(missing)} within {timeout:g} s "
+                    f"(${CONNECT_TIMEOUT_ENV}); start every task of TF_CONFIG's cluster with the same command, "
+                    "and check the addresses and firewalls")
+            for addr in sorted(peers - reached):
+                try:
+                    with socket.create_connection(_split(addr), timeout=1.0):
+                        reached.add(addr)
+                except OSError:
+                    pass
+            try:
+                conn, _ = server.accept()
+                conn.close()
+                called += 1
+            except (socket.timeout, BlockingIOError):
+                pass
+    finally:
+        server.close()
+
+
 def is_chief(cfg):
     """The chief writes results: the task of type 'chief', or worker 0 when the cluster has no chief."""
     if cfg is None:
@@ -116,7 +186,12 @@ def setup(name="default", cpu_devices=2):
         if cfg is None:
             raise StrategyError("--strategy multiworker needs TF_CONFIG (the cluster's workers and this task's index); "
                              "see the README's 'Several GPUs or machines' section.")
+        rendezvous(cfg, connect_timeout())
+        # TensorFlow's strategy blocks in C++ while it waits for its peers; with the default actions
+        # Ctrl-C and SIGTERM end the process there (a Python handler would never get to run)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the strategy installs a handler that ignores it
         workers = sum(len(v) for k, v in cfg["cluster"].items() if k in ("chief", "worker"))
         return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices),
                             chief=is_chief(cfg), worker_index=int(cfg["task"]["index"]), workers=workers)

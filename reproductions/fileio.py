@@ -1,16 +1,37 @@
-"""Crash-safe file writes and the per-target lock: nothing half-written, no two runs of one target."""
+"""Crash-safe file writes, whole-folder swaps and the per-target lock: nothing half-written, no two
+runs of one target, and a test-only hook that kills the process at a named point between writes."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import json
 import os
+import signal
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError",
+           "swap_in", "fault_point", "FAULT_ENV"]
+
+FAULT_ENV = "ZOO_FAULT_KILL"  # test-only: "<point>" or "<point>:<n>" SIGKILLs this process at the n-th hit
+_fault_hits: dict = {}
+
+
+def fault_point(name: str) -> None:
+    """Test hook: SIGKILL this process when ``$ZOO_FAULT_KILL`` names this point (``point`` or
+    ``point:n`` for the n-th time it is reached), so a kill lands deterministically between writes."""
+    wanted = os.environ.get(FAULT_ENV)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition(":")
+    if point != name:
+        return
+    _fault_hits[name] = _fault_hits.get(name, 0) + 1
+    if _fault_hits[name] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class LockedError(RuntimeError):
@@ -29,6 +50,7 @@ def atomic_path(path, suffix=""):
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
+        fault_point(f"before-replace-{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -58,31 +80,84 @@ def _jsonable(value):
 
 @contextlib.contextmanager
 def target_lock(directory, target):
-    """Hold an exclusive, non-blocking lock on ``directory/<target>.lock`` for the run of ``target``."""
+    """Hold an exclusive, non-blocking lock on ``directory/<target>.lock`` for the run of ``target``;
+    yields the open lock file (child processes that inherit its descriptor keep the lock held while
+    they live). The file is removed on release, and ``directory`` too if this left it empty."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     lock_file = directory / f"{target}.lock"
-    fh = open(lock_file, "a+")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        fh.seek(0)
-        holder = fh.read().strip() or "unknown"
+    while True:
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            fh = open(lock_file, "a+")
+        except FileNotFoundError:  # another run removed the emptied folder just now
+            continue
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            fh.close()
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise LockedError(
+                    f"target {target!r} is already being run into {directory.parent} (pid {holder}); "
+                    "wait for that run to finish, or use another --output-dir."
+                ) from None
+            raise
+        try:  # the holder before us may have removed the file between our open and our flock
+            same = os.path.samestat(os.fstat(fh.fileno()), os.stat(lock_file))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
         fh.close()
-        if exc.errno in (errno.EAGAIN, errno.EACCES):
-            raise LockedError(
-                f"target {target!r} is already being run into {directory.parent} (pid {holder}); "
-                "wait for that run to finish, or use another --output-dir."
-            ) from None
-        raise
     try:
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
         fh.flush()
-        yield
+        yield fh
     finally:
-        fh.seek(0)
-        fh.truncate()
+        with contextlib.suppress(OSError):
+            lock_file.unlink()
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
+        with contextlib.suppress(OSError):
+            directory.rmdir()  # only if empty
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
+
+
+def swap_in(stage, final) -> None:
+    """Replace the folder ``final`` by ``stage`` whole. Where the kernel can exchange two paths
+    atomically, a reader sees the old folder or the new one and never neither; elsewhere the old
+    folder is renamed aside first (``recover`` brings it back after a crash in between)."""
+    stage, final = Path(stage), Path(final)
+    old = final.parent / f".{final.name}.old"
+    if final.exists() and _exchange(stage, final):
+        import shutil
+
+        shutil.rmtree(stage, ignore_errors=True)  # the previous results, now under the staging name
+        return
+    if final.exists():
+        os.rename(final, old)
+    fault_point("between-swap-renames")
+    os.rename(stage, final)
+    import shutil
+
+    shutil.rmtree(old, ignore_errors=True)

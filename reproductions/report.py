@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from reproductions.fileio import atomic_path, atomic_write_json, atomic_write_text
+from reproductions.errors import UnsafeOutput
+from reproductions.fileio import atomic_path, atomic_write_json, atomic_write_text, fault_point, swap_in
 from reproductions.spec import DIVERGED, NOT_REPRODUCED
 
-__all__ = ["write_target", "write_index", "compare", "summary_rows", "recover", "pyplot", "save_figure", "markdown_table"]
+__all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "recover", "result_folders",
+           "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
+
+# The first line of every results index this tool writes: only such a README.md is ever overwritten.
+INDEX_MARKER = "<!-- results index written by `python -m reproductions`; regenerate with `python -m reproductions report` -->"
+_LEGACY_INDEX_START = "# Results\n\nOne row per reference number: ours over seeds next to the published value."
 
 LECTURE_COLUMNS = ("Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy")
 SUMMARY_COLUMNS = [
@@ -240,28 +246,66 @@ def write_target(output_dir, target, results, record):
     else:
         (stage / "history").rmdir()
     atomic_write_json(stage / "run.json", record)
-    final, old = output_dir / target.name, output_dir / f".{target.name}.old"
-    if final.exists():
-        os.rename(final, old)
-    os.rename(stage, final)
-    shutil.rmtree(old, ignore_errors=True)
+    fault_point("results-staged")
+    swap_in(stage, output_dir / target.name)
     return rows
 
 
-def _load_summaries(output_dir):
+def result_folders(output_dir):
+    """The target folders of a results set: visible folders with a summary.csv. Hidden working
+    folders (``.work``, ``.<target>.staging``, ``.<target>.old``, ``.worker-<i>``) are never results;
+    a target whose swap a crash interrupted (only ``.<target>.old`` left) is read from there."""
     output_dir = Path(output_dir)
+    found = {}
+    if not output_dir.is_dir():
+        return []
+    for path in output_dir.iterdir():
+        if path.name.startswith("."):
+            continue
+        if (path / "summary.csv").is_file():
+            found[path.name] = path
+    for path in output_dir.glob(".*.old"):
+        name = path.name[1:-len(".old")]
+        if name not in found and (path / "summary.csv").is_file():
+            found[name] = path
+    return [found[name] for name in sorted(found)]
+
+
+def _load_summaries(output_dir):
+    """Every target's summary rows; read-only, so a report racing a run never disturbs it."""
     frames = []
-    for path in sorted(output_dir.glob("*/summary.csv")):
-        recover(output_dir, path.parent.name)
-        frames.append(pd.read_csv(path))
+    for folder in result_folders(output_dir):
+        try:
+            frames.append(pd.read_csv(folder / "summary.csv"))
+        except FileNotFoundError:  # swapped out under us: the exchange left the other set in place
+            again = Path(output_dir) / folder.name
+            if (again / "summary.csv").is_file():
+                frames.append(pd.read_csv(again / "summary.csv"))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SUMMARY_COLUMNS)
 
 
+def check_index(output_dir):
+    """Raise :class:`UnsafeOutput` if ``output_dir/README.md`` exists and this tool did not write it."""
+    index = Path(output_dir) / "README.md"
+    if not index.exists():
+        return
+    try:
+        head = index.read_text(errors="replace")[:400]
+    except OSError as exc:
+        raise UnsafeOutput(f"cannot read {index} ({exc.strerror}); choose another --output-dir") from None
+    if not (head.startswith(INDEX_MARKER) or head.startswith(_LEGACY_INDEX_START)):
+        raise UnsafeOutput(f"{index} was not written by this tool and would be overwritten by the results index; "
+                           "choose another --output-dir (a folder of its own for results)")
+
+
 def write_index(output_dir):
-    """Regenerate ``output_dir/README.md``: one table over every target's summary."""
+    """Regenerate ``output_dir/README.md``: one table over every target's summary (refused if a
+    README.md there was not written by this tool)."""
     output_dir = Path(output_dir)
+    check_index(output_dir)
     df = _load_summaries(output_dir)
     lines = [
+        INDEX_MARKER, "",
         "# Results", "",
         "One row per reference number: ours over seeds next to the published value. Every row comes from",
         "a run of the committed code; each target's folder holds its per-seed metrics, per-epoch history,",

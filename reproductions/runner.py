@@ -2,10 +2,12 @@
 
 Per seed, a fit target trains one epoch per ``fit`` call on a permutation drawn from
 (seed, epoch); after every epoch the model and optimizer variables, the Dropout seed
-generators, the history and the callbacks' state are checkpointed atomically under
-``<output>/.work/<target>/seed_<s>/``, so a killed run resumes at the last finished
-epoch and ends with the numbers an uninterrupted run gives. Results are staged in a
-temporary directory and swapped in whole, so a crash never leaves half a results set.
+generators, the history and the callbacks' state are checkpointed as ONE file
+(``<output>/.work/<target>/seed_<s>/checkpoint.npz``, replaced by one rename), so a killed run
+resumes at the last finished epoch and ends with the numbers an uninterrupted run gives.
+Every piece of work carries a fingerprint of what produced it (target, profile, config, data
+set, strategy, code); ``--resume`` over work with another fingerprint is refused. Results are
+staged in a temporary directory and swapped in whole, so a crash never leaves half a results set.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from reproductions import distribute, report
-from reproductions.fileio import atomic_path, atomic_write_json, target_lock
+from reproductions.errors import CheckpointError, ResumeMismatch, RunRefused
+from reproductions.fileio import atomic_path, atomic_write_json, fault_point, target_lock
 from reproductions.spec import Target
 
 __all__ = ["Context", "run_targets", "run_target", "run_seed", "train_model", "fit_full_batch_steps", "LECTURE_COLUMNS"]
@@ -49,6 +52,7 @@ class Context:
     verbose: int = 1
     dataset: str | None = None  # a target's alternative data set (``--dataset``); None: its default
     distribution: object = None  # a distribute.Distribution (``--strategy``); None: one device
+    fingerprint: dict | None = None  # what produced this work (see :func:`fingerprint`); stored in checkpoints
 
 
 def configure_determinism():
@@ -57,6 +61,67 @@ def configure_determinism():
 
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     tf.config.experimental.enable_op_determinism()
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+_SOURCE_PACKAGES = ("zoo", "callbacks", "reproductions")
+
+
+def source_digest():
+    """SHA-256 over the .py files of the installed zoo, callbacks and reproductions packages: the
+    version of the code that runs, whatever the current directory or git state."""
+    import hashlib
+
+    if not hasattr(source_digest, "_value"):
+        h = hashlib.sha256()
+        for package in _SOURCE_PACKAGES:
+            for path in sorted((_PACKAGE_ROOT / package).rglob("*.py")):
+                h.update(str(path.relative_to(_PACKAGE_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+        source_digest._value = h.hexdigest()
+    return source_digest._value
+
+
+def fingerprint(target, quick, dataset=None, distribution=None):
+    """What produced a target's work: resumed work must have been made by the same of each."""
+    dist = distribution or _ONE_DEVICE
+    return {
+        "target": target.name,
+        "profile": "quick" if quick else "full",
+        "config": json.loads(json.dumps(target.config(quick), default=str)),
+        "dataset": dataset or (target.datasets[0] if target.datasets else None),
+        "strategy": {"name": dist.name, "replicas": dist.replicas},
+        "code": source_digest(),
+    }
+
+
+def _fingerprint_difference(found, wanted):
+    """'profile: quick here, full now; ...' for the keys whose values differ."""
+    if not isinstance(found, dict):
+        return "the unfinished work carries no fingerprint (written by an older version)"
+    parts = []
+    for key in wanted:
+        if found.get(key) != wanted[key]:
+            a, b = found.get(key), wanted[key]
+            if key == "code":
+                parts.append(f"code: source digest {str(a)[:12]} there, {str(b)[:12]} now (the code changed)")
+            elif key == "config" and isinstance(a, dict):
+                keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+                parts.append("config: " + ", ".join(f"{k} {a.get(k)!r} there, {b.get(k)!r} now" for k in keys))
+            else:
+                parts.append(f"{key}: {a!r} there, {b!r} now")
+    return "; ".join(parts)
+
+
+def check_fingerprint(found, wanted, where):
+    """Raise :class:`ResumeMismatch` unless the stored fingerprint ``found`` equals ``wanted``."""
+    if found != wanted:
+        raise ResumeMismatch(
+            f"--resume refused: the unfinished work in {where} was made by a different run "
+            f"({_fingerprint_difference(found, wanted)}); rerun without --resume to start over"
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -128,8 +193,14 @@ class _Persistent:
         return [cb.get_state() if hasattr(cb, "get_state") else None for cb in self.callbacks]
 
 
-def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states):
-    """Model and optimizer variables, Dropout seed generators, history and callback states, atomically."""
+CHECKPOINT = "checkpoint.npz"
+_STATE_KEY = "__state__"
+
+
+def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states, seconds, fingerprint_):
+    """Model and optimizer variables, Dropout seed generators, history, callback states, epoch times
+    and the fingerprint as ONE file, replaced by one rename: a kill leaves the old checkpoint or the
+    new one, never weights of one epoch with the progress of another."""
     arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.get_weights())}
     arrays.update({f"opt_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
     states = []
@@ -139,39 +210,73 @@ def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states):
                 arrays[f"cb{i}_w{j}"] = w
             state = {**state, "best_weights": len(state["best_weights"])}
         states.append(state)
-    with atomic_path(seed_dir / "checkpoint.npz", suffix=".npz") as tmp:
+    state = {
+        "format": 2,
+        "epochs_done": epochs_done,
+        "history": history,
+        "seed_generators": [g.state.numpy().tolist() for g in _seed_generators(model)],
+        "callback_states": states,
+        "n_model": len(model.get_weights()),
+        "n_optimizer": len(model.optimizer.variables),
+        "epoch_seconds": list(seconds),
+        "fingerprint": fingerprint_,
+    }
+    from reproductions.fileio import _jsonable
+
+    arrays[_STATE_KEY] = np.frombuffer(json.dumps(state, default=_jsonable).encode(), dtype=np.uint8)
+    with atomic_path(seed_dir / CHECKPOINT, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
-    atomic_write_json(
-        seed_dir / "state.json",
-        {
-            "epochs_done": epochs_done,
-            "history": history,
-            "seed_generators": [g.state.numpy().tolist() for g in _seed_generators(model)],
-            "callback_states": states,
-            "n_model": len(model.get_weights()),
-            "n_optimizer": len(model.optimizer.variables),
-        },
-    )
+        fault_point("checkpoint-written")  # the temp file is complete; the rename is next
 
 
-def _load_checkpoint(seed_dir, model):
+def has_checkpoint(seed_dir):
+    return (seed_dir / CHECKPOINT).is_file() or (seed_dir / "state.json").is_file()
+
+
+def _read_checkpoint(seed_dir, fingerprint_):
+    """The checkpoint's arrays and state, verified: one readable file of this format whose history
+    matches its epoch count and whose fingerprint matches this run; else :class:`CheckpointError`."""
+    import zipfile
+
+    path = seed_dir / CHECKPOINT
+    again = "rerun without --resume to start that work over"
+    if (seed_dir / "state.json").is_file():
+        raise CheckpointError(f"checkpoint in {seed_dir} is in the old two-file format (state.json + checkpoint.npz), "
+                              f"which a kill could leave inconsistent; {again}")
+    try:
+        with np.load(path) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        state = json.loads(arrays.pop(_STATE_KEY).tobytes())
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"checkpoint {path} is damaged ({type(exc).__name__}: {exc}); {again}") from None
+    history = state.get("history") or []
+    if state.get("format") != 2 or len(history) != state.get("epochs_done") or (
+            history and history[-1].get("Epoch") != state["epochs_done"]):
+        raise CheckpointError(f"checkpoint {path} is inconsistent (epochs_done {state.get('epochs_done')!r} but "
+                              f"{len(history)} history rows); {again}")
+    if fingerprint_ is not None:
+        check_fingerprint(state.get("fingerprint"), fingerprint_, path)
+    return arrays, state
+
+
+def _load_checkpoint(seed_dir, model, fingerprint_=None):
     """Restore a checkpoint into a freshly built and compiled ``model``; returns its progress."""
-    state = json.loads((seed_dir / "state.json").read_text())
+    arrays, state = _read_checkpoint(seed_dir, fingerprint_)
     model.optimizer.build(model.trainable_variables)
-    if len(model.optimizer.variables) != state["n_optimizer"]:
-        raise RuntimeError(f"checkpoint in {seed_dir} does not match the target's optimizer; rerun without --resume")
-    with np.load(seed_dir / "checkpoint.npz") as arrays:
-        model.set_weights([arrays[f"model_{i}"] for i in range(state["n_model"])])
-        for i, v in enumerate(model.optimizer.variables):
-            v.assign(arrays[f"opt_{i}"])
-        states = []
-        for i, s in enumerate(state["callback_states"]):
-            if isinstance(s, dict) and isinstance(s.get("best_weights"), int):
-                s = {**s, "best_weights": [arrays[f"cb{i}_w{j}"] for j in range(s["best_weights"])]}
-            states.append(s)
+    if len(model.optimizer.variables) != state["n_optimizer"] or len(model.get_weights()) != state["n_model"]:
+        raise CheckpointError(f"checkpoint in {seed_dir} does not match the target's model or optimizer; "
+                              "rerun without --resume")
+    model.set_weights([arrays[f"model_{i}"] for i in range(state["n_model"])])
+    for i, v in enumerate(model.optimizer.variables):
+        v.assign(arrays[f"opt_{i}"])
+    states = []
+    for i, s in enumerate(state["callback_states"]):
+        if isinstance(s, dict) and isinstance(s.get("best_weights"), int):
+            s = {**s, "best_weights": [arrays[f"cb{i}_w{j}"] for j in range(s["best_weights"])]}
+        states.append(s)
     for gen, value in zip(_seed_generators(model), state["seed_generators"]):
         gen.state.assign(np.asarray(value, dtype=gen.state.dtype))
-    return state["epochs_done"], state["history"], states
+    return state["epochs_done"], state["history"], states, state["epoch_seconds"]
 
 
 # --------------------------------------------------------------------------- one seed
@@ -212,7 +317,7 @@ def train_model(target, ctx, d, verbose=None):
 
     epochs = ctx.profile.epochs
     seed_dir = ctx.seed_dir
-    resumed = (seed_dir / "state.json").is_file()
+    resumed = has_checkpoint(seed_dir)
     keras.utils.set_random_seed(ctx.seed)
     dist = ctx.distribution
     with (dist.strategy.scope() if dist is not None else contextlib.nullcontext()):
@@ -228,14 +333,13 @@ def train_model(target, ctx, d, verbose=None):
     if dist is not None and dist.custom_loop:
         custom_step = distribute.train_step(model, target.loss, dist.strategy, _accuracy_kind(target))
         model._distribute_strategy = None  # evaluate/predict on each worker alone (keras-team/keras#20585)
-    start, history, cb_states = 0, [], None
+    start, history, cb_states, seconds = 0, [], None, []
     if resumed:
-        start, history, cb_states = _load_checkpoint(seed_dir, model)
+        start, history, cb_states, seconds = _load_checkpoint(seed_dir, model, ctx.fingerprint)
         print(f"  resuming seed {ctx.seed} after epoch {start}", flush=True)
     callbacks = _Persistent(target.callbacks(ctx) if target.callbacks else [], model)
     callbacks.begin(cb_states)
     diverged = None
-    seconds = list(_load_seconds(seed_dir)) if resumed else []
     if target.full_batch_steps and custom_step is None:
         t0 = time.perf_counter()
         history, diverged = _fit_full_batch(model, d, epochs, target)
@@ -263,8 +367,7 @@ def train_model(target, ctx, d, verbose=None):
                 diverged = epoch + 1
                 break
             stop = model.stop_training
-            _save_checkpoint(seed_dir, model, epoch + 1, history, callbacks.states())
-            atomic_write_json(seed_dir / "epoch_seconds.json", seconds)
+            _save_checkpoint(seed_dir, model, epoch + 1, history, callbacks.states(), seconds, ctx.fingerprint)
             if stop:
                 break
     callbacks.end()
@@ -313,11 +416,6 @@ def _custom_epoch(model, step, d, perm, target, epoch, forward):
         logs.update({f"val_{k}": float(v) for k, v in values.items()})
     forward.on_epoch_end(epoch, logs)
     return logs
-
-
-def _load_seconds(seed_dir):
-    path = seed_dir / "epoch_seconds.json"
-    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def _pipelines(d, batch_size):
@@ -383,25 +481,84 @@ def _fit_full_batch(model, d, epochs, target):
 # --------------------------------------------------------------------------- one target
 
 
+MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
+
+
+def check_seeds(seeds):
+    """``seeds`` as a list of distinct ints in [0, 2**32 - 1], at least one; else ValueError."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("`seeds` must name at least one seed, got none.")
+    bad = [s for s in seeds if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or not 0 <= s <= MAX_SEED]
+    if bad:
+        raise ValueError(f"`seeds` must be integers in [0, {MAX_SEED}], got {bad[0]!r}.")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"`seeds` must be distinct, got {seeds!r}.")
+    return [int(s) for s in seeds]
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _custom_gradient_registry():
+    """TensorFlow's global registry of gradient functions, or None. Every graph-mode trace of a
+    ``tf.custom_gradient`` function adds a 'CustomGradient-<n>' entry that is never removed, and it
+    keeps that trace's whole graph alive: a run of many seeds grows ~6 MB per seed through it."""
+    try:
+        from tensorflow.python.framework import ops
+
+        registry = ops._gradient_registry._registry
+        return registry if isinstance(registry, dict) else None
+    except (ImportError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def _forget_traced_gradients():
+    """Drop the custom-gradient entries that the traces made within the block registered (their
+    lookups happened while tracing, so finished traces no longer need them)."""
+    registry = _custom_gradient_registry()
+    before = set(registry) if registry is not None else set()
+    try:
+        yield
+    finally:
+        if registry is not None:
+            for key in [k for k in registry if k not in before and str(k).startswith("CustomGradient-")]:
+                registry.pop(key, None)
+
+
 def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None, distribution=None):
     """Run one seed of ``target`` into ``output_dir/.work/<target>/seed_<seed>/done.json`` and return
     its outcome. No lock and no results folder: :func:`run_target` (and its ``--jobs`` workers,
-    one process per seed) call this and assemble the results."""
+    one process per seed) call this and assemble the results. The Keras session is cleared first,
+    so a long run of many seeds stays flat in memory."""
     import keras
 
+    keras.backend.clear_session()
     work = Path(output_dir) / ".work" / target.name
     seed_dir = work / f"seed_{seed}"
+    fp = fingerprint(target, quick, dataset, distribution)
+    stored = _read_json(work / "fingerprint.json")
+    if stored is not None:
+        check_fingerprint(stored, fp, work)
     seed_dir.mkdir(parents=True, exist_ok=True)
     base = Context(target, target.profile(quick), quick, data_dir, Path(output_dir), verbose=verbose, dataset=dataset,
-                   distribution=distribution)
+                   distribution=distribution, fingerprint=fp)
     if target.kind == "fit" and data is None:
         data = target.data(base)
     t0 = time.time()
     ctx = dataclasses.replace(base, seed=seed, seed_dir=seed_dir, extras={}, history=[], epoch_seconds={})
     keras.utils.set_random_seed(seed)
-    outcome = _run_fit(target, ctx, data, verbose) if target.kind == "fit" else _run_compute(target, ctx)
+    with _forget_traced_gradients():
+        outcome = _run_fit(target, ctx, data, verbose) if target.kind == "fit" else _run_compute(target, ctx)
     outcome["wall_time"] = time.time() - t0
+    outcome["fingerprint"] = fp
     atomic_write_json(seed_dir / "done.json", outcome)
+    fault_point("seed-done")
     return outcome
 
 
@@ -409,9 +566,24 @@ class SeedProcessError(RuntimeError):
     """A ``--jobs`` worker process exited with an error (its log says why)."""
 
 
-def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, verbose, dataset):
+def _die_with_parent(parent):
+    """preexec_fn of a ``--jobs`` worker: the kernel SIGKILLs it when its parent dies, however."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's finally still ends its workers on a catchable signal
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, verbose, dataset, lock=None):
     """``--jobs``: each seed in its own ``python -m reproductions _seed`` process, ``jobs`` at a time,
-    each with ``cores // jobs`` intra-op threads; its output goes to ``seed_<s>/log.txt``."""
+    each with ``cores // jobs`` intra-op threads; its output goes to ``seed_<s>/log.txt``. Workers
+    inherit the target's lock (it stays held while any lives) and die with this process."""
+    import functools
     import subprocess
     import sys
 
@@ -419,44 +591,62 @@ def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, ver
     work = Path(output_dir) / ".work" / target.name
     queue, running, failed = list(seeds), {}, []
     started = time.time()
-    while queue or running:
-        while queue and len(running) < jobs:
-            seed = queue.pop(0)
-            seed_dir = work / f"seed_{seed}"
-            seed_dir.mkdir(parents=True, exist_ok=True)
-            argv = [sys.executable, "-m", "reproductions", "_seed", target.name, str(seed), "--output-dir", str(output_dir),
-                    "--threads", str(threads), "--verbose", str(min(verbose, 1))]
-            argv += ["--quick"] if quick else []
-            argv += ["--data-dir", str(data_dir)] if data_dir is not None else []
-            argv += ["--dataset", dataset] if dataset else []
-            log = open(seed_dir / "log.txt", "w")
-            running[seed] = (subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT), log, time.time())
-            print(f"  seed {seed}: started in process {running[seed][0].pid} ({threads} threads; log {seed_dir / 'log.txt'})", flush=True)
-        time.sleep(0.5)
-        for seed, (proc, log, t0) in list(running.items()):
-            if proc.poll() is None:
-                continue
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                seed = queue.pop(0)
+                seed_dir = work / f"seed_{seed}"
+                seed_dir.mkdir(parents=True, exist_ok=True)
+                argv = [sys.executable, "-m", "reproductions", "_seed", target.name, str(seed), "--output-dir",
+                        str(output_dir), "--threads", str(threads), "--verbose", str(min(verbose, 1))]
+                argv += ["--quick"] if quick else []
+                argv += ["--data-dir", str(data_dir)] if data_dir is not None else []
+                argv += ["--dataset", dataset] if dataset else []
+                log = open(seed_dir / "log.txt", "w")
+                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                        preexec_fn=functools.partial(_die_with_parent, os.getpid()),
+                                        pass_fds=(lock.fileno(),) if lock is not None else ())
+                running[seed] = (proc, log, time.time())
+                print(f"  seed {seed}: started in process {proc.pid} ({threads} threads; log {seed_dir / 'log.txt'})",
+                      flush=True)
+            time.sleep(0.5)
+            for seed, (proc, log, t0) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                log.close()
+                del running[seed]
+                status = "finished" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
+                print(f"  seed {seed}: {status} after {_fmt_seconds(time.time() - t0)}; "
+                      f"{len(queue) + len(running)} to go, {_fmt_seconds(time.time() - started)} so far", flush=True)
+                if proc.returncode != 0:
+                    failed.append((seed, proc.returncode))
+    finally:
+        for proc, log, _ in running.values():  # interrupted: no worker outlives this process
+            proc.kill()
+            proc.wait()
             log.close()
-            del running[seed]
-            status = "finished" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
-            print(f"  seed {seed}: {status} after {_fmt_seconds(time.time() - t0)}; "
-                  f"{len(queue) + len(running)} to go, {_fmt_seconds(time.time() - started)} so far", flush=True)
-            if proc.returncode != 0:
-                failed.append(seed)
     if failed:
-        tails = []
-        for seed in failed:
+        tails = {}
+        for seed, _ in failed:
             lines = (work / f"seed_{seed}" / "log.txt").read_text(errors="replace").strip().splitlines()
-            tails.append(f"seed {seed}: " + (lines[-1] if lines else "no output"))
-        raise SeedProcessError(f"{len(failed)} seed process(es) of {target.name} failed ({'; '.join(tails)}); the finished "
-                           "seeds are kept, rerun with --resume to continue")
+            tails[seed] = lines[-1] if lines else "no output"
+        if all(code == 2 for _, code in failed):  # every worker refused (bad data, a fingerprint): one line
+            raise RunRefused(tails[failed[0][0]].removeprefix("error: "))
+        shown = "; ".join(f"seed {seed}: {tails[seed]}" for seed, _ in failed)
+        raise SeedProcessError(f"{len(failed)} seed process(es) of {target.name} failed ({shown}); the finished "
+                               "seeds are kept, rerun with --resume to continue")
 
 
 def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None,
                dataset=None, jobs=1, distribution=None):
     """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows.
     ``jobs`` > 1 runs the seeds as that many parallel processes (the same numbers as a serial run);
-    ``distribution`` (:func:`distribute.setup`) trains the runner's networks under a tf.distribute strategy."""
+    ``distribution`` (:func:`distribute.setup`) trains the runner's networks under a tf.distribute strategy.
+
+    A refusal (bad data, a damaged checkpoint, ``resume`` over another run's work) leaves nothing
+    this call created: no seed folders, no lock, no output folder."""
+    from zoo.data import ChecksumError
+
     output_dir = Path(output_dir)
     work = output_dir / ".work" / target.name
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -466,49 +656,81 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
                          f"--strategy {distribution.name} (which gives one seed all devices). Use one or the other.")
     if dataset is not None and dataset not in target.datasets:
         raise ValueError(f"`dataset` must be one of {list(target.datasets)} for {target.name}, got {dataset!r}.")
-    with target_lock(output_dir / ".work", target.name):
-        if not resume and work.exists():
-            shutil.rmtree(work)
-        work.mkdir(parents=True, exist_ok=True)
-        started = time.time()
-        pending = [s for s in seeds if not (work / f"seed_{s}" / "done.json").is_file()]
-        if jobs > 1 and len(pending) > 1:
-            print(f"[target {position[0]}/{position[1]} {target.name}] {len(pending)} seeds in {min(jobs, len(pending))} "
-                  "parallel processes", flush=True)
-            _run_seed_processes(target, pending, min(jobs, len(pending)), quick=quick, data_dir=data_dir,
-                                output_dir=output_dir, verbose=verbose, dataset=dataset)
-            resume = True
-        base = Context(target, target.profile(quick), quick, data_dir, output_dir, verbose=verbose, dataset=dataset)
-        d = None  # a fit target's data, loaded once when the first seed runs in this process
-        results, seed_times = {}, []
-        for i, seed in enumerate(seeds):
-            done = work / f"seed_{seed}" / "done.json"
-            eta = ""
-            if seed_times:
-                remaining = (len(seeds) - i) * float(np.mean(seed_times))
-                eta = f", ETA {_fmt_seconds(remaining)} for this target"
-            print(f"[target {position[0]}/{position[1]} {target.name}] seed {i + 1}/{len(seeds)} (seed={seed}{eta})", flush=True)
-            if resume and done.is_file():
-                results[seed] = json.loads(done.read_text())
-                print("  already finished" + (" (resumed)" if jobs == 1 else ""), flush=True)
-                continue
-            if d is None and target.kind == "fit":
-                d = target.data(base)
-            outcome = run_seed(target, seed, quick=quick, data_dir=data_dir, output_dir=output_dir, verbose=verbose,
-                               dataset=dataset, data=d, distribution=distribution)
-            seed_times.append(outcome["wall_time"])
-            results[seed] = outcome
-            if outcome["diverged_epoch"]:
-                print(f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True)
-        wall = time.time() - started
-        run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall, jobs=jobs,
-                          dataset=dataset or (target.datasets[0] if target.datasets else None),
-                          config=target.config(quick), seconds_per_epoch=_seconds_per_epoch(results),
-                          distribution=(distribution or _ONE_DEVICE).record(target.batch_size if target.kind == "fit" else None),
-                          finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        rows = report.write_target(output_dir, target, results, run_record)
-        shutil.rmtree(work, ignore_errors=True)
-        return rows
+    seeds = check_seeds(seeds)
+    fp = fingerprint(target, quick, dataset, distribution)
+    output_existed = output_dir.exists()
+    try:
+        with target_lock(output_dir / ".work", target.name) as lock:
+            fresh = not (resume and work.exists())
+            before = set(work.iterdir()) if work.exists() else set()
+            try:
+                return _run_target_locked(target, seeds, fp, work, lock, quick=quick, data_dir=data_dir,
+                                          output_dir=output_dir, resume=resume, verbose=verbose, position=position,
+                                          record=record, dataset=dataset, jobs=jobs, distribution=distribution)
+            except (RunRefused, ChecksumError):
+                if fresh:
+                    shutil.rmtree(work, ignore_errors=True)
+                elif work.exists():
+                    for path in set(work.iterdir()) - before:
+                        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                raise
+    except (RunRefused, ChecksumError):
+        if not output_existed:
+            with contextlib.suppress(OSError):
+                output_dir.rmdir()  # only if this call made it and left it empty
+        raise
+
+
+def _run_target_locked(target, seeds, fp, work, lock, *, quick, data_dir, output_dir, resume, verbose, position,
+                       record, dataset, jobs, distribution):
+    if resume and work.exists():
+        check_fingerprint(_read_json(work / "fingerprint.json"), fp, work)
+    elif work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(work / "fingerprint.json", fp)
+    started = time.time()
+    pending = [s for s in seeds if not (work / f"seed_{s}" / "done.json").is_file()]
+    if jobs > 1 and len(pending) > 1:
+        print(f"[target {position[0]}/{position[1]} {target.name}] {len(pending)} seeds in {min(jobs, len(pending))} "
+              "parallel processes", flush=True)
+        _run_seed_processes(target, pending, min(jobs, len(pending)), quick=quick, data_dir=data_dir,
+                            output_dir=output_dir, verbose=verbose, dataset=dataset, lock=lock)
+        resume = True
+    base = Context(target, target.profile(quick), quick, data_dir, output_dir, verbose=verbose, dataset=dataset)
+    d = None  # a fit target's data, loaded once when the first seed runs in this process
+    results, seed_times = {}, []
+    for i, seed in enumerate(seeds):
+        done = work / f"seed_{seed}" / "done.json"
+        eta = ""
+        if seed_times:
+            remaining = (len(seeds) - i) * float(np.mean(seed_times))
+            eta = f", ETA {_fmt_seconds(remaining)} for this target"
+        print(f"[target {position[0]}/{position[1]} {target.name}] seed {i + 1}/{len(seeds)} (seed={seed}{eta})", flush=True)
+        if resume and done.is_file():
+            results[seed] = _read_json(done)
+            if results[seed] is None:
+                raise CheckpointError(f"{done} is damaged; rerun without --resume to start over")
+            check_fingerprint(results[seed].get("fingerprint"), fp, done)
+            print("  already finished" + (" (resumed)" if jobs == 1 else ""), flush=True)
+            continue
+        if d is None and target.kind == "fit":
+            d = target.data(base)
+        outcome = run_seed(target, seed, quick=quick, data_dir=data_dir, output_dir=output_dir, verbose=verbose,
+                           dataset=dataset, data=d, distribution=distribution)
+        seed_times.append(outcome["wall_time"])
+        results[seed] = outcome
+        if outcome["diverged_epoch"]:
+            print(f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True)
+    wall = time.time() - started
+    run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall, jobs=jobs,
+                      dataset=fp["dataset"], config=target.config(quick), fingerprint=fp,
+                      seconds_per_epoch=_seconds_per_epoch(results),
+                      distribution=(distribution or _ONE_DEVICE).record(target.batch_size if target.kind == "fit" else None),
+                      finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    rows = report.write_target(output_dir, target, results, run_record)
+    shutil.rmtree(work, ignore_errors=True)
+    return rows
 
 
 def _seconds_per_epoch(results):
@@ -542,9 +764,10 @@ def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="
     if jobs > 1 and strategy != "default":
         raise ValueError(f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
                          f"--strategy {strategy} (which gives one seed all devices). Use one or the other.")
+    final_dir = Path(output_dir)
+    report.check_index(final_dir)  # refuse before training, not after, if README.md there is not ours
     distribution = distribute.setup(strategy, cpu_devices)  # before TensorFlow starts (logical CPU devices)
     configure_determinism()
-    final_dir = Path(output_dir)
     if not distribution.chief:
         output_dir = final_dir / f".worker-{distribution.worker_index}"
     if distribution.name != "default":

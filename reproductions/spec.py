@@ -140,6 +140,8 @@ def _describe_optimizer(factory):
     try:
         opt = factory()
         cfg = opt.get_config()
-        return {"class": type(opt).__name__, **{k: v for k, v in cfg.items() if isinstance(v, (int, float, str, bool)) or v is None}}
+        # the name is Keras's per-session counter ("adam_3"), not part of the recipe
+        return {"class": type(opt).__name__, **{k: v for k, v in cfg.items()
+                                               if k != "name" and (isinstance(v, (int, float, str, bool)) or v is None)}}
     except Exception:
         return repr(factory)

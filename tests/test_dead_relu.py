@@ -221,3 +221,19 @@ def test_bad_arguments(kwargs, message):
         DeadReLUDetector(np.zeros((2, 2)), **kwargs)
     with pytest.raises(ValueError, match="`probe_data` is required"):
         DeadReLUDetector(None)
+
+
+def test_non_finite_probe_activations_are_reported_not_counted_dead():
+    import warnings
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="h"), keras.layers.Dense(2)])
+    detector = DeadReLUDetector(np.full((32, 4), np.nan, "float32"))
+    detector.set_model(model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = detector.check(0)
+    assert values["dead_relu_nonfinite_fraction"] == 1.0
+    assert np.isnan(values["dead_relu_fraction"]) and np.isnan(values["dead_relu/h"])  # not "100% dead"
+    assert any("non-finite" in str(w.message) for w in caught)
+    assert detector.records[-1]["nonfinite"] == 8 and detector.records[-1]["dead"] == 0

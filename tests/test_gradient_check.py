@@ -230,3 +230,71 @@ def test_a_model_without_trainable_variables_is_an_error():
     model = keras.Model(inputs, layer(inputs))
     with pytest.raises(ValueError, match="no trainable variables"):
         check_gradients(model, np.zeros((2, 2), "float32"), np.zeros((2, 1), "float32"), loss="mse")
+
+
+# --------------------------------------------------------------------------- non-finite numbers and Loss objects
+
+
+def _logits_model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _xy():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(16, 4)).astype("float32"), np.arange(16) % 3
+
+
+@pytest.mark.parametrize("where", ["weights", "inputs"])
+def test_non_finite_gradients_are_failures_never_passes(where):
+    from callbacks import GradientCheckError, check_gradients
+
+    model, (x, y) = _logits_model(), _xy()
+    if where == "weights":
+        model.layers[0].kernel.assign(np.full((4, 8), np.nan, "float32"))
+    else:
+        x = np.full_like(x, np.nan)
+    report = check_gradients(model, x, y)
+    assert not report.passed and len(report.failures) == len(report.entries)
+    assert math.isnan(report.max_rel_error())
+    cb = GradientCheck((x, y), raise_on_failure=True, verbose=1)
+    cb.set_model(model)
+    with pytest.raises(GradientCheckError, match="non-finite"):
+        cb.on_train_begin()
+
+
+def test_a_loss_object_is_checked_in_float64_and_a_healthy_model_passes():
+    from callbacks import check_gradients
+
+    model, (x, y) = _logits_model(), _xy()
+    report = check_gradients(model, x, y)  # the compiled SparseCategoricalCrossentropy(from_logits=True)
+    assert report.dtype == "float64" and report.passed and not report.kinks
+    assert report.max_rel_error() < 1e-6
+
+
+def test_epochs_without_a_check_carry_every_key_as_nan_from_epoch_0(tmp_path):
+    import pandas as pd
+
+    from callbacks import DeadReLUDetector, GradientNormMonitor
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="h"),
+                              keras.layers.Dense(3, name="out")])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _xy()
+    log = tmp_path / "log.csv"
+    callbacks = [GradientCheck((x, y), frequency=2, check_on_train_begin=False),
+                 DeadReLUDetector(x, frequency=2, check_on_train_begin=False),
+                 GradientNormMonitor((x, y), frequency=2, check_on_train_begin=False),
+                 keras.callbacks.CSVLogger(str(log))]
+    history = model.fit(x, y, epochs=4, verbose=0, callbacks=callbacks)
+    frame = pd.DataFrame(history.history)  # fails when a key's list is shorter than loss's
+    assert len(frame) == 4
+    kernel_key = next(k for k in frame if k.startswith("grad_check/") and k.endswith("h/kernel"))
+    for key in ("grad_check_max_rel_error", kernel_key, "dead_relu_fraction", "dead_relu/h",
+                "grad_norm/h", "grad_norm_ratio"):
+        assert frame[key].isna().tolist() == [True, False, True, False], key
+    header = log.read_text().splitlines()[0].split(",")
+    assert {"grad_check_failures", "dead_relu_fraction", "grad_norm_ratio"} <= set(header)

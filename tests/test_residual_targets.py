@@ -48,7 +48,8 @@ def test_a_crash_between_networks_resumes_without_retraining_the_first(tmp_path,
     with pytest.raises(RuntimeError, match="simulated crash"):
         _run(two_network_target(fail_marker=marker), tmp_path / "crashed")
     first = tmp_path / "crashed" / ".work" / "tiny.two_networks" / "seed_0" / "a"
-    assert json.loads((first / "state.json").read_text())["epochs_done"] == 3
+    with np.load(first / "checkpoint.npz") as ckpt:
+        assert json.loads(ckpt["__state__"].tobytes())["epochs_done"] == 3
     capsys.readouterr()
     _run(two_network_target(fail_marker=marker), tmp_path / "crashed", resume=True)
     assert capsys.readouterr().out.count("resuming seed 0 after epoch 3") == 1  # network a: restored, not retrained

@@ -7,9 +7,12 @@ Where the IDX files come from, in this order:
    ``~/.cache/keras-lecture-zoo``), unless ``ZOO_OFFLINE=1``.
 
 Every load checks the SHA-256 of the *decompressed* IDX bytes against the pinned
-hashes below; a bad file raises :class:`ChecksumError` and nothing is returned.
-Decompressed, verified copies of ``.gz`` sources are kept in the cache (tied to the
-source file's path, size and mtime) so that later loads skip gunzip but still hash.
+hashes below; a bad, missing, unreadable or oversized file raises :class:`ChecksumError`
+(a missing one :class:`MissingDataError`, which is also a ``FileNotFoundError``) and nothing
+is returned. Decompression stops at each file's known size, so a hostile gzip cannot fill memory.
+Decompressed, verified copies of ``.gz`` sources are kept in the cache, keyed on the SHA-256 of
+the source ``.gz`` itself: a changed source is decompressed and verified again, whatever its size
+and modification time; the cached copy is hashed again on every load.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 
 __all__ = [
     "ChecksumError",
+    "MissingDataError",
     "DATASETS",
     "Splits",
     "load",
@@ -56,6 +60,15 @@ ENV_MIRROR = "ZOO_DATA_MIRROR"
 ENV_OFFLINE = "ZOO_OFFLINE"
 
 _PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+# Decompressed size of each file (IDX header + 28x28 images or labels), for MNIST and Fashion-MNIST alike:
+# nothing larger is ever decompressed or downloaded.
+PART_BYTES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
+CONNECT_TIMEOUT = 10  # seconds per mirror before trying the next one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +121,11 @@ _ALIASES = {"fashion-mnist": "fashion_mnist", "fashion": "fashion_mnist", "fmnis
 
 
 class ChecksumError(RuntimeError):
-    """A data file is missing bytes, corrupted or not the file it claims to be."""
+    """A data file is missing bytes, corrupted, unreadable or not the file it claims to be."""
+
+
+class MissingDataError(ChecksumError, FileNotFoundError):
+    """A data file (or the data folder) is not there and cannot be downloaded."""
 
 
 # --------------------------------------------------------------------------- locations
@@ -129,7 +146,7 @@ def resolve_data_dir(data_dir=None) -> Path | None:
     path = Path(chosen).expanduser()
     if not path.is_dir():
         source = "`data_dir`" if data_dir is not None else f"${ENV_DATA_DIR}"
-        raise FileNotFoundError(
+        raise MissingDataError(
             f"{source} points at {str(path)!r}, which is not a directory. Point it at a folder holding "
             f"mnist/ and fashion-mnist/ IDX files (e.g. ../shared/datasets), or unset it to download."
         )
@@ -150,6 +167,9 @@ def _find_part(folder: Path, spec: DatasetSpec, part: str) -> Path | None:
         for candidate in (d / part, d / f"{part}.gz"):
             if candidate.is_file():
                 return candidate
+            if candidate.exists():
+                raise ChecksumError(f"{candidate} is not a regular file (a directory?); replace it with the "
+                                    f"{spec.name} file {candidate.name}.")
     return None
 
 
@@ -158,27 +178,59 @@ def _find_part(folder: Path, spec: DatasetSpec, part: str) -> Path | None:
 
 def _map(path: Path):
     """Read-only zero-copy view of a file (memory-mapped; plain bytes for an empty file)."""
-    with open(path, "rb") as fh:
-        try:
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # empty file
-            return b""
+    try:
+        with open(path, "rb") as fh:
+            try:
+                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # empty file
+                return b""
+    except IsADirectoryError:
+        raise ChecksumError(f"{path} is a directory, not a data file; replace it with the IDX file.") from None
+    except OSError as exc:
+        raise ChecksumError(f"{path} cannot be read ({exc.strerror}); fix its permissions or replace it.") from None
 
 
-def _decompress(path: Path) -> tuple[bytes, str | None]:
-    """Bytes of ``path`` (gunzipped if .gz) and a note if the gzip stream was damaged."""
+def _gunzip(chunks, limit: int):
+    """(bytes, sha256 of them, note or None) of a gzip stream given as byte chunks, never producing
+    more than ``limit`` bytes: a stream that would is cut off and reported in the note."""
+    d = zlib.decompressobj(wbits=31)
+    h = hashlib.sha256()
+    out = bytearray()
+    try:
+        for chunk in chunks:
+            while chunk:
+                piece = d.decompress(chunk, limit + 1 - len(out))
+                out += piece
+                h.update(piece)
+                if len(out) > limit:
+                    return b"", h.hexdigest(), f"it decompresses to more than the expected {limit:,} bytes"
+                chunk = d.unconsumed_tail
+            if d.eof:
+                break
+    except zlib.error as exc:
+        return b"", h.hexdigest(), f"the gzip stream is corrupted ({exc})"
+    if not d.eof:
+        return bytes(out), h.hexdigest(), "the gzip stream ends early (truncated download?)"
+    return bytes(out), h.hexdigest(), None
+
+
+def _file_chunks(path: Path, size=1 << 20):
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(size):
+                yield chunk
+    except IsADirectoryError:
+        raise ChecksumError(f"{path} is a directory, not a data file; replace it with the IDX file.") from None
+    except OSError as exc:
+        raise ChecksumError(f"{path} cannot be read ({exc.strerror}); fix its permissions or replace it.") from None
+
+
+def _decompress(path: Path, limit: int | None = None) -> tuple[bytes, str | None]:
+    """Bytes of ``path`` (gunzipped if .gz, at most ``limit`` bytes) and a note if the stream was damaged."""
     if path.suffix != ".gz":
         return _map(path), None
-    raw = path.read_bytes()
-    d = zlib.decompressobj(wbits=31)
-    try:
-        out = d.decompress(raw)
-        out += d.flush()
-    except zlib.error as exc:
-        return b"", f"the gzip stream is corrupted ({exc})"
-    if not d.eof:
-        return out, "the gzip stream ends early (truncated download?)"
-    return out, None
+    data, _, note = _gunzip(_file_chunks(path), limit if limit is not None else 1 << 31)
+    return data, note
 
 
 def _parse_idx(data: bytes, path: Path) -> np.ndarray:
@@ -205,9 +257,9 @@ def _checksum_error(path, dataset, part, expected, actual, nbytes, note, fix):
 def read_idx(path, expected_sha256=None, *, dataset="", part="") -> np.ndarray:
     """Read one IDX file (raw or .gz); verify its decompressed SHA-256 if one is given."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file {path} does not exist.")
-    data, note = _decompress(path)
+    if not path.exists():
+        raise MissingDataError(f"IDX file {path} does not exist.")
+    data, note = _decompress(path, PART_BYTES.get(part))
     if expected_sha256 is not None:
         actual = hashlib.sha256(data).hexdigest()
         if note or actual != expected_sha256:
@@ -219,9 +271,11 @@ def read_idx(path, expected_sha256=None, *, dataset="", part="") -> np.ndarray:
     return _parse_idx(data, path)
 
 
-def _source_stamp(path: Path) -> dict:
-    st = path.stat()
-    return {"source": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    for chunk in _file_chunks(path):
+        h.update(chunk)
+    return h.hexdigest()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -237,22 +291,22 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
-    """Verified array for ``part`` at ``path``, through the decompressed cache for .gz sources."""
+    """Verified array for ``part`` at ``path``, through the decompressed cache for .gz sources
+    (keyed on the source's own SHA-256, so a changed source is never served from the cache)."""
     expected = spec.sha256[part]
     if path.suffix != ".gz":
         return read_idx(path, expected, dataset=spec.name, part=part)
+    source_sha = _file_sha256(path)
     cached = cache_dir() / "idx" / f"{expected}.idx"
     stamp_file = cached.with_suffix(".json")
-    stamp = _source_stamp(path)
     try:
-        if cached.is_file() and json.loads(stamp_file.read_text()) == stamp:
+        if cached.is_file() and json.loads(stamp_file.read_text()).get("source_sha256") == source_sha:
             data = _map(cached)
             if hashlib.sha256(data).hexdigest() == expected:
                 return _parse_idx(data, cached)
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError, ChecksumError):
         pass  # a missing or damaged cache entry is rebuilt from the source below
-    data, note = _decompress(path)
-    actual = hashlib.sha256(data).hexdigest()
+    data, actual, note = _gunzip(_file_chunks(path), PART_BYTES[part])
     if note or actual != expected:
         raise _checksum_error(
             path, spec.name, part, expected, actual, len(data), note,
@@ -261,7 +315,7 @@ def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
         )
     try:
         _atomic_write(cached, data)
-        _atomic_write(stamp_file, json.dumps(stamp).encode())
+        _atomic_write(stamp_file, json.dumps({"source": str(path.resolve()), "source_sha256": source_sha}).encode())
     except OSError:
         pass  # a read-only cache only costs speed
     return _parse_idx(data, path)
@@ -290,27 +344,30 @@ def download(name, destination=None, *, quiet=False) -> Path:
             if offline and not url.startswith("file:"):
                 errors.append(f"{url}: not fetched because {ENV_OFFLINE}=1")
                 continue
+            limit = PART_BYTES[part]
             try:
                 if not quiet:
                     print(f"Downloading {url}", file=sys.stderr, flush=True)
-                with urllib.request.urlopen(url, timeout=60) as resp:
-                    payload = resp.read()
+                with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as resp:
+                    # gzip never grows data by more than a few bytes per 16 KiB block: cap the download too
+                    payload = resp.read(limit + limit // 100 + 65_536)
+                    if resp.read(1):
+                        errors.append(f"{url}: larger than any gzip of the {limit:,}-byte file")
+                        continue
             except OSError as exc:
                 errors.append(f"{url}: {exc}")
                 continue
-            try:
-                data = zlib.decompress(payload, wbits=31)
-            except zlib.error as exc:
-                errors.append(f"{url}: not a gzip file ({exc})")
+            data, actual, note = _gunzip([payload], limit)
+            if note:
+                errors.append(f"{url}: {note}")
                 continue
-            actual = hashlib.sha256(data).hexdigest()
             if actual != spec.sha256[part]:
                 errors.append(f"{url}: sha256 {actual}, expected {spec.sha256[part]}")
                 continue
             _atomic_write(dest, payload)
             break
         else:
-            raise FileNotFoundError(
+            raise MissingDataError(
                 f"Could not obtain {spec.name} file {part}.gz:\n  " + "\n  ".join(errors) + "\n"
                 f"Fix: pass data_dir= or set ${ENV_DATA_DIR} to a folder with the IDX files, "
                 f"or set ${ENV_MIRROR} to a reachable mirror."
@@ -328,7 +385,7 @@ def load_arrays(name, data_dir=None) -> dict:
     for part in _PARTS:
         found = _find_part(folder, spec, part)
         if found is None:
-            raise FileNotFoundError(
+            raise MissingDataError(
                 f"{spec.name} file {part}(.gz) not found in {folder / spec.subdir} or {folder}. "
                 f"Fix: point data_dir / ${ENV_DATA_DIR} at the folder that holds {spec.subdir}/, "
                 f"or unset it to download into {cache_dir()}."

@@ -1,0 +1,21 @@
+"""Errors that stop a run before it can write a wrong number: the CLI prints their one line and exits 2."""
+
+from __future__ import annotations
+
+__all__ = ["RunRefused", "CheckpointError", "ResumeMismatch", "UnsafeOutput"]
+
+
+class RunRefused(RuntimeError):
+    """A run that cannot go on safely; its message says what is wrong and what to do."""
+
+
+class CheckpointError(RunRefused):
+    """A checkpoint that is damaged, from an older format, or inconsistent with itself."""
+
+
+class ResumeMismatch(RunRefused):
+    """``--resume`` over work that a different target, profile, config, data set, strategy or code produced."""
+
+
+class UnsafeOutput(RunRefused):
+    """The output folder holds something this tool did not write and would overwrite (a README.md)."""
