@@ -431,3 +431,32 @@ def test_many_seeds_stay_flat_in_memory(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     after_10, after_40 = map(float, proc.stdout.split()[-2:])
     assert after_40 - after_10 < 30, f"RSS grew {after_40 - after_10:.0f} MB over 30 seeds"
+
+
+def test_a_download_that_decompresses_past_the_files_size_is_rejected(tmp_path, monkeypatch):
+    from zoo import data
+
+    mirror = tmp_path / "mirror" / "mnist"
+    mirror.mkdir(parents=True)
+    with gzip.open(mirror / "train-images-idx3-ubyte.gz", "wb") as fh:
+        for _ in range(64):
+            fh.write(bytes(1 << 20))  # 64 MiB, more than the 47,040,016-byte file
+    monkeypatch.setenv("ZOO_DATA_MIRROR", (tmp_path / "mirror").as_uri())
+    with pytest.raises(data.MissingDataError, match="decompresses to more than the expected 47,040,016 bytes"):
+        data.download("mnist", tmp_path / "dest", quiet=True)
+    assert not (tmp_path / "dest" / "mnist" / "train-images-idx3-ubyte.gz").exists()
+
+
+def test_the_run_record_names_the_packages_own_commit_from_any_directory(tmp_path, monkeypatch):
+    from reproductions.__main__ import _git_commit
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("the package is not in a git checkout here")
+    monkeypatch.chdir(tmp_path)  # not a checkout; before, this recorded "unknown"
+    assert _git_commit().split("+")[0] == head.stdout.strip()
+    other = tmp_path / "other-repo"
+    other.mkdir()
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    monkeypatch.chdir(other)  # another repository; before, its (missing) commit was recorded
+    assert _git_commit().split("+")[0] == head.stdout.strip()
