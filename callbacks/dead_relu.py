@@ -91,7 +91,6 @@ class DeadReLUDetector(PeriodicCheck):
         self.records = []
         self.stop_reason = None
         self._previous = {}
-        self._last = None
         self._probe = None
 
     # ------------------------------------------------------------------ measurement
@@ -175,7 +174,6 @@ class DeadReLUDetector(PeriodicCheck):
             )
         if self.report_dormant:
             values["dormant_fraction"] = dormant_count / dormant_units if dormant_units else 0.0
-        self._last = values
         if logs is not None:
             logs.update(values)
         if self.verbose:
@@ -211,7 +209,6 @@ class DeadReLUDetector(PeriodicCheck):
         self.records = []
         self.stop_reason = None
         self._previous = {}
-        self._last = None
         if not self.watched_layers():
             warnings.warn("DeadReLUDetector found no ReLU layers in the model; nothing will be measured.", stacklevel=2)
         if self.check_on_train_begin:

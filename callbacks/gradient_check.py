@@ -300,7 +300,6 @@ class GradientCheck(PeriodicCheck):
         self.verbose = verbose
         self.reports = []
         self._copy = None
-        self._keys = None
 
     def check(self, epochs_completed, logs=None):
         """Run one check now; record the report, update ``logs``, raise if asked."""
@@ -329,7 +328,6 @@ class GradientCheck(PeriodicCheck):
             grad_check_failures=float(len(report.failures)),
             grad_check_kinks=float(len(report.kinks)),
         )
-        self._keys = list(values)
         if logs is not None:
             logs.update(values)
         if self.verbose:
@@ -351,7 +349,6 @@ class GradientCheck(PeriodicCheck):
     def on_train_begin(self, logs=None):
         self.reports = []
         self._copy = None
-        self._keys = None
         if self.check_on_train_begin:
             self.check(0)
 

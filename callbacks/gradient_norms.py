@@ -73,7 +73,6 @@ class GradientNormMonitor(PeriodicCheck):
         self.frequency = frequency
         self.check_on_train_begin = check_on_train_begin
         self.records = []
-        self._keys = None
 
     def check(self, epochs_completed, logs=None):
         loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)
@@ -84,7 +83,6 @@ class GradientNormMonitor(PeriodicCheck):
         values = {f"grad_norm/{k}": v for k, v in norms.items()}
         first, last = next(iter(norms.values())), list(norms.values())[-1]
         values["grad_norm_ratio"] = first / last if last > 0 else math.inf
-        self._keys = list(values)
         if logs is not None:
             logs.update(values)
         return norms
@@ -94,6 +92,6 @@ class GradientNormMonitor(PeriodicCheck):
         return [f"grad_norm/{name}" for name, _ in _kernels(self.model, self.layers)] + ["grad_norm_ratio"]
 
     def on_train_begin(self, logs=None):
-        self.records, self._keys = [], None
+        self.records = []
         if self.check_on_train_begin:
             self.check(0)

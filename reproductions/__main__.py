@@ -8,7 +8,6 @@ closest matches for a misspelt target), and leaves nothing behind; ``--verbose 2
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shlex
@@ -17,6 +16,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from reproductions.spec import MAX_SEED  # light: no TensorFlow
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -31,7 +32,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 MAX_SEED_COUNT = 10_000  # --seeds N beyond this is surely meant as one seed
 
 
@@ -81,33 +81,16 @@ def _check_output_dir(path):
 
 
 def _check_tf_config():
-    """TF_CONFIG for --strategy multiworker: valid JSON naming this task inside its cluster."""
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
+    """TF_CONFIG for --strategy multiworker, checked by the one validator the strategy itself uses."""
+    from reproductions.distribute import tf_config
+
+    try:
+        cfg = tf_config()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if cfg is None:
         raise UsageError("--strategy multiworker needs TF_CONFIG in the environment (the cluster's workers and this "
                          "task's index); see the README section 'Several GPUs or machines'")
-    example = 'e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
-    try:
-        cfg = json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"TF_CONFIG is not valid JSON ({exc}); {example}") from None
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("cluster"), dict) or not isinstance(cfg.get("task"), dict):
-        raise UsageError(f"TF_CONFIG needs a 'cluster' object and a 'task' object; {example}")
-    cluster, task = cfg["cluster"], cfg["task"]
-    for job, addresses in cluster.items():
-        if not isinstance(addresses, list) or not addresses:
-            raise UsageError(f"TF_CONFIG cluster job {job!r} must be a non-empty list of 'host:port'; {example}")
-        for address in addresses:
-            host, _, port = str(address).rpartition(":")
-            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-                raise UsageError(f"TF_CONFIG address {address!r} in job {job!r} is not 'host:port' with a port "
-                                 f"from 1 to 65535")
-    kind, index = task.get("type"), task.get("index")
-    if kind not in cluster:
-        raise UsageError(f"TF_CONFIG task type {kind!r} is not a job of the cluster ({', '.join(map(repr, cluster))})")
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
-        raise UsageError(f"TF_CONFIG task index {index!r} is out of range: job {kind!r} has "
-                         f"{len(cluster[kind])} task(s), indices 0..{len(cluster[kind]) - 1}")
 
 
 def build_parser():
@@ -215,8 +198,7 @@ def _one_line(exc):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    verbose = 2 if any(a in ("--verbose=2",) for a in argv) or any(
-        a == "--verbose" and b == "2" for a, b in zip(argv, argv[1:])) else 1
+    args = None
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
@@ -232,7 +214,7 @@ def main(argv=None):
     except Exception as exc:
         if not isinstance(exc, _refusal_types()):
             raise
-        if verbose > 1:
+        if getattr(args, "verbose", 1) > 1:
             traceback.print_exc()
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2

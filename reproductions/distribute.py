@@ -62,19 +62,36 @@ class Distribution:
 
 
 def tf_config():
-    """The parsed ``TF_CONFIG`` (or None), with a clear error when it is not valid JSON of the expected form."""
+    """The parsed ``TF_CONFIG`` (or None): valid JSON naming this task inside its cluster, with
+    'host:port' addresses; anything else raises ValueError with one line saying what is wrong."""
     raw = os.environ.get("TF_CONFIG")
     if not raw:
         return None
+    example = ('TF_CONFIG must be JSON like {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+               '"task": {"type": "worker", "index": 0}}')
     try:
         cfg = json.loads(raw)
-        cluster, task = cfg["cluster"], cfg["task"]
-        task["type"], int(task["index"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"TF_CONFIG must be JSON like {{\"cluster\": {{\"worker\": [\"host:port\", ...]}}, "
-                         f"\"task\": {{\"type\": \"worker\", \"index\": 0}}}}; got {raw!r} ({exc})") from None
-    if not isinstance(cluster, dict) or not cluster:
+    except ValueError as exc:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({exc}); {example}") from None
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("cluster"), dict) or not isinstance(cfg.get("task"), dict):
+        raise ValueError(f"TF_CONFIG needs a 'cluster' object and a 'task' object; {example}")
+    cluster, task = cfg["cluster"], cfg["task"]
+    if not cluster:
         raise ValueError(f"TF_CONFIG's cluster must name at least one job, got {cluster!r}.")
+    for job, addresses in cluster.items():
+        if not isinstance(addresses, list) or not addresses:
+            raise ValueError(f"TF_CONFIG cluster job {job!r} must be a non-empty list of 'host:port'; {example}")
+        for address in addresses:
+            host, _, port = str(address).rpartition(":")
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ValueError(f"TF_CONFIG address {address!r} in job {job!r} is not 'host:port' with a port "
+                                 "from 1 to 65535")
+    kind, index = task.get("type"), task.get("index")
+    if kind not in cluster:
+        raise ValueError(f"TF_CONFIG task type {kind!r} is not a job of the cluster ({', '.join(map(repr, cluster))})")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
+        raise ValueError(f"TF_CONFIG task index {index!r} is out of range: job {kind!r} has "
+                         f"{len(cluster[kind])} task(s), indices 0..{len(cluster[kind]) - 1}")
     return cfg
 
 

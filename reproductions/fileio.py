@@ -9,12 +9,13 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 import signal
 import tempfile
 from pathlib import Path
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError",
-           "swap_in", "fault_point", "FAULT_ENV"]
+           "swap_in", "recover", "aside", "fault_point", "FAULT_ENV"]
 
 FAULT_ENV = "ZOO_FAULT_KILL"  # test-only: "<point>" or "<point>:<n>" SIGKILLs this process at the n-th hit
 _fault_hits: dict = {}
@@ -143,21 +144,35 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
 
 
+def aside(final) -> Path:
+    """Where :func:`swap_in` keeps the previous folder while it renames without an atomic exchange."""
+    final = Path(final)
+    return final.parent / f".{final.name}.old"
+
+
 def swap_in(stage, final) -> None:
     """Replace the folder ``final`` by ``stage`` whole. Where the kernel can exchange two paths
     atomically, a reader sees the old folder or the new one and never neither; elsewhere the old
-    folder is renamed aside first (``recover`` brings it back after a crash in between)."""
+    folder is renamed aside first (:func:`recover` brings it back after a crash in between)."""
     stage, final = Path(stage), Path(final)
-    old = final.parent / f".{final.name}.old"
     if final.exists() and _exchange(stage, final):
-        import shutil
-
         shutil.rmtree(stage, ignore_errors=True)  # the previous results, now under the staging name
         return
+    old = aside(final)
     if final.exists():
         os.rename(final, old)
     fault_point("between-swap-renames")
     os.rename(stage, final)
-    import shutil
-
     shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(final) -> None:
+    """Finish a :func:`swap_in` that a crash interrupted: bring back the previous folder if the new one
+    is missing, else drop the leftover."""
+    final = Path(final)
+    old = aside(final)
+    if old.exists():
+        if final.exists():
+            shutil.rmtree(old)
+        else:
+            os.rename(old, final)

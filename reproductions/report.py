@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import statistics
 from pathlib import Path
@@ -11,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from reproductions.errors import UnsafeOutput
-from reproductions.fileio import atomic_path, atomic_write_json, atomic_write_text, fault_point, swap_in
+from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
+                                 swap_in)
 from reproductions.spec import DIVERGED, NOT_REPRODUCED
 
-__all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "recover", "result_folders",
+__all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders",
            "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
 
 # The first line of every results index this tool writes: only such a README.md is ever overwritten.
@@ -210,20 +210,10 @@ def _network_curves(axes, histories):
                     ax.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=color, alpha=0.15)
 
 
-def recover(output_dir, name):
-    """Finish a swap that a crash interrupted: bring back the previous results if the new ones are missing."""
-    final, old = Path(output_dir) / name, Path(output_dir) / f".{name}.old"
-    if old.exists():
-        if final.exists():
-            shutil.rmtree(old)
-        else:
-            os.rename(old, final)
-
-
 def write_target(output_dir, target, results, record):
     """Write ``output_dir/<target>/`` (staged, then swapped in whole); return the summary rows."""
     output_dir = Path(output_dir)
-    recover(output_dir, target.name)
+    recover(output_dir / target.name)
     stage = output_dir / f".{target.name}.staging"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "history").mkdir(parents=True)
@@ -264,7 +254,7 @@ def result_folders(output_dir):
             continue
         if (path / "summary.csv").is_file():
             found[path.name] = path
-    for path in output_dir.glob(".*.old"):
+    for path in output_dir.glob(aside("*").name):
         name = path.name[1:-len(".old")]
         if name not in found and (path / "summary.csv").is_file():
             found[name] = path

@@ -25,8 +25,8 @@ import numpy as np
 
 from reproductions import distribute, report
 from reproductions.errors import CheckpointError, ResumeMismatch, RunRefused
-from reproductions.fileio import atomic_path, atomic_write_json, fault_point, target_lock
-from reproductions.spec import Target
+from reproductions.fileio import _jsonable, atomic_path, atomic_write_json, fault_point, target_lock
+from reproductions.spec import MAX_SEED, Target
 
 __all__ = ["Context", "run_targets", "run_target", "run_seed", "train_model", "fit_full_batch_steps", "LECTURE_COLUMNS"]
 
@@ -221,8 +221,6 @@ def _save_checkpoint(seed_dir, model, epochs_done, history, callback_states, sec
         "epoch_seconds": list(seconds),
         "fingerprint": fingerprint_,
     }
-    from reproductions.fileio import _jsonable
-
     arrays[_STATE_KEY] = np.frombuffer(json.dumps(state, default=_jsonable).encode(), dtype=np.uint8)
     with atomic_path(seed_dir / CHECKPOINT, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
@@ -481,9 +479,6 @@ def _fit_full_batch(model, d, epochs, target):
 # --------------------------------------------------------------------------- one target
 
 
-MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
-
-
 def check_seeds(seeds):
     """``seeds`` as a list of distinct ints in [0, 2**32 - 1], at least one; else ValueError."""
     seeds = list(seeds)
@@ -531,20 +526,24 @@ def _forget_traced_gradients():
                 registry.pop(key, None)
 
 
-def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None, distribution=None):
+def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None, distribution=None,
+             fingerprint_=None):
     """Run one seed of ``target`` into ``output_dir/.work/<target>/seed_<seed>/done.json`` and return
     its outcome. No lock and no results folder: :func:`run_target` (and its ``--jobs`` workers,
     one process per seed) call this and assemble the results. The Keras session is cleared first,
-    so a long run of many seeds stays flat in memory."""
+    so a long run of many seeds stays flat in memory. ``fingerprint_``: the run's fingerprint, already
+    checked against the work folder by :func:`run_target`; a ``--jobs`` worker passes None and checks here."""
     import keras
 
     keras.backend.clear_session()
     work = Path(output_dir) / ".work" / target.name
     seed_dir = work / f"seed_{seed}"
-    fp = fingerprint(target, quick, dataset, distribution)
-    stored = _read_json(work / "fingerprint.json")
-    if stored is not None:
-        check_fingerprint(stored, fp, work)
+    fp = fingerprint_
+    if fp is None:
+        fp = fingerprint(target, quick, dataset, distribution)
+        stored = _read_json(work / "fingerprint.json")
+        if stored is not None:
+            check_fingerprint(stored, fp, work)
     seed_dir.mkdir(parents=True, exist_ok=True)
     base = Context(target, target.profile(quick), quick, data_dir, Path(output_dir), verbose=verbose, dataset=dataset,
                    distribution=distribution, fingerprint=fp)
@@ -717,7 +716,7 @@ def _run_target_locked(target, seeds, fp, work, lock, *, quick, data_dir, output
         if d is None and target.kind == "fit":
             d = target.data(base)
         outcome = run_seed(target, seed, quick=quick, data_dir=data_dir, output_dir=output_dir, verbose=verbose,
-                           dataset=dataset, data=d, distribution=distribution)
+                           dataset=dataset, data=d, distribution=distribution, fingerprint_=fp)
         seed_times.append(outcome["wall_time"])
         results[seed] = outcome
         if outcome["diverged_epoch"]:

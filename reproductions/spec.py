@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 __all__ = ["Reference", "Profile", "Target", "REPRODUCED", "NOT_REPRODUCED", "DIVERGED", "NO_DATA"]
 
+MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
 KINDS = ("fit", "exact", "custom")
 _COMPARE = {

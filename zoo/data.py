@@ -17,6 +17,7 @@ and modification time; the cached copy is hashed again on every load.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -176,18 +177,28 @@ def _find_part(folder: Path, spec: DatasetSpec, part: str) -> Path | None:
 # --------------------------------------------------------------------------- IDX + checksums
 
 
-def _map(path: Path):
-    """Read-only zero-copy view of a file (memory-mapped; plain bytes for an empty file)."""
+@contextlib.contextmanager
+def _opened(path: Path):
+    """``path`` open for binary reading; a directory, or a file that cannot be opened or read, is a
+    :class:`ChecksumError`."""
     try:
         with open(path, "rb") as fh:
-            try:
-                return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:  # empty file
-                return b""
+            yield fh
+    except ChecksumError:
+        raise
     except IsADirectoryError:
         raise ChecksumError(f"{path} is a directory, not a data file; replace it with the IDX file.") from None
     except OSError as exc:
         raise ChecksumError(f"{path} cannot be read ({exc.strerror}); fix its permissions or replace it.") from None
+
+
+def _map(path: Path):
+    """Read-only zero-copy view of a file (memory-mapped; plain bytes for an empty file)."""
+    with _opened(path) as fh:
+        try:
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file
+            return b""
 
 
 def _gunzip(chunks, limit: int):
@@ -215,14 +226,10 @@ def _gunzip(chunks, limit: int):
 
 
 def _file_chunks(path: Path, size=1 << 20):
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(size):
-                yield chunk
-    except IsADirectoryError:
-        raise ChecksumError(f"{path} is a directory, not a data file; replace it with the IDX file.") from None
-    except OSError as exc:
-        raise ChecksumError(f"{path} cannot be read ({exc.strerror}); fix its permissions or replace it.") from None
+    """The bytes of ``path`` in chunks of ``size``, for streamed hashing and decompression."""
+    with _opened(path) as fh:
+        while chunk := fh.read(size):
+            yield chunk
 
 
 def _decompress(path: Path, limit: int | None = None) -> tuple[bytes, str | None]:
