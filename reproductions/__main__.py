@@ -127,6 +127,9 @@ def build_parser():
     rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
     rep.add_argument("--output-dir", default="results")
     rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric")
+    rep.add_argument("--rejudge", action="store_true",
+                     help="judge every stored run again under the current criteria (summaries and figures remade, "
+                          "measured numbers kept byte for byte)")
     return parser
 
 
@@ -262,6 +265,10 @@ def _report(args):
                                  "give a results folder such as results/")
         print(report.compare(out, other))
         return 0
+    if args.rejudge:
+        done, skipped = report.rejudge(out, _git_commit())
+        print(f"re-judged {len(done)} targets under the criteria at {_git_commit()}"
+              + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
     df = report.write_index(out)
     print(f"wrote {out / 'README.md'} ({len(df)} rows)")
     return 0

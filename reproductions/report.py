@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import statistics
@@ -12,10 +13,11 @@ import pandas as pd
 from reproductions.errors import UnsafeOutput
 from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
                                  swap_in)
-from reproductions.spec import DIVERGED, NOT_REPRODUCED
+from reproductions.spec import (CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
+                                REPRODUCED)
 
-__all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders",
-           "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
+__all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders", "rejudge",
+           "load_results", "class_counts", "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
 
 # The first line of every results index this tool writes: only such a README.md is ever overwritten.
 INDEX_MARKER = "<!-- results index written by `python -m reproductions`; regenerate with `python -m reproductions report` -->"
@@ -23,9 +25,11 @@ _LEGACY_INDEX_START = "# Results\n\nOne row per reference number: ours over seed
 
 LECTURE_COLUMNS = ("Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy")
 SUMMARY_COLUMNS = [
-    "target", "metric", "mean", "std", "min", "max", "n", "diverged", "reference", "criterion",
-    "source", "verdict", "wall_time_s",
+    "target", "metric", "class", "mean", "std", "min", "max", "n", "diverged", "reference", "criterion",
+    "source", "verdict", "wall_time_s", "run_commit", "judged_commit",
 ]
+# The verdict columns of the per-class counts, in order; "fails as predicted" counts as reproduced.
+COUNT_COLUMNS = (REPRODUCED, NOT_REPRODUCED, NOT_TRAINED, "diverged or no data")
 
 
 def markdown_table(df) -> str:
@@ -47,29 +51,71 @@ def _fmt(x, digits=4):
     return f"{x:.{digits}f}" if abs(x) >= 1e-3 else f"{x:.3g}"
 
 
-def summary_rows(target, results, wall_time):
-    """One row per reference: ours over seeds (mean, std, min, max, n), the reference and the verdict."""
+def summary_rows(target, results, wall_time, run_commit="", judged_commit=""):
+    """One row per reference: its class, ours over seeds (mean, std, min, max, n), the reference and
+    the verdict under the target's current criteria."""
     rows = []
     diverged = sum(1 for r in results.values() if r.get("diverged_epoch"))
+    kept = [r for r in results.values() if not r.get("diverged_epoch")]
     for ref in target.references:
-        values = [r["metrics"].get(ref.metric) for r in results.values() if not r.get("diverged_epoch")]
-        finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+        values, trained = [], []
+        for r in kept:
+            v = r["metrics"].get(ref.metric)
+            if v is not None and math.isfinite(v):
+                values.append(float(v))
+                trained.append(all(t.holds(r["metrics"]) for t in ref.trained))
         rows.append({
             "target": target.name,
             "metric": ref.metric,
-            "mean": statistics.fmean(finite) if finite else math.nan,
-            "std": statistics.stdev(finite) if len(finite) > 1 else 0.0 if finite else math.nan,
-            "min": min(finite) if finite else math.nan,
-            "max": max(finite) if finite else math.nan,
-            "n": len(finite),
+            "class": ref.cls,
+            "mean": statistics.fmean(values) if values else math.nan,
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0 if values else math.nan,
+            "min": min(values) if values else math.nan,
+            "max": max(values) if values else math.nan,
+            "n": len(values),
             "diverged": diverged,
             "reference": ref.value,
             "criterion": ref.criterion(),
             "source": ref.source + (f" ({ref.label})" if ref.label else ""),
-            "verdict": ref.verdict(finite, diverged),
+            "verdict": ref.verdict(values, diverged, trained if ref.trained else None),
             "wall_time_s": round(wall_time, 1),
+            "run_commit": run_commit,
+            "judged_commit": judged_commit or run_commit,
         })
     return rows
+
+
+def miss_numbers(ref, results):
+    """What the run's own numbers say about a missed row (computed, so it cannot go stale)."""
+    kept = {s: r for s, r in sorted(results.items()) if not r.get("diverged_epoch")}
+    per_seed = {s: r["metrics"].get(ref.metric) for s, r in kept.items()}
+    finite = {s: float(v) for s, v in per_seed.items() if v is not None and math.isfinite(v)}
+    if not finite:
+        return f"no seed gave a finite value ({len(results) - len(kept)} diverged)"
+    if ref.cls == "claim" and ref.trained:
+        failed = [f"seed {s}: {t.metric} = {_fmt(kept[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
+                  for s in finite for t in ref.trained if not t.holds(kept[s]["metrics"])]
+        if failed:
+            return "not trained: " + "; ".join(failed)
+    if ref.tolerance is not None:
+        mean = statistics.fmean(finite.values())
+        off = mean - ref.value
+        times = f", {abs(off) / ref.tolerance:.1f}× the tolerance" if ref.tolerance else ""
+        return (f"ours {_fmt(mean)} is {off:+.4g} from {ref.value:g}{times} "
+                f"(seeds {_fmt(min(finite.values()))} to {_fmt(max(finite.values()))})")
+    if ref.cls == "claim":
+        effects = dict(zip(finite, ref.effects(finite.values())))
+        return ("effect beyond the margin " + f"{ref.margin:g} per seed: " +
+                ", ".join(f"seed {s}: {e:+.4g}" for s, e in effects.items()) + " (needs every seed > 0, or the mean "
+                "above 2 standard errors with n ≥ 3)")
+    failing = [f"seed {s}: {_fmt(v)}" for s, v in finite.items() if not _holds(ref, v)]
+    return f"seeds where {ref.metric} {ref.compare} {ref.value:g} fails: " + ", ".join(failing)
+
+
+def _holds(ref, v):
+    from reproductions.spec import _COMPARE
+
+    return _COMPARE[ref.compare](v, ref.value)
 
 
 def _ours(row):
@@ -84,19 +130,38 @@ def _summary_markdown(target, rows, results, record, extra=""):
     lines = [f"# {target.name}: {target.title}", "", f"Source: {target.source}.", ""]
     table = pd.DataFrame([
         {
-            "metric": r["metric"], "ours (mean ± std)": _ours(r), "min": _fmt(r["min"]), "max": _fmt(r["max"]),
+            "metric": r["metric"], "class": r["class"], "ours (mean ± std)": _ours(r), "min": _fmt(r["min"]),
+            "max": _fmt(r["max"]),
             "n seeds": r["n"], "reference": _fmt(r["reference"]), "criterion": r["criterion"],
             "source": r["source"], "verdict": r["verdict"],
         }
         for r in rows
     ])
-    lines += [markdown_table(table), ""]
-    missed = [r for r in rows if r["verdict"] in (NOT_REPRODUCED, DIVERGED)]
+    lines += [markdown_table(table) if rows else "No results rows: the source gives no number or claim for this "
+              "experiment (see the criterion history and the notes).", ""]
+    missed = [(ref, r) for ref, r in zip(target.references, rows) if r["verdict"] in MISSED]
     if missed:
-        lines += ["**Missed** (kept in the table):", ""]
-        for metric in sorted({r["metric"] for r in missed}):
-            cause = target.causes.get(metric) or target.causes.get("*") or "see the notes for how our recipe differs."
-            lines.append(f"- `{metric}`: {cause}")
+        lines += ["**Missed** (kept in the table; computed from this run's numbers):", ""]
+        for ref, r in missed:
+            line = f"- `{ref.metric}` ({r['verdict']}): {miss_numbers(ref, results)}"
+            cause = target.causes.get(ref.metric) or target.causes.get("*")
+            if cause:
+                line += f". Likely cause: {cause(results)}"
+            lines.append(line)
+        lines.append("")
+    failing_as_predicted = [ref.metric for ref, r in zip(target.references, rows) if r["verdict"] == FAILS_AS_PREDICTED]
+    if failing_as_predicted:
+        lines += ["**Fails as predicted** (a claim that these networks fail; the failure happened): "
+                  + ", ".join(f"`{m}`" for m in failing_as_predicted), ""]
+    changed = [ref for ref in target.references if ref.history]
+    if changed or target.retired:
+        lines += ["## Criterion history", "", "Criteria changed or dropped after a results commit:", ""]
+        for ref in changed:
+            for c in ref.history:
+                lines.append(f"- `{ref.metric}`: until {c.until}: {c.criterion}. Changed because {c.reason}")
+            lines.append(f"- `{ref.metric}`: now: {ref.criterion()}")
+        for r in target.retired:
+            lines.append(f"- `{r.metric}`: until {r.until}: {r.criterion}. Dropped because {r.reason}")
         lines.append("")
     div = {s: r["diverged_epoch"] for s, r in results.items() if r.get("diverged_epoch")}
     if div:
@@ -111,6 +176,8 @@ def _summary_markdown(target, rows, results, record, extra=""):
         f"- seeds: {record.get('seeds')}; profile: {record.get('config', {}).get('profile')}",
         f"- wall time: {record.get('wall_time_seconds', 0):.1f} s",
         f"- git commit: {record.get('git_commit', 'unknown')}",
+        *([f"- verdicts re-judged from this run's stored metrics under the criteria at commit {rows[0]['judged_commit']}"]
+          if rows and rows[0]["judged_commit"] != rows[0]["run_commit"] else []),
         f"- versions: {', '.join(f'{k} {v}' for k, v in record.get('versions', {}).items())}",
         f"- hardware: {record.get('hardware', {}).get('cpu', 'unknown')}, "
         f"{record.get('hardware', {}).get('cores', '?')} cores, GPUs: {record.get('hardware', {}).get('gpus', [])}",
@@ -151,13 +218,15 @@ def save_figure(fig, path, dpi=110):
 
 def _curves(path, target, results):
     """Train (solid) and validation (dashed) loss and accuracy per epoch: one line per seed for up to
-    five seeds, else the mean over seeds with a min-max band (seeds that stopped early drop out)."""
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    five seeds, else the mean over seeds with a min-max band (seeds that stopped early drop out).
+    Targets that train several networks get one panel per network, so every line is named."""
     histories = {seed: pd.DataFrame(r["history"]) for seed, r in sorted(results.items()) if r["history"]}
     if any("Network" in h for h in histories.values()):
-        _network_curves(axes, histories)
-    elif len(histories) <= 5:
+        _network_curves(path, target, histories)
+        return
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    if len(histories) <= 5:
         for seed, h in histories.items():
             for ax, kind in zip(axes, ("Loss", "Accuracy")):
                 if f"Train {kind}" not in h:
@@ -168,9 +237,8 @@ def _curves(path, target, results):
     else:
         for ax, kind in zip(axes, ("Loss", "Accuracy")):
             for split, style in (("Train", "-"), ("Validation", "--")):
-                col = f"{split} {kind}"
-                table = pd.concat({s: h.set_index("Epoch")[col] for s, h in histories.items() if col in h}, axis=1)
-                if table.empty or table.isna().all().all():
+                table = _seed_table(histories, f"{split} {kind}")
+                if table is None:
                     continue
                 mean = table.mean(axis=1)
                 line, = ax.plot(mean.index, mean, ls=style, lw=1.5, label=f"{split.lower()}, mean of {table.shape[1]} seeds")
@@ -181,41 +249,102 @@ def _curves(path, target, results):
         ax.set_ylabel(kind.lower())
         ax.set_title(f"{target.name}: {kind.lower()}")
         ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    if labels and len(labels) <= 12:
+    if axes[0].get_legend_handles_labels()[1]:
         axes[0].legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
 
 
-def _network_curves(axes, histories):
-    """Targets that train several networks per seed: one colour per network, mean over seeds with a
-    min-max band; train solid, validation dashed."""
+def _seed_table(histories, column, network=None):
+    """Epoch × seed table of one history column (one network's rows if given); None if empty."""
+    parts = {s: (h[h["Network"] == network] if network is not None else h).set_index("Epoch")[column]
+             for s, h in histories.items() if column in h and (network is None or "Network" in h)}
+    table = pd.concat(parts, axis=1) if parts else None
+    return None if table is None or table.empty or table.isna().all().all() else table
+
+
+def _network_curves(path, target, histories):
+    """One panel per network: loss (left axis) and accuracy (right axis), train solid and validation
+    dashed, mean over seeds with a min-max band; one legend names the four kinds of line."""
+    plt = pyplot()
     networks = list(dict.fromkeys(n for h in histories.values() if "Network" in h for n in h["Network"]))
-    for network in networks:
-        color = None
-        for ax, kind in zip(axes, ("Loss", "Accuracy")):
+    cols = min(4, len(networks))
+    rows = -(-len(networks) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.6 * rows), squeeze=False)
+    for ax in axes.ravel()[len(networks):]:
+        ax.axis("off")
+    named = {}
+    for ax, network in zip(axes.ravel(), networks):
+        right = None
+        for kind, color in (("Loss", "tab:blue"), ("Accuracy", "tab:orange")):
             for split, style in (("Train", "-"), ("Validation", "--")):
-                col = f"{split} {kind}"
-                parts = {s: h[h["Network"] == network].set_index("Epoch")[col] for s, h in histories.items()
-                         if col in h and "Network" in h}
-                table = pd.concat(parts, axis=1) if parts else pd.DataFrame()
-                if table.empty or table.isna().all().all():
+                table = _seed_table(histories, f"{split} {kind}", network)
+                if table is None:
                     continue
+                if kind == "Accuracy" and right is None:
+                    right = ax.twinx()
+                    right.set_ylim(-0.02, 1.02)
+                    right.tick_params(labelsize=6)
+                where = right if kind == "Accuracy" else ax
                 mean = table.mean(axis=1)
-                line, = ax.plot(mean.index, mean, ls=style, lw=1.5, color=color,
-                                label=f"{network} {split.lower()}" + (f" (mean of {table.shape[1]})" if table.shape[1] > 1 else ""))
-                color = line.get_color()
+                label = f"{split.lower()} {kind.lower()}" + (" (right axis)" if kind == "Accuracy" else "")
+                line, = where.plot(mean.index, mean, ls=style, lw=1.2, color=color)
+                named.setdefault(label, line)
                 if table.shape[1] > 1:
-                    ax.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=color, alpha=0.15)
+                    where.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=color, alpha=0.15)
+        ax.set_title(network, fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch", fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("loss", fontsize=7)
+    seeds = len(histories)
+    fig.suptitle(f"{target.name}: per network, " + (f"mean of {seeds} seeds with min-max band" if seeds > 1 else "one seed"),
+                 fontsize=9)
+    if named:
+        fig.legend(list(named.values()), list(named), loc="lower center", ncol=len(named), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    save_figure(fig, path)
 
 
-def write_target(output_dir, target, results, record):
-    """Write ``output_dir/<target>/`` (staged, then swapped in whole); return the summary rows."""
+def write_target(output_dir, target, results, record, judged_commit="", stored=None):
+    """Write ``output_dir/<target>/`` (staged, then swapped in whole); return the summary rows.
+
+    ``stored``: an existing folder of this target whose run data (metrics.csv, history, details.json,
+    run.json) are copied byte for byte while the verdicts, summary and figures are made anew
+    (``rejudge``); ``judged_commit`` names the code that judged them."""
     output_dir = Path(output_dir)
+    results = target.with_derived(results)
     recover(output_dir / target.name)
     stage = output_dir / f".{target.name}.staging"
     shutil.rmtree(stage, ignore_errors=True)
+    if stored is not None:
+        stage.mkdir(parents=True)
+        for name in RUN_DATA:
+            src = Path(stored) / name
+            if src.is_dir():
+                shutil.copytree(src, stage / name)
+            elif src.is_file():
+                shutil.copy2(src, stage / name)
+    else:
+        _write_run_data(stage, results, record)
+    rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0), record.get("git_commit", ""), judged_commit)
+    atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
+    extra = target.report(results, stage) if target.report else ""
+    atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra))
+    if any(r["history"] for r in results.values()):
+        _curves(stage / "curves.png", target, results)
+    fault_point("results-staged")
+    swap_in(stage, output_dir / target.name)
+    return rows
+
+
+# What a run measured, as opposed to what the report derives from it (summaries, verdicts, figures).
+RUN_DATA = ("metrics.csv", "history", "details.json", "run.json")
+
+
+def _write_run_data(stage, results, record):
     (stage / "history").mkdir(parents=True)
     per_seed = []
     for seed, r in sorted(results.items()):
@@ -224,21 +353,65 @@ def write_target(output_dir, target, results, record):
         if r["history"]:
             cols = list(dict.fromkeys([*LECTURE_COLUMNS, *(k for row in r["history"] for k in row)]))
             atomic_write_text(stage / "history" / f"seed_{seed}.csv", pd.DataFrame(r["history"], columns=cols).to_csv(index=False))
+    if not any(r["history"] for r in results.values()):
+        (stage / "history").rmdir()
     atomic_write_text(stage / "metrics.csv", pd.DataFrame(per_seed).to_csv(index=False))
-    rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0))
-    atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
     if any(r.get("extras") for r in results.values()):
         atomic_write_json(stage / "details.json", {str(seed): r.get("extras", {}) for seed, r in sorted(results.items())})
-    extra = target.report(results, stage) if target.report else ""
-    atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra))
-    if any(r["history"] for r in results.values()):
-        _curves(stage / "curves.png", target, results)
-    else:
-        (stage / "history").rmdir()
     atomic_write_json(stage / "run.json", record)
-    fault_point("results-staged")
-    swap_in(stage, output_dir / target.name)
-    return rows
+
+
+def load_results(folder):
+    """A results folder's run data back as the runner's results by seed (metrics, history, extras)."""
+    folder = Path(folder)
+    table = pd.read_csv(folder / "metrics.csv")
+    details = json.loads((folder / "details.json").read_text()) if (folder / "details.json").is_file() else {}
+    results = {}
+    for row in table.to_dict("records"):
+        seed = int(row.pop("seed"))
+        diverged = row.pop("diverged_epoch", None)
+        wall = row.pop("wall_time_s", 0.0)
+        history = []
+        path = folder / "history" / f"seed_{seed}.csv"
+        if path.is_file():
+            for h in pd.read_csv(path).to_dict("records"):
+                history.append({k: (None if _missing(v) else v) for k, v in h.items()
+                                if k in LECTURE_COLUMNS or not _missing(v)})
+        results[seed] = {
+            "metrics": {k: float(v) for k, v in row.items()},
+            "history": history,
+            "extras": details.get(str(seed), {}),
+            "wall_time": float(wall),
+            "diverged_epoch": None if _missing(diverged) else int(diverged),
+        }
+    return results
+
+
+def _missing(v):
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def rejudge(output_dir, judged_commit, names=None):
+    """Judge every stored target run in ``output_dir`` (or those in ``names``) again under the current
+    criteria, remaking summaries and figures; the measured data stay byte for byte. Returns the
+    targets re-judged and the folders skipped (no such target in this code)."""
+    from reproductions import targets
+
+    output_dir = Path(output_dir)
+    check_index(output_dir)
+    done, skipped = [], []
+    for folder in result_folders(output_dir):
+        name = folder.name if not folder.name.startswith(".") else folder.name[1:-len(".old")]
+        if names is not None and name not in names:
+            continue
+        if name not in targets.names():
+            skipped.append(name)
+            continue
+        record = json.loads((folder / "run.json").read_text())
+        write_target(output_dir, targets.get(name), load_results(folder), record, judged_commit=judged_commit,
+                     stored=folder)
+        done.append(name)
+    return done, skipped
 
 
 def result_folders(output_dir):
@@ -294,6 +467,9 @@ def write_index(output_dir):
     output_dir = Path(output_dir)
     check_index(output_dir)
     df = _load_summaries(output_dir)
+    for column in ("class", "run_commit", "judged_commit"):  # summaries written before row classes existed
+        if column not in df:
+            df[column] = None
     lines = [
         INDEX_MARKER, "",
         "# Results", "",
@@ -305,9 +481,22 @@ def write_index(output_dir):
     if df.empty:
         lines.append("No results yet.")
     else:
-        counts = df["verdict"].value_counts().to_dict()
-        lines += ["Verdicts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())), ""]
+        lines += [
+            "Rows by class: **published** compares our number with a paper's, a lecture's or an official example's "
+            "within a stated tolerance; **claim** tests a qualitative statement as an effect that must stand out of "
+            "the seed-to-seed noise (and, for claims about trained networks, only once they trained); **exact** "
+            "checks a closed-form value; **sanity** checks our own code.", "",
+            markdown_table(class_counts(df)), "",
+        ]
+        rejudged = sorted(set(df.loc[df["run_commit"].fillna("") != df["judged_commit"].fillna(""), "target"]))
+        if rejudged:
+            lines += ["Re-judged from their stored runs under later criteria (numbers unchanged; each summary names "
+                      "both commits): " + ", ".join(rejudged) + ".", ""]
+        order = {c: i for i, c in enumerate(CLASSES)}
+        df = df.assign(_order=df["class"].map(order).fillna(len(CLASSES))).sort_values(
+            ["_order", "target"], kind="stable")
         table = pd.DataFrame({
+            "class": df["class"],
             "target": [f"[{t}]({t}/summary.md)" for t in df["target"]],
             "metric": df["metric"],
             "ours": [_ours(r) for r in df.to_dict("records")],
@@ -321,6 +510,17 @@ def write_index(output_dir):
         lines += [markdown_table(table), ""]
     atomic_write_text(output_dir / "README.md", "\n".join(lines))
     return df
+
+
+def class_counts(df):
+    """Rows per class and verdict, published first; "fails as predicted" counts as reproduced."""
+    verdict = df["verdict"].replace({FAILS_AS_PREDICTED: REPRODUCED, DIVERGED: COUNT_COLUMNS[-1], NO_DATA: COUNT_COLUMNS[-1]})
+    classes = [c for c in CLASSES if c in set(df["class"])] + sorted(set(df["class"].fillna("(none)")) - set(CLASSES))
+    out = []
+    for c in [*classes, "all"]:
+        sel = verdict if c == "all" else verdict[df["class"].fillna("(none)") == c]
+        out.append({"class": c, "rows": len(sel), **{v: int((sel == v).sum()) for v in COUNT_COLUMNS}})
+    return pd.DataFrame(out)
 
 
 def compare(output_dir, other_dir):

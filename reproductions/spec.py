@@ -7,11 +7,23 @@ import math
 import statistics
 from typing import Any, Callable
 
-__all__ = ["Reference", "Profile", "Target", "REPRODUCED", "NOT_REPRODUCED", "DIVERGED", "NO_DATA"]
+__all__ = ["Reference", "Trained", "Change", "Retired", "Profile", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
+           "NOT_REPRODUCED", "NOT_TRAINED", "DIVERGED", "NO_DATA", "MISSED"]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
+FAILS_AS_PREDICTED = "reproduced: fails as predicted"
+NOT_TRAINED = "not trained"
+MISSED = (NOT_REPRODUCED, NOT_TRAINED, DIVERGED, NO_DATA)  # verdicts that need a cause line
 KINDS = ("fit", "exact", "custom")
+# Row classes, in the order the results index lists them:
+#   published: a number from a paper, a lecture or an official example, with a tolerance from the source's
+#              own spread or a stated rule;  claim: a qualitative statement from the lectures or papers,
+#              judged as an effect that must stand out of the seed-to-seed noise;  exact: a closed-form value;
+#   sanity: a check of our own code (a builder can overfit, a gradient is right).
+CLASSES = ("published", "claim", "exact", "sanity")
+CLAIM_MIN_SEEDS_FOR_MEAN = 3  # the mean-over-standard-errors rule needs at least this many seeds
+CLAIM_STANDARD_ERRORS = 2.0
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     "<=": lambda a, b: a <= b,
@@ -19,14 +31,64 @@ _COMPARE = {
     "<": lambda a, b: a < b,
     "==": lambda a, b: a == b,
 }
+_DIRECTION = {">": 1, ">=": 1, "<": -1, "<=": -1}
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    """A condition every seed must meet before a claim about trained networks is judged, e.g.
+    ``Trained("test_error_resnet56", "<=", 0.5, "ResNet-56 learned (chance is 0.9)")``."""
+
+    metric: str
+    compare: str
+    value: float
+    what: str
+
+    def __post_init__(self):
+        if self.compare not in _COMPARE:
+            raise ValueError(f"Trained {self.metric!r}: `compare` must be one of {sorted(_COMPARE)}, got {self.compare!r}.")
+
+    def holds(self, metrics: dict) -> bool:
+        v = metrics.get(self.metric)
+        return v is not None and math.isfinite(v) and _COMPARE[self.compare](v, self.value)
+
+    def text(self) -> str:
+        return f"{self.metric} {self.compare} {self.value:g} ({self.what})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """An earlier criterion of a row, kept after a results commit: what it was, the date it was replaced
+    (ISO), and why."""
+
+    criterion: str
+    until: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Retired:
+    """A row dropped after a results commit: its metric, its last criterion, the date (ISO) and why."""
+
+    metric: str
+    criterion: str
+    until: str
+    reason: str
 
 
 @dataclasses.dataclass(frozen=True)
 class Reference:
-    """A published number (or claim) that one of our metrics is compared with.
+    """One results row: a reference (a published number, a claim, a closed form, a sanity check) that one
+    of our per-seed metrics is judged against.
 
-    Either ``tolerance`` (reproduced when |mean over seeds − value| <= tolerance) or
-    ``compare`` (reproduced when ``metric <compare> value`` holds in every seed).
+    ``cls`` is the row's class (see CLASSES). Give either ``tolerance`` (reproduced when |mean over
+    seeds − value| <= tolerance; a published row says where its tolerance comes from in
+    ``tolerance_rule``) or ``compare``. A ``compare`` row of class ``claim`` needs an effect of at
+    least ``margin`` beyond ``value`` that stands out of the seed noise: every seed beyond it, or, with
+    at least 3 seeds, the mean beyond it by two standard errors. Its ``trained`` conditions must hold
+    in every seed, else the verdict is "not trained"; ``predicts_failure`` marks a claim that something
+    fails (plain-110 does not fit), which passes when the failure happens. Other ``compare`` rows need
+    the comparison in every seed. ``history`` keeps the row's earlier criteria.
     """
 
     metric: str
@@ -35,27 +97,85 @@ class Reference:
     tolerance: float | None = None
     compare: str | None = None
     label: str = ""
+    cls: str = dataclasses.field(default=None, kw_only=True)
+    margin: float = dataclasses.field(default=0.0, kw_only=True)
+    trained: tuple = dataclasses.field(default=(), kw_only=True)
+    predicts_failure: bool = dataclasses.field(default=False, kw_only=True)
+    tolerance_rule: str = dataclasses.field(default="", kw_only=True)
+    history: tuple = dataclasses.field(default=(), kw_only=True)
 
     def __post_init__(self):
+        where = f"Reference for {self.metric!r}"
+        if self.cls not in CLASSES:
+            raise ValueError(f"{where}: `cls` (the row's class) must be one of {list(CLASSES)}, got {self.cls!r}.")
         if (self.tolerance is None) == (self.compare is None):
-            raise ValueError(f"Reference for {self.metric!r}: give exactly one of `tolerance` or `compare`.")
+            raise ValueError(f"{where}: give exactly one of `tolerance` or `compare`.")
         if self.compare is not None and self.compare not in _COMPARE:
-            raise ValueError(f"`compare` must be one of {sorted(_COMPARE)}, got {self.compare!r}.")
+            raise ValueError(f"{where}: `compare` must be one of {sorted(_COMPARE)}, got {self.compare!r}.")
+        if self.cls == "claim":
+            if self.compare not in _DIRECTION:
+                raise ValueError(f"{where}: a claim compares with one of {sorted(_DIRECTION)}, got {self.compare!r}.")
+            if not self.margin > 0:
+                raise ValueError(f"{where}: a claim needs an effect size, `margin` > 0, got {self.margin!r}.")
+        elif self.margin or self.trained or self.predicts_failure:
+            raise ValueError(f"{where}: `margin`, `trained` and `predicts_failure` belong to claims, not {self.cls!r} rows.")
+        if self.cls == "published" and self.tolerance is not None and not self.tolerance_rule:
+            raise ValueError(f"{where}: a published row says where its tolerance comes from (`tolerance_rule`).")
+        for t in self.trained:
+            if not isinstance(t, Trained):
+                raise ValueError(f"{where}: `trained` holds Trained conditions, got {t!r}.")
+        for c in self.history:
+            if not isinstance(c, Change):
+                raise ValueError(f"{where}: `history` holds Change records, got {c!r}.")
 
     def criterion(self) -> str:
-        if self.compare is not None:
-            return f"every seed {self.compare} {self.value:g}"
-        return f"± {self.tolerance:g}"
+        if self.tolerance is not None:
+            return f"± {self.tolerance:g}"
+        if self.cls == "claim":
+            edge = self.value + _DIRECTION[self.compare] * self.margin
+            rule = (f"every seed {self.compare} {edge:g}, or the mean by {CLAIM_STANDARD_ERRORS:g} standard errors "
+                    f"(n ≥ {CLAIM_MIN_SEEDS_FOR_MEAN})")
+            if self.trained:
+                rule += "; trained: " + ", ".join(t.text() for t in self.trained)
+            return rule
+        return f"every seed {self.compare} {self.value:g}"
 
-    def verdict(self, values, diverged=0) -> str:
-        finite = [v for v in values if v is not None and math.isfinite(v)]
+    def effects(self, values) -> list:
+        """A claim's effect per seed beyond its margin (positive = beyond)."""
+        d = _DIRECTION[self.compare]
+        return [d * (v - self.value) - self.margin for v in values]
+
+    def verdict(self, values, diverged=0, trained=None) -> str:
+        """Judge the finite per-seed ``values``; ``trained`` is one bool per value (its seed met every
+        ``trained`` condition), None when the row has none."""
+        pairs = [(v, True if trained is None else t) for v, t in zip(values, trained or [None] * len(values))
+                 if v is not None and math.isfinite(v)]
+        finite = [v for v, _ in pairs]
         if not finite:
             return DIVERGED if diverged else NO_DATA
-        if self.compare is not None:
-            ok = all(_COMPARE[self.compare](v, self.value) for v in finite)
-        else:
+        if self.cls == "claim" and self.trained and not all(t for _, t in pairs):
+            return NOT_TRAINED
+        if self.tolerance is not None:
             ok = abs(statistics.fmean(finite) - self.value) <= self.tolerance + 1e-12
-        return REPRODUCED if ok else NOT_REPRODUCED
+        elif self.cls == "claim":
+            ok = claim_holds(self.effects(finite))
+        else:
+            ok = all(_COMPARE[self.compare](v, self.value) for v in finite)
+        if not ok:
+            return NOT_REPRODUCED
+        return FAILS_AS_PREDICTED if self.predicts_failure else REPRODUCED
+
+
+def claim_holds(effects) -> bool:
+    """An effect (beyond its margin) stands out of the seed noise: positive in every seed, or with at
+    least CLAIM_MIN_SEEDS_FOR_MEAN seeds a mean above CLAIM_STANDARD_ERRORS standard errors."""
+    if all(e > 0 for e in effects):
+        return True
+    n = len(effects)
+    if n < CLAIM_MIN_SEEDS_FOR_MEAN:
+        return False
+    mean = statistics.fmean(effects)
+    return mean > CLAIM_STANDARD_ERRORS * statistics.stdev(effects) / math.sqrt(n)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +198,9 @@ class Target:
     evaluates; ``inspect(model, data, ctx)`` may return JSON-able details of the trained model
     (a ``"metrics"`` entry in them joins the seed's metrics).
     ``report(results, folder)`` draws the target's own figures into its results folder and
-    returns Markdown for summary.md; ``causes`` maps a metric to the likely cause of a miss.
+    returns Markdown for summary.md; ``causes`` maps a metric to a function of the results by seed that
+    returns the likely cause of a miss, computed from the run's own numbers (never a fixed string, which
+    goes stale with the next run).
     """
 
     name: str
@@ -89,7 +211,7 @@ class Target:
     quick: Profile
     kind: str = "fit"
     notes: str = ""
-    causes: dict = dataclasses.field(default_factory=dict)  # metric -> likely cause when missed
+    causes: dict = dataclasses.field(default_factory=dict)  # metric -> (results by seed) -> likely cause of a miss
     datasets: tuple = ()  # data sets the target can run on (the first is its default); () = only its own
     report: Callable[[dict, Any], str] | None = None   # (results by seed, results folder) -> Markdown
     # exact and custom targets
@@ -107,6 +229,10 @@ class Target:
     steps_per_execution: int = 1
     inspect: Callable[[Any, dict, Any], dict] | None = None  # (trained model, data, ctx) -> JSON-able details
     history_metrics: Callable[[list], dict] | None = None  # per-epoch rows -> extra metrics (curve shape)
+    # one seed's metrics -> metrics derived from them alone; applied when a run is reported and when a stored
+    # run is re-judged, so a criterion on a new combination of measured numbers needs no new training
+    derive: Callable[[dict], dict] | None = None
+    retired: tuple = ()  # Retired rows: criteria dropped after a results commit, shown in the summary
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -115,6 +241,19 @@ class Target:
         missing = [n for n in needed if getattr(self, n) is None]
         if missing:
             raise ValueError(f"target {self.name!r} ({self.kind}) is missing {missing}.")
+        fixed = [m for m, c in self.causes.items() if not callable(c)]
+        if fixed:
+            raise ValueError(f"target {self.name!r}: causes of {fixed} must be functions of the results, not fixed text.")
+
+    def with_derived(self, results: dict) -> dict:
+        """``results`` by seed with each seed's derived metrics added (measured ones win on a clash)."""
+        if self.derive is None:
+            return results
+        out = {}
+        for seed, r in results.items():
+            derived = {k: float(v) for k, v in self.derive(dict(r["metrics"])).items()}
+            out[seed] = {**r, "metrics": {**derived, **r["metrics"]}}
+        return out
 
     def profile(self, quick: bool) -> Profile:
         return self.quick if quick else self.full
@@ -146,3 +285,19 @@ def _describe_optimizer(factory):
                                                if k != "name" and (isinstance(v, (int, float, str, bool)) or v is None)}}
     except Exception:
         return repr(factory)
+
+
+def seed_values(results: dict, metric: str) -> list:
+    """A metric's finite values over the seeds of ``results`` (for causes computed from a run)."""
+    vals = [r["metrics"].get(metric) for r in results.values()]
+    return [float(v) for v in vals if v is not None and math.isfinite(v)]
+
+
+def spread(results: dict, metric: str, digits: int = 4) -> str:
+    """'mean (min–max over n seeds)' of a metric, for cause lines."""
+    v = seed_values(results, metric)
+    if not v:
+        return "no finite value"
+    if len(v) == 1:
+        return f"{v[0]:.{digits}g}"
+    return f"{statistics.fmean(v):.{digits}g} ({min(v):.{digits}g}–{max(v):.{digits}g} over {len(v)} seeds)"

@@ -31,8 +31,8 @@ def exact_references(values, source, prefix="y", tolerance=None):
     refs = []
     for key, value in values.items():
         if tolerance is None:
-            refs.append(Reference(f"{prefix}({key})", float(value), source, compare="=="))
+            refs.append(Reference(f"{prefix}({key})", float(value), source, compare="==", cls="exact"))
         else:
-            refs.append(Reference(f"{prefix}({key})", float(value), source, tolerance=tolerance))
+            refs.append(Reference(f"{prefix}({key})", float(value), source, tolerance=tolerance, cls="exact"))
     return tuple(refs)
 

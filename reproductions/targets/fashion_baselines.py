@@ -8,6 +8,8 @@ from reproductions.spec import Profile, Reference, Target
 from reproductions.targets._data import image_data
 
 PAPER = "Xiao et al. 2017, Fashion-MNIST paper, Table 3 (best setting)"
+RULE = ("±0.01, a stated rule: Table 3 gives one run per setting; 0.01 is about 3 binomial standard errors "
+        "(0.0035) of an accuracy near 0.87 on 10,000 test images")
 
 
 def classifiers(seed):
@@ -23,21 +25,28 @@ def classifiers(seed):
     }
 
 
-def compute(seed, ctx):
-    from sklearn.exceptions import ConvergenceWarning
+def standardised(ctx):
+    """Fashion-MNIST pixels as flat vectors, standardised by a scaler fitted on the training images."""
     from sklearn.preprocessing import StandardScaler
 
     d = image_data("fashion_mnist", ctx, validation_size=0)
     scaler = StandardScaler().fit(d["x_train"].reshape(len(d["x_train"]), -1))
     x_train = scaler.transform(d["x_train"].reshape(len(d["x_train"]), -1))
     x_test = scaler.transform(d["x_test"].reshape(len(d["x_test"]), -1))
+    return x_train, d["y_train"], x_test, d["y_test"]
+
+
+def compute(seed, ctx):
+    from sklearn.exceptions import ConvergenceWarning
+
+    x_train, y_train, x_test, y_test = standardised(ctx)
     out = {}
     for name, clf in classifiers(seed).items():
         t0 = time.time()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            clf.fit(x_train, d["y_train"])
-        out[f"{name}_test_accuracy"] = float(clf.score(x_test, d["y_test"]))
+            clf.fit(x_train, y_train)
+        out[f"{name}_test_accuracy"] = float(clf.score(x_test, y_test))
         out[f"{name}_seconds"] = time.time() - t0  # fit and test predictions
         ctx.extras[name] = {"params": {k: repr(v) for k, v in clf.get_params().items()},
                             "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught)}
@@ -52,9 +61,8 @@ TARGET = Target(
     kind="custom",
     compute=compute,
     references=(
-        Reference("logistic_regression_test_accuracy", 0.842, PAPER, tolerance=0.01),
-        Reference("knn_k5_p1_distance_test_accuracy", 0.854, PAPER, tolerance=0.01),
-        Reference("mlp_100_test_accuracy", 0.871, PAPER, tolerance=0.01),
+        *(Reference(f"{name}_test_accuracy", value, PAPER, tolerance=0.01, cls="published", tolerance_rule=RULE)
+          for name, value in (("logistic_regression", 0.842), ("knn_k5_p1_distance", 0.854), ("mlp_100", 0.871))),
     ),
     full=Profile(seeds=1),
     quick=Profile(seeds=1, train_size=2000),
@@ -63,10 +71,12 @@ TARGET = Target(
         "images. Settings are the paper's best rows: LogisticRegression (lbfgs, C = 1, max_iter 200 instead of the "
         "paper's liblinear setting), KNeighborsClassifier(n_neighbors=5, p=1, weights='distance'), "
         "MLPClassifier(hidden_layer_sizes=(100,)) with scikit-learn's defaults (relu, Adam). "
-        "SVC(rbf, C=10), the paper's 0.897, is not run: kernel SVC scales quadratically in the 60,000 samples "
-        "and takes well over an hour on 2 cores, beyond this suite's budget. One seed (only the MLP's "
+        "SVC(rbf, C=10), the paper's 0.897, is the target fashion.svc (its fit alone is long). One seed (only the MLP's "
         "random_state depends on it); fit times and convergence are in metrics.csv and details.json. "
         "The paper's human accuracy (0.835) is not a machine result and has no row."
     ),
-    causes={"*": "our scikit-learn version and solver settings differ from the paper's 2017 runs (see notes)."},
+    causes={"*": lambda results: (
+        "solver settings and scikit-learn version differ from the paper's 2017 runs; the MLP "
+        + ("did not" if not next(iter(results.values()))["extras"].get("mlp_100", {}).get("converged", True) else "did")
+        + " converge within its default iterations (details.json)")},
 )

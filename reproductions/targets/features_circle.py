@@ -77,9 +77,9 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        Reference("separable_xy", 0.0, SOURCE, compare="==", label="not linearly separable in (x, y)"),
-        Reference("separable_xy_x2_y2", 1.0, SOURCE, compare="==", label="separable in (x, y, x², y²)"),
-        Reference("lecture_weights_accuracy", 1.0, SOURCE, compare="==", label="weights (0,0,1,1), bias r² classify every point"),
+        Reference("separable_xy", 0.0, SOURCE, compare="==", label="not linearly separable in (x, y)", cls="exact"),
+        Reference("separable_xy_x2_y2", 1.0, SOURCE, compare="==", label="separable in (x, y, x², y²)", cls="exact"),
+        Reference("lecture_weights_accuracy", 1.0, SOURCE, compare="==", label="weights (0,0,1,1), bias r² classify every point", cls="exact"),
     ),
     full=Profile(seeds=5),
     quick=Profile(seeds=1),

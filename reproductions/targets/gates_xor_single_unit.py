@@ -9,7 +9,7 @@ import numpy as np
 
 import zoo
 from reproductions.runner import fit_full_batch_steps
-from reproductions.spec import Profile, Reference, Target
+from reproductions.spec import Change, Profile, Reference, Target
 from zoo import data
 
 SOURCE = "L000, L001 (XOR is not linearly separable)"
@@ -81,11 +81,20 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=(
-        Reference("grid_best_accuracy", 1.0, SOURCE, compare="<", label="best unit on a 61³ weight grid"),
-        Reference("grid_units_with_4_of_4", 0.0, SOURCE, compare="==", label="grid units that get all 4 right"),
-        Reference("rosenblatt_best_accuracy", 1.0, SOURCE, compare="<", label="Rosenblatt rule, best of 100 epochs"),
-        Reference("sigmoid_unit_accuracy", 1.0, SOURCE, compare="<", label="sigmoid unit, Adam, 2000 steps"),
-        Reference("two_unit_network_accuracy", 1.0, "L001 (a 2-unit hidden layer can)", compare="=="),
+        Reference("grid_best_accuracy", 0.75, SOURCE, compare="==", cls="exact",
+                  label="best unit on a 61³ weight grid: 3 of 4, the most any line gets right on XOR",
+                  history=(Change("every seed < 1", "2026-11-23", "'< 1' holds by construction for any unit "
+                                  "(issue 15); the closed form, 3 of 4, can fail"),)),
+        Reference("grid_units_with_4_of_4", 0.0, SOURCE, compare="==", label="grid units that get all 4 right", cls="exact"),
+        Reference("rosenblatt_best_accuracy", 0.75, SOURCE, compare="<=", cls="sanity",
+                  label="Rosenblatt rule, best of 100 epochs: no more than the best line's 3 of 4 (checks our rule)",
+                  history=(Change("every seed < 1", "2026-11-23", "a bound that holds by construction is a check "
+                                  "of our code, classed sanity, at the closed-form bound 3/4 (issue 15)"),)),
+        Reference("sigmoid_unit_accuracy", 0.75, SOURCE, compare="<=", cls="sanity",
+                  label="sigmoid unit, Adam, 2000 steps: no more than 3 of 4 (checks our training code)",
+                  history=(Change("every seed < 1", "2026-11-23", "as for rosenblatt_best_accuracy (issue 15)"),)),
+        Reference("two_unit_network_accuracy", 1.0, "L001 (a 2-unit hidden layer can)", compare="==", cls="exact",
+                  label="the hand-wired AND(OR, NAND) network"),
     ),
     full=Profile(seeds=5),
     quick=Profile(seeds=1),
