@@ -55,7 +55,7 @@ def tiny_target(name="tiny.mlp", epochs=4, seeds=2, build=tiny_build, callbacks=
         metrics=("accuracy",),
         batch_size=16,
         callbacks=callbacks,
-        references=(Reference("test_accuracy", 0.5, "test", compare=">="),),
+        references=(Reference("test_accuracy", 0.5, "test", compare=">=", cls="sanity"),),
         full=Profile(seeds=seeds, epochs=epochs),
         quick=Profile(seeds=1, epochs=2),
     )
@@ -78,6 +78,6 @@ def two_network_target(fail_marker=None, epochs=3):
 
     return Target(
         name="tiny.two_networks", title="two tiny networks", source="test", kind="custom", compute=compute,
-        references=(Reference("test_error_a", 0.5, "test", compare="<="),),
+        references=(Reference("test_error_a", 0.5, "test", compare="<=", cls="sanity"),),
         full=Profile(seeds=1), quick=Profile(seeds=1),
     )

@@ -219,14 +219,16 @@ def test_missed_row_stays_with_its_cause_and_report_hook_output(tmp_path):
 
     target = dataclasses.replace(
         tiny_target(epochs=1),
-        references=(Reference("test_accuracy", 1.5, "impossible", compare=">="),),
-        causes={"test_accuracy": "the reference is above 1 on purpose"},
+        references=(Reference("test_accuracy", 1.5, "impossible", compare=">=", cls="sanity"),),
+        causes={"test_accuracy": lambda results: f"the reference is above 1 on purpose ({len(results)} seeds)"},
         report=hook,
     )
     rows = _run(target, tmp_path)
     assert rows[0]["verdict"] == "not reproduced"
     text = (tmp_path / "tiny.mlp" / "summary.md").read_text()
-    assert "- `test_accuracy`: the reference is above 1 on purpose" in text
+    line = next(x for x in text.splitlines() if x.startswith("- `test_accuracy` (not reproduced): "))
+    assert "seeds where test_accuracy >= 1.5 fails: seed 0: " in line  # computed from the run's numbers
+    assert line.endswith("Likely cause: the reference is above 1 on purpose (2 seeds)")
     assert "## Extra section" in text
     assert (tmp_path / "tiny.mlp" / "extra.txt").read_text() == "[0, 1]"
 

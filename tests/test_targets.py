@@ -12,7 +12,7 @@ from reproductions import targets
 from reproductions.runner import configure_determinism, run_target
 from reproductions.spec import Profile
 
-EXACT_A = [n for n in targets.names() if n.split(".")[0] in ("gates", "losses", "params")]
+EXACT_A = [n for n in targets.names() if n.split(".")[0] in ("gates", "losses", "params", "linear", "capacity")]
 
 
 def _run(name, tmp_path, seeds=(0,), quick=False, data_dir=None):
@@ -26,7 +26,8 @@ def test_section_a_lists_every_exact_target():
     assert set(EXACT_A) == {
         "gates.and", "gates.or", "gates.and3_sigmoid", "gates.festival", "gates.xor_single_unit",
         "losses.examples", "losses.ce_sigmoid_delta",
-        "params.mlp_784_1000_10", "params.softmax_regression", "params.fashion_simplenet",
+        "params.mlp_784_1000_10", "params.softmax_regression", "params.fashion_simplenet", "params.residual_cifar10",
+        "linear.collapse", "capacity.vc_line",
     }
 
 
