@@ -96,7 +96,7 @@ def miss_numbers(ref, results):
         failed = [f"seed {s}: {t.metric} = {_fmt(kept[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
                   for s in finite for t in ref.trained if not t.holds(kept[s]["metrics"])]
         if failed:
-            return "not trained: " + "; ".join(failed)
+            return "; ".join(failed)
     if ref.tolerance is not None:
         mean = statistics.fmean(finite.values())
         off = mean - ref.value

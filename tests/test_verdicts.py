@@ -90,7 +90,7 @@ def test_trained_conditions_read_every_seed(tmp_path):
     assert report.summary_rows(target, good, 0)[0]["verdict"] == REPRODUCED
     bad = {**good, 2: {"metrics": {"gap": 0.5, "err_a": 0.9}}}
     assert report.summary_rows(target, bad, 0)[0]["verdict"] == NOT_TRAINED
-    assert report.miss_numbers(ref, bad) == "not trained: seed 2: err_a = 0.9000, needs <= 0.5 (a learned)"
+    assert report.miss_numbers(ref, bad) == "seed 2: err_a = 0.9000, needs <= 0.5 (a learned)"
 
 
 def test_causes_are_computed_not_written():

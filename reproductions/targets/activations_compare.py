@@ -116,7 +116,7 @@ _refs += [Reference(f"test_error_deep_{a}", GLOROT[a], GB_SOURCE, tolerance=0.00
 _refs.append(Reference(
     "deep_error_gap_sigmoid_minus_tanh", 0.0, GB_SOURCE + ": sigmoid is the worst of the three", compare=">", cls="claim",
     margin=0.005, label="error differences need half a point",
-    trained=tuple(Trained(f"test_error_deep_{a}", "<=", 0.5, f"the deep {a} net learned (chance is 0.9)") for a in ("sigmoid", "tanh")),
+    trained=tuple(Trained(f"test_error_deep_{a}", "<=", 0.5, f"the deep {a} net learned; chance is 0.9") for a in ("sigmoid", "tanh")),
     history=(Change(_WAS.format(0), "2026-11-23", "it passed with the sigmoid net at chance; a claim about trained "
                     "networks now needs both to have learned, and an effect size (issue 15)"),)))
 

@@ -41,7 +41,7 @@ def derive(m):
 
 
 def _learned(*keys):
-    return tuple(Trained(f"test_error_{k}", "<=", 0.5, f"the {k} net learned (chance is 0.9)") for k in keys)
+    return tuple(Trained(f"test_error_{k}", "<=", 0.5, f"the {k} net learned; chance is 0.9") for k in keys)
 
 
 def _sgd():
