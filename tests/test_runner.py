@@ -147,7 +147,9 @@ def test_gates_end_to_end_through_the_cli(tmp_path, capsys):
     assert main(["run", "gates", "--seeds", "1", "--output-dir", str(out), "--verbose", "0"]) == 0
     index = (out / "README.md").read_text()
     # and: z+y (8), and3: 8, festival: 16, or: z+y (8), xor_single_unit: 5
-    assert index.count("| reproduced |") == 8 + 8 + 16 + 8 + 5
+    rows = [line for line in index.splitlines() if "](gates." in line]
+    assert len(rows) == 8 + 8 + 16 + 8 + 5 and all("| reproduced |" in line for line in rows)
+    assert "| exact | 43 | 43 | 0 | 0 | 0 |" in index and "| sanity | 2 | 2 | 0 | 0 | 0 |" in index
     assert "not reproduced" not in index
     assert main(["report", "--output-dir", str(out)]) == 0
     assert main(["report", "--output-dir", str(out), "--compare", str(out)]) == 0

@@ -62,7 +62,7 @@ def train_width(h, d, seed, epochs):
 
 def derive(m):
     """Whether the test loss has a peak near the threshold: the highest test loss within 2× of n·K over the
-    lower of (the best under-parameterised width's, the largest width's), minus 1. Positive only when the
+    higher of (the best under-parameterised width's, the largest width's), minus 1. Positive only when the
     curve rises into the threshold and falls after it; a curve that falls all the way gives a negative value."""
     loss = {h: m[f"test_loss_H{h}"] for h in WIDTHS if f"test_loss_H{h}" in m}
     near = [v for h, v in loss.items() if THRESHOLD / 2 <= parameters(h) <= 2 * THRESHOLD]
@@ -159,7 +159,7 @@ TARGET = Target(
                   compare="<", cls="claim", margin=1.0,
                   history=(Change("every seed <= 1", "2026-11-23", "restated as a claim with the same bound (issue 15)"),)),
         Reference("peak_prominence", 0.0, "Belkin et al. 2019: the test loss rises into the threshold and descends "
-                  "again beyond it (highest loss within 2× of n·K over the lower of the best smaller net's and the "
+                  "again beyond it (highest loss within 2× of n·K over the higher of the best smaller net's and the "
                   "largest net's, minus 1)", compare=">", cls="claim", margin=0.1, label="the peak stands 10% above both sides"),
     ),
     derive=derive,
