@@ -127,9 +127,9 @@ def build_parser():
     rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
     rep.add_argument("--output-dir", default="results")
     rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric")
-    rep.add_argument("--rejudge", action="store_true",
-                     help="judge every stored run again under the current criteria (summaries and figures remade, "
-                          "measured numbers kept byte for byte)")
+    rep.add_argument("--rejudge", nargs="*", metavar="TARGET",
+                     help="judge the stored runs of these targets (all when none is named) again under the current "
+                          "criteria: summaries and figures remade, measured numbers kept byte for byte")
     return parser
 
 
@@ -250,7 +250,7 @@ def _seed(args):
 
 
 def _report(args):
-    from reproductions import report
+    from reproductions import report, targets
 
     out = Path(args.output_dir)
     if not out.is_dir():
@@ -265,8 +265,14 @@ def _report(args):
                                  "give a results folder such as results/")
         print(report.compare(out, other))
         return 0
-    if args.rejudge:
-        done, skipped = report.rejudge(out, _git_commit())
+    if args.rejudge is not None:
+        names = None
+        if args.rejudge:
+            names, unknown = targets.resolve(args.rejudge)
+            if unknown:
+                raise UsageError(f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` "
+                                 "shows them")
+        done, skipped = report.rejudge(out, _git_commit(), names)
         print(f"re-judged {len(done)} targets under the criteria at {_git_commit()}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
     df = report.write_index(out)

@@ -198,3 +198,15 @@ def test_faceted_curves_name_every_network(monkeypatch, tmp_path):
     assert titles == nets
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert labels == ["train loss", "validation loss"]
+
+
+def test_rejudge_cli_names_targets_and_refuses_unknown_ones(tmp_path, capsys):
+    from reproductions.__main__ import main
+
+    assert main(["run", "gates.and", "gates.or", "--output-dir", str(tmp_path), "--verbose", "0"]) == 0
+    before = (tmp_path / "gates.or" / "summary.md").read_bytes()
+    assert main(["report", "--output-dir", str(tmp_path), "--rejudge", "gates.and"]) == 0
+    assert "re-judged 1 targets" in capsys.readouterr().out
+    assert (tmp_path / "gates.or" / "summary.md").read_bytes() == before
+    assert main(["report", "--output-dir", str(tmp_path), "--rejudge", "gates.nand"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: --rejudge: unknown target gates.nand")
