@@ -488,7 +488,8 @@ def write_index(output_dir):
             "checks a closed-form value; **sanity** checks our own code.", "",
             markdown_table(class_counts(df)), "",
         ]
-        rejudged = sorted(set(df.loc[df["run_commit"].fillna("") != df["judged_commit"].fillna(""), "target"]))
+        run, judged = (df[c].astype("object").where(df[c].notna(), "") for c in ("run_commit", "judged_commit"))
+        rejudged = sorted(set(df.loc[run != judged, "target"]))
         if rejudged:
             lines += ["Re-judged from their stored runs under later criteria (numbers unchanged; each summary names "
                       "both commits): " + ", ".join(rejudged) + ".", ""]
