@@ -295,8 +295,9 @@ def _network_curves(path, target, histories):
         ax.set_title(network, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("epoch", fontsize=7)
+    for i, ax in enumerate(axes.ravel()[:len(networks)]):
+        if i + cols >= len(networks):  # the lowest panel of its column
+            ax.set_xlabel("epoch", fontsize=7)
     for ax in axes[:, 0]:
         ax.set_ylabel("loss", fontsize=7)
     seeds = len(histories)
