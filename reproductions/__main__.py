@@ -272,8 +272,9 @@ def _report(args):
             if unknown:
                 raise UsageError(f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` "
                                  "shows them")
-        done, skipped = report.rejudge(out, _git_commit(), names)
-        print(f"re-judged {len(done)} targets under the criteria at {_git_commit()}"
+        commit = _git_commit()
+        done, skipped = report.rejudge(out, commit, names)
+        print(f"re-judged {len(done)} targets under the criteria at {commit}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
     df = report.write_index(out)
     print(f"wrote {out / 'README.md'} ({len(df)} rows)")

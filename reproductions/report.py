@@ -56,14 +56,10 @@ def summary_rows(target, results, wall_time, run_commit="", judged_commit=""):
     the verdict under the target's current criteria."""
     rows = []
     diverged = sum(1 for r in results.values() if r.get("diverged_epoch"))
-    kept = [r for r in results.values() if not r.get("diverged_epoch")]
     for ref in target.references:
-        values, trained = [], []
-        for r in kept:
-            v = r["metrics"].get(ref.metric)
-            if v is not None and math.isfinite(v):
-                values.append(float(v))
-                trained.append(all(t.holds(r["metrics"]) for t in ref.trained))
+        finite = _finite_by_seed(ref.metric, results)
+        values = list(finite.values())
+        trained = [all(t.holds(results[s]["metrics"]) for t in ref.trained) for s in finite]
         rows.append({
             "target": target.name,
             "metric": ref.metric,
@@ -85,16 +81,25 @@ def summary_rows(target, results, wall_time, run_commit="", judged_commit=""):
     return rows
 
 
+def _finite_by_seed(metric, results):
+    """{seed: value} of a metric over the seeds that did not diverge and gave a finite value, by seed."""
+    out = {}
+    for seed, r in sorted(results.items()):
+        v = None if r.get("diverged_epoch") else r["metrics"].get(metric)
+        if v is not None and math.isfinite(v):
+            out[seed] = float(v)
+    return out
+
+
 def miss_numbers(ref, results):
     """What the run's own numbers say about a missed row (computed, so it cannot go stale)."""
-    kept = {s: r for s, r in sorted(results.items()) if not r.get("diverged_epoch")}
-    per_seed = {s: r["metrics"].get(ref.metric) for s, r in kept.items()}
-    finite = {s: float(v) for s, v in per_seed.items() if v is not None and math.isfinite(v)}
+    finite = _finite_by_seed(ref.metric, results)
     if not finite:
-        return f"no seed gave a finite value ({len(results) - len(kept)} diverged)"
+        diverged = sum(1 for r in results.values() if r.get("diverged_epoch"))
+        return f"no seed gave a finite value ({diverged} diverged)"
     if ref.cls == "claim" and ref.trained:
-        failed = [f"seed {s}: {t.metric} = {_fmt(kept[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
-                  for s in finite for t in ref.trained if not t.holds(kept[s]["metrics"])]
+        failed = [f"seed {s}: {t.metric} = {_fmt(results[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
+                  for s in finite for t in ref.trained if not t.holds(results[s]["metrics"])]
         if failed:
             return "; ".join(failed)
     if ref.tolerance is not None:
@@ -108,14 +113,8 @@ def miss_numbers(ref, results):
         return ("effect beyond the margin " + f"{ref.margin:g} per seed: " +
                 ", ".join(f"seed {s}: {e:+.4g}" for s, e in effects.items()) + " (needs every seed > 0, or the mean "
                 "above 2 standard errors with n ≥ 3)")
-    failing = [f"seed {s}: {_fmt(v)}" for s, v in finite.items() if not _holds(ref, v)]
+    failing = [f"seed {s}: {_fmt(v)}" for s, v in finite.items() if not ref.holds(v)]
     return f"seeds where {ref.metric} {ref.compare} {ref.value:g} fails: " + ", ".join(failing)
-
-
-def _holds(ref, v):
-    from reproductions.spec import _COMPARE
-
-    return _COMPARE[ref.compare](v, ref.value)
 
 
 def _ours(row):
@@ -402,7 +401,7 @@ def rejudge(output_dir, judged_commit, names=None):
     check_index(output_dir)
     done, skipped = [], []
     for folder in result_folders(output_dir):
-        name = folder.name if not folder.name.startswith(".") else folder.name[1:-len(".old")]
+        name = _target_name(folder)
         if names is not None and name not in names:
             continue
         if name not in targets.names():
@@ -429,10 +428,16 @@ def result_folders(output_dir):
         if (path / "summary.csv").is_file():
             found[path.name] = path
     for path in output_dir.glob(aside("*").name):
-        name = path.name[1:-len(".old")]
+        name = _target_name(path)
         if name not in found and (path / "summary.csv").is_file():
             found[name] = path
     return [found[name] for name in sorted(found)]
+
+
+def _target_name(folder):
+    """The target a results folder holds: its name, or the name inside a ``.<target>.old`` aside folder."""
+    name = Path(folder).name
+    return name[1:-len(".old")] if name.startswith(".") else name
 
 
 def _load_summaries(output_dir):

@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import Any, Callable
 
-__all__ = ["Reference", "Trained", "Change", "Retired", "Profile", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
+__all__ = ["Reference", "Trained", "learned", "Change", "Retired", "Profile", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
            "NOT_REPRODUCED", "NOT_TRAINED", "DIVERGED", "NO_DATA", "MISSED"]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
@@ -24,6 +24,7 @@ KINDS = ("fit", "exact", "custom")
 CLASSES = ("published", "claim", "exact", "sanity")
 CLAIM_MIN_SEEDS_FOR_MEAN = 3  # the mean-over-standard-errors rule needs at least this many seeds
 CLAIM_STANDARD_ERRORS = 2.0
+LEARNED_ERROR = 0.5  # "trained": an error rate at most this, far from chance (0.9 for ten classes)
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     "<=": lambda a, b: a <= b,
@@ -54,6 +55,11 @@ class Trained:
 
     def text(self) -> str:
         return f"{self.metric} {self.compare} {self.value:g} ({self.what})"
+
+
+def learned(metric: str, who: str) -> Trained:
+    """The project's usual "trained" condition: error ``metric`` at most LEARNED_ERROR."""
+    return Trained(metric, "<=", LEARNED_ERROR, f"{who} learned; chance is 0.9")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +146,10 @@ class Reference:
             return rule
         return f"every seed {self.compare} {self.value:g}"
 
+    def holds(self, v) -> bool:
+        """Whether one value meets a ``compare`` row's comparison."""
+        return _COMPARE[self.compare](v, self.value)
+
     def effects(self, values) -> list:
         """A claim's effect per seed beyond its margin (positive = beyond)."""
         d = _DIRECTION[self.compare]
@@ -148,8 +158,8 @@ class Reference:
     def verdict(self, values, diverged=0, trained=None) -> str:
         """Judge the finite per-seed ``values``; ``trained`` is one bool per value (its seed met every
         ``trained`` condition), None when the row has none."""
-        pairs = [(v, True if trained is None else t) for v, t in zip(values, trained or [None] * len(values))
-                 if v is not None and math.isfinite(v)]
+        trained = [True] * len(values) if trained is None else trained
+        pairs = [(v, t) for v, t in zip(values, trained) if v is not None and math.isfinite(v)]
         finite = [v for v, _ in pairs]
         if not finite:
             return DIVERGED if diverged else NO_DATA
@@ -160,7 +170,7 @@ class Reference:
         elif self.cls == "claim":
             ok = claim_holds(self.effects(finite))
         else:
-            ok = all(_COMPARE[self.compare](v, self.value) for v in finite)
+            ok = all(self.holds(v) for v in finite)
         if not ok:
             return NOT_REPRODUCED
         return FAILS_AS_PREDICTED if self.predicts_failure else REPRODUCED

@@ -102,6 +102,6 @@ TARGET = Target(
     ),
     causes={"*": lambda results: (
         "optimisation, not capacity: RMSE per width (mean over seeds) " + ", ".join(
-            f"{w}: {statistics.fmean(seed_values(results, f'rmse(width={w})')):.3f}" for w in (1, 2, 4, 8, 16, 32, 64))
+            f"{w}: {statistics.fmean(seed_values(results, f'rmse(width={w})')):.3f}" for w in WIDTHS)
         + "; where a wider net is not better, Adam did not find the better fit in the step budget")},
 )

@@ -5,7 +5,6 @@ it is a target of its own: its hour-long fit never holds up the other baselines.
 import time
 
 from reproductions.spec import Profile, Reference, Target
-from reproductions.targets._data import image_data
 from reproductions.targets.fashion_baselines import PAPER, RULE, standardised
 
 

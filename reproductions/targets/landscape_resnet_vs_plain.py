@@ -7,13 +7,13 @@ import numpy as np
 import zoo
 from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
 from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Target, Trained, spread
+from reproductions.spec import Change, Profile, Reference, Target, learned, spread
 from reproductions.targets._residual import DATASETS, SCHEDULE, nan_if_missing, residual_data, train_networks
 from reproductions.targets.residual_degradation import EPOCHS, NETWORKS, TRAIN_SIZE
 
 SOURCE = "Li et al. 2018, Fig. 5 (CIFAR-10)"
 # Li et al.'s surfaces are of trained minima (their 56-layer nets reach 5.89% and 13.31% test error)
-LEARNED = tuple(Trained(f"test_error_{n}", "<=", 0.5, f"{n} learned; chance is 0.9") for n in ("plain56", "resnet56"))
+LEARNED = tuple(learned(f"test_error_{n}", n) for n in ("plain56", "resnet56"))
 HISTORY = ("it compared two 56-layer nets that had not trained (test error 0.72 and 0.71); a claim about trained "
            "minima now needs them to have learned, and an effect size (issue 15)")
 STEP = 0.5  # sharpness: log10 of the mean loss at α = ±STEP over the loss at α = 0 (1-D direction)
