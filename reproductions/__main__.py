@@ -1,5 +1,7 @@
 """Command line: ``python -m reproductions list | run TARGET... | report`` (console script ``zoo-repro``).
 
+A run writes into ``my-results/`` (the user's own folder) unless ``--publish`` asks in so many words to
+replace the published set ``results/``; ``report --compare results`` sets the two side by side.
 Bad input (an unknown target, a malformed option, bad or missing data, a resume that does not fit
 the work it would continue) exits with status 2 and one line naming the problem and the fix (the
 closest matches for a misspelt target), and leaves nothing behind; ``--verbose 2`` adds the traceback.
@@ -31,6 +33,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
 
+
+# The published results set: the committed tables of this checkout. Only `--publish` writes here.
+PUBLISHED = Path(__file__).resolve().parents[1] / "results"
+USER_RESULTS = "my-results"  # a user's runs, beside the published set (ignored by git)
 
 MAX_SEED_COUNT = 10_000  # --seeds N beyond this is surely meant as one seed
 
@@ -80,6 +86,41 @@ def _check_output_dir(path):
         raise UsageError(f"--output-dir {str(path)!r} cannot be created: no write permission in {str(parent)!r}")
 
 
+def _is_published(path):
+    """Whether ``path`` is the published results folder or lies inside it."""
+    path, published = Path(path).resolve(), PUBLISHED.resolve()
+    return path == published or published in path.parents
+
+
+def _refuse_published(path, flag):
+    if _is_published(path):
+        raise UsageError(f"{flag} {str(path)!r} is the published results set (committed tables); a run of yours goes "
+                         f"to {USER_RESULTS}/ by default, or pass --publish to replace the published set deliberately")
+
+
+def _check_publishable(what):
+    """--publish needs a checkout with a results/ folder and a clean source tree (published numbers come
+    from committed code); returns the commit."""
+    if not PUBLISHED.is_dir():
+        raise UsageError(f"--publish: no published results folder at {PUBLISHED} (this is not a checkout of the "
+                         "project); write your run to a folder of your own with --output-dir")
+    commit = _git_commit()
+    if commit.startswith("unknown") or commit.endswith("+uncommitted changes"):
+        raise UsageError(f"--publish {what} only from a clean commit, and the source tree is {commit}; commit "
+                         "(or stash) your changes first, or write to your own folder without --publish")
+    return commit
+
+
+def _published_seeds(name):
+    """The seeds of the published run of target ``name`` (None when it has none)."""
+    import json
+
+    try:
+        return json.loads((PUBLISHED / name / "run.json").read_text()).get("seeds")
+    except (OSError, ValueError):
+        return None
+
+
 def _check_tf_config():
     """TF_CONFIG for --strategy multiworker, checked by the one validator the strategy itself uses."""
     from reproductions.distribute import tf_config
@@ -104,17 +145,22 @@ def build_parser():
     run.add_argument("--seeds", help="number of seeds (5) or a list (0,1,7); default: the target's profile")
     run.add_argument("--quick", action="store_true", help="the quick profile (fewer epochs, seeds and images)")
     run.add_argument("--data-dir", help="folder with mnist/ and fashion-mnist/ IDX files (default $ZOO_DATA_DIR)")
-    run.add_argument("--output-dir", help="results folder (default results/, or results-quick/ with --quick)")
+    run.add_argument("--output-dir", help=f"results folder (default {USER_RESULTS}/, {USER_RESULTS}-quick/ with --quick)")
+    run.add_argument("--publish", action="store_true", help="replace the published set results/ (a full run from a "
+                     "clean commit, with at least the published seeds)")
+    run.add_argument("--dry-run", action="store_true", help="print the targets, seeds, folder and the published run's "
+                     "wall time, and stop")
     run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
     run.add_argument("--dataset", help="another data set for targets that offer one (residual.*: cifar10 via "
-                     "tensorflow-datasets); default output folder results-<dataset>/")
+                     f"tensorflow-datasets); default output folder {USER_RESULTS}-<dataset>/")
     run.add_argument("--jobs", type=int, default=1, help="run a target's seeds as N parallel processes (same numbers as serial)")
     run.add_argument("--strategy", default="default", help="tf.distribute strategy: default (one device), mirrored "
                      "(all local GPUs, or --devices logical CPU devices), multiworker (from TF_CONFIG; only the chief "
                      "writes results), tpu")
     run.add_argument("--devices", type=int, default=2, help="logical CPU devices for --strategy mirrored on a machine "
                      "without GPUs (default 2)")
-    run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per epoch; 2: plus Keras's progress bar")
+    run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per "
+                     "epoch; 2: plus Keras's progress bar and TensorFlow's own log lines")
     seed = sub.add_parser("_seed")  # internal: one seed in its own process (the --jobs workers)
     seed.add_argument("target")
     seed.add_argument("seed", type=int)
@@ -124,9 +170,12 @@ def build_parser():
     seed.add_argument("--dataset")
     seed.add_argument("--threads", type=int, default=0)
     seed.add_argument("--verbose", type=int, default=1)
-    rep = sub.add_parser("report", help="regenerate results/README.md; --compare another results set")
-    rep.add_argument("--output-dir", default="results")
-    rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric")
+    rep = sub.add_parser("report", help=f"regenerate {USER_RESULTS}/README.md; --compare results sets yours beside "
+                         "the published one")
+    rep.add_argument("--output-dir", help=f"the results folder (default {USER_RESULTS}/)")
+    rep.add_argument("--publish", action="store_true", help="work on the published set results/ (clean commit only)")
+    rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric "
+                     "(e.g. results, the published set)")
     rep.add_argument("--rejudge", nargs="*", metavar="TARGET",
                      help="judge the stored runs of these targets (all when none is named) again under the current "
                           "criteria: summaries and figures remade, measured numbers kept byte for byte")
@@ -200,10 +249,15 @@ def _one_line(exc):
 
 
 def main(argv=None):
+    command_line = argv is None  # the real command line (not a call from Python): its stderr is ours to filter
     argv = list(sys.argv[1:] if argv is None else argv)
     args = None
     try:
         args = build_parser().parse_args(argv)
+        if command_line and getattr(args, "verbose", 1) < 2:
+            from reproductions.quiet import silence_tensorflow_logs
+
+            silence_tensorflow_logs()
         if args.command == "list":
             return _list()
         if args.command == "report":
@@ -252,9 +306,16 @@ def _seed(args):
 def _report(args):
     from reproductions import report, targets
 
-    out = Path(args.output_dir)
+    if args.publish:
+        if args.output_dir is not None and not _is_published(args.output_dir):
+            raise UsageError(f"--publish works on the published set {PUBLISHED}; drop --output-dir {args.output_dir!r}")
+        out = PUBLISHED
+    else:
+        out = Path(args.output_dir or USER_RESULTS)
     if not out.is_dir():
-        raise UsageError(f"--output-dir {str(out)!r} is not a directory")
+        hint = ("; no run of yours yet (`python -m reproductions run gates` writes one), and the published set is "
+                "--output-dir results" if args.output_dir is None else "")
+        raise UsageError(f"--output-dir {str(out)!r} is not a directory{hint}")
     if args.compare:
         other = Path(args.compare)
         if not other.is_dir():
@@ -265,6 +326,10 @@ def _report(args):
                                  "give a results folder such as results/")
         print(report.compare(out, other))
         return 0
+    if _is_published(out) and not args.publish:
+        raise UsageError(f"{str(out)!r} is the published results set; `report` rewrites its index (and --rejudge its "
+                         "summaries) only with --publish")
+    commit = _check_publishable("rewrites the published tables") if args.publish else None
     if args.rejudge is not None:
         names = None
         if args.rejudge:
@@ -272,7 +337,7 @@ def _report(args):
             if unknown:
                 raise UsageError(f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` "
                                  "shows them")
-        commit = _git_commit()
+        commit = commit or _git_commit()
         done, skipped = report.rejudge(out, commit, names)
         print(f"re-judged {len(done)} targets under the criteria at {commit}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
@@ -318,25 +383,165 @@ def _run(args, argv):
                     f"--dataset {dataset!r} is not offered by target {name!r} (it offers {list(offered) or 'only its own'}); "
                     f"targets offering it: {', '.join(supporting) or 'none'}"
                 )
-    default_out = "results" + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else "")
-    output_dir = Path(args.output_dir or default_out)
+    if args.publish:
+        output_dir = _publish_plan(args, chosen, seeds)
+    else:
+        output_dir = Path(args.output_dir or USER_RESULTS + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else ""))
+        _refuse_published(output_dir, "--output-dir")
+    plan = _plan(chosen, seeds, args.quick)
+    if args.dry_run:  # before the folder checks: a plan for another machine's folders is fine
+        _print_plan(plan, output_dir, args.quick, dry=True)
+        return 0
     _check_output_dir(output_dir)
+    if args.verbose:
+        _print_plan(plan, output_dir, args.quick, dry=False)
 
     from reproductions.fileio import LockedError
     from reproductions.runner import SeedProcessError, run_targets
 
     try:
-        return run_targets(
+        code = run_targets(
             chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
             resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
             dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
         )
+        if (output_dir / "README.md").is_file():  # the chief of a multiworker run, or any other run
+            _print_verdicts(output_dir, chosen)
+        return code
     except LockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except SeedProcessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _publish_plan(args, chosen, seeds):
+    """The checks of ``run --publish``: the full profile, the default data sets, a clean commit, and no
+    fewer seeds than the published set (or the target's full profile) holds; returns the folder."""
+    from reproductions import targets
+
+    if args.output_dir is not None and not _is_published(args.output_dir):
+        raise UsageError(f"--publish writes the published set {PUBLISHED}; drop --output-dir {args.output_dir!r}")
+    if args.quick:
+        raise UsageError("--publish replaces published results with a full run; drop --quick (quick runs go to "
+                         f"{USER_RESULTS}-quick/)")
+    if args.dataset:
+        raise UsageError(f"--publish covers the default data sets; --dataset {args.dataset} runs go to "
+                         f"{USER_RESULTS}-{args.dataset}/")
+    _check_publishable("replaces published results")
+    for name in chosen:
+        target = targets.get(name)
+        wanted = seeds if seeds is not None else list(range(target.full.seeds))
+        dropped = sorted(set(_published_seeds(name) or ()) - set(wanted))
+        if dropped:
+            raise UsageError(f"--publish: the published {name} has seeds {_seed_text(_published_seeds(name))}; this run "
+                             f"would drop {_seed_text(dropped)}; run at least the published seeds (leave out --seeds)")
+        if len(wanted) < target.full.seeds:
+            raise UsageError(f"--publish: {name} publishes {target.full.seeds} seeds (its full profile), --seeds gives "
+                             f"{len(wanted)}; leave out --seeds")
+    return PUBLISHED
+
+
+def _seed_text(seeds):
+    seeds = list(seeds)
+    return f"0..{len(seeds) - 1}" if seeds == list(range(len(seeds))) and len(seeds) > 2 else ",".join(map(str, seeds))
+
+
+def _plan(chosen, seeds, quick):
+    """Per target: its seeds and the published full run's wall time, scaled to this run's seed count."""
+    import json
+
+    from reproductions import targets
+
+    plan = []
+    for name in chosen:
+        target = targets.get(name)
+        wanted = seeds if seeds is not None else list(range(target.profile(quick).seeds))
+        estimate, cpu = None, None
+        try:
+            record = json.loads((PUBLISHED / name / "run.json").read_text())
+            if not quick and record.get("seeds"):
+                estimate = float(record["wall_time_seconds"]) * len(wanted) / len(record["seeds"])
+                cpu = record.get("hardware", {}).get("cpu")
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        plan.append({"target": name, "seeds": wanted, "estimate": estimate, "cpu": cpu})
+    return plan
+
+
+def _print_plan(plan, output_dir, quick, dry):
+    from reproductions.runner import _fmt_seconds
+
+    seeds = sum(len(p["seeds"]) for p in plan)
+    head = "would run" if dry else "running"
+    print(f"{head} {len(plan)} target{'s' * (len(plan) != 1)} ({seeds} seeds, {'quick' if quick else 'full'} profile) "
+          f"into {output_dir}/", flush=True)
+    known = [p["estimate"] for p in plan if p["estimate"] is not None]
+    if dry:
+        width = max(len(p["target"]) for p in plan)
+        for p in plan:
+            took = f"published run: about {_fmt_seconds(p['estimate'])}" if p["estimate"] is not None else "no published timing"
+            print(f"  {p['target']:{width}s}  seeds {_seed_text(p['seeds']):10s}  {took}")
+    if known:
+        cpus = sorted({p["cpu"] for p in plan if p["cpu"]})
+        missing = len(plan) - len(known)
+        print(f"the published runs of {'these' if not missing else f'{len(known)} of these'} took about "
+              f"{_fmt_seconds(sum(known))} for these seeds (run.json wall times, on {', '.join(cpus) or 'unknown CPU'})",
+              flush=True)
+
+
+def _print_verdicts(output_dir, chosen):
+    """The end of a run: each row of what just ran (ours, reference, criterion, verdict, and the published
+    verdict beside it), the counts, and where the results are."""
+    import pandas as pd
+
+    from reproductions import report
+
+    rows = []
+    for name in chosen:
+        path = output_dir / name / "summary.csv"
+        if path.is_file():
+            rows.append(pd.read_csv(path))
+    if not rows:
+        return
+    df = pd.concat(rows, ignore_index=True)
+    published = None
+    if not _is_published(output_dir) and PUBLISHED.is_dir():
+        frames = [pd.read_csv(PUBLISHED / n / "summary.csv") for n in chosen if (PUBLISHED / n / "summary.csv").is_file()]
+        if frames:
+            pub = pd.concat(frames, ignore_index=True)
+            published = dict(zip(zip(pub["target"], pub["metric"]), pub["verdict"]))
+
+    def short(text, n=44):
+        text = str(text).split(";")[0]
+        return text if len(text) <= n else text[: n - 1] + "…"
+
+    table = [("target", "row", "ours", "reference", "criterion", "verdict") + (("published",) if published else ())]
+    for r in df.to_dict("records"):
+        line = (r["target"], r["metric"], report._ours(r) + (f" (n={r['n']})" if r["n"] > 1 else ""),
+                report._fmt(r["reference"]), short(r["criterion"]), r["verdict"])
+        if published:
+            line += (published.get((r["target"], r["metric"]), "–"),)
+        table.append(tuple(map(str, line)))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    print()
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    counts = df["verdict"].value_counts()
+    print("\n" + f"{len(df)} rows: " + ", ".join(f"{int(n)} {v}" for v, n in counts.items()))
+    where = f"results in {output_dir}/ (table: {output_dir / 'README.md'}; per target: <target>/summary.md)"
+    print(where if _is_published(output_dir) else
+          where + f"; beside the published set: python -m reproductions report --output-dir {output_dir} "
+                  f"--compare {_shown(PUBLISHED)}")
+
+
+def _shown(path):
+    """``path`` relative to the current directory when it lies below it (as a user would type it)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":

@@ -531,10 +531,12 @@ def class_counts(df):
 
 
 def compare(output_dir, other_dir):
-    """Markdown table of our means beside another results set's, flagging differences beyond tolerance."""
+    """Markdown table of our means beside another results set's, flagging differences beyond tolerance;
+    over the targets of ``output_dir`` (a run of a few targets is compared with those of a full set)."""
     ours, other = _load_summaries(output_dir), _load_summaries(other_dir)
     if ours.empty or other.empty:
         raise ValueError(f"nothing to compare: no summaries in {output_dir if ours.empty else other_dir}")
+    other = other[other["target"].isin(set(ours["target"]))]
     key = ["target", "metric", "source"]
     merged = ours.merge(other, on=key, how="outer", suffixes=("_ours", "_other"))
     rows = []

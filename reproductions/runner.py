@@ -360,7 +360,9 @@ def train_model(target, ctx, d, verbose=None):
             history.append(_history_row(epoch + 1, logs))
             if verbose == 1:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in history[-1].items() if k != "Epoch" and v is not None and "/" not in k)
-                print(f"  epoch {epoch + 1}/{epochs}: {shown}", flush=True)
+                left = (epochs - epoch - 1) * float(np.mean(seconds[-5:]))
+                eta = f", ETA {_fmt_seconds(left)}" if epoch + 1 < epochs else ""
+                print(f"  epoch {epoch + 1}/{epochs}: {shown} ({seconds[-1]:.1f} s{eta})", flush=True)
             if not math.isfinite(logs.get("loss", 0.0)):
                 diverged = epoch + 1
                 break

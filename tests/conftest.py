@@ -1,4 +1,9 @@
-"""Test configuration: local data only, a private cache, no network."""
+"""Test configuration: local data only, a private cache, no network.
+
+Data: ``$ZOO_DATA_DIR``, or, when it is unset, ``../shared/datasets`` beside the checkout if that
+folder exists (the layout CI uses). Tests that need data take the ``data_dir`` fixture: without data
+they skip, except under ``CI=true``, where they fail.
+"""
 
 import os
 from pathlib import Path

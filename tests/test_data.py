@@ -135,6 +135,65 @@ def test_offline_download_fails_clearly(monkeypatch, tmp_path):
         data.load_arrays("fashion_mnist")
 
 
+@pytest.fixture
+def silent_server():
+    """A loopback HTTP 'mirror' that accepts connections and never answers (a dropped connection),
+    or with ``truncated=True`` sends headers for 1000 bytes and hangs up after 10."""
+    import socket
+    import threading
+
+    def serve(truncated):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        held = []
+
+        def loop():
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                if truncated:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + bytes(10))
+                    conn.close()
+                else:
+                    held.append(conn)
+
+        threading.Thread(target=loop, daemon=True).start()
+        servers.append(listener)
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    servers = []
+    yield serve
+    for listener in servers:
+        listener.close()
+
+
+@pytest.mark.parametrize("truncated", [False, True], ids=["no answer", "cut off"])
+def test_a_mirror_that_does_not_deliver_fails_in_seconds_with_one_error(silent_server, truncated, monkeypatch, tmp_path):
+    import time
+
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    monkeypatch.delenv("ZOO_OFFLINE", raising=False)  # loopback only
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ZOO_DATA_MIRROR", silent_server(truncated))
+    monkeypatch.setenv("ZOO_DOWNLOAD_TIMEOUT", "1")
+    t0 = time.monotonic()
+    with pytest.raises(data.MissingDataError, match="no local mnist data and no download: http://127.0.0.1:"):
+        data.load_arrays("mnist")
+    assert time.monotonic() - t0 < 20  # one 1 s timeout (and a small margin for a loaded machine), not minutes
+
+
+def test_a_bad_download_timeout_is_refused(monkeypatch, tmp_path):
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ZOO_DOWNLOAD_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="ZOO_DOWNLOAD_TIMEOUT must be a positive number of seconds, got 'soon'"):
+        data.download("mnist")
+
+
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match=r"`name` must be one of \['fashion_mnist', 'mnist'\]"):
         data.load("cifar10")

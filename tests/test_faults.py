@@ -251,6 +251,29 @@ def test_data_faults_exit_2_in_one_line_and_create_nothing(tmp_path, capsys, dat
                       "--output-dir", str(out)], out, expect)
 
 
+def test_no_data_and_no_network_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, silent_mirror):
+    """The README's first MNIST run on a machine without the data: one line naming the fix, in seconds."""
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    _refused(capsys, ["run", "mnist.softmax", "--quick", "--output-dir", str(out)], out, "ZOO_OFFLINE=1")
+    monkeypatch.delenv("ZOO_OFFLINE")  # a mirror that never answers, on loopback
+    monkeypatch.setenv("ZOO_DATA_MIRROR", silent_mirror)
+    monkeypatch.setenv("ZOO_DOWNLOAD_TIMEOUT", "1")
+    _refused(capsys, ["run", "mnist.softmax", "--quick", "--output-dir", str(out)], out, "timed out. Fix: pass data_dir=")
+
+
+@pytest.fixture
+def silent_mirror():
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # connections wait in the backlog, never answered
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
 def test_an_unreadable_data_file_is_a_checksum_error(tmp_path, monkeypatch):
     from zoo import data
 
@@ -338,7 +361,7 @@ def test_the_published_index_and_this_tools_own_index_are_rewritten(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(tmp_path, sig):
+def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(tmp_path, sig, data_dir):
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "reproductions", "run", "mnist.shift", "--quick", "--seeds", "2", "--jobs", "2",
             "--output-dir", str(out), "--verbose", "0"]

@@ -158,6 +158,33 @@ def test_load_tfds_gives_cifar_shaped_float_splits(mock_cifar10, tmp_path):
         data.load_tfds("imagenet2012")
 
 
+def test_load_tfds_offline_refuses_in_one_line_through_the_real_builder(tmp_path, monkeypatch):
+    from zoo import data
+
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    with pytest.raises(data.MissingDataError, match="cifar10 is not in .*ZOO_OFFLINE=1 forbids the download"):
+        data.load_tfds("cifar10", data_dir=str(tmp_path))
+
+
+def test_load_tfds_reaches_the_download_without_an_import_error(tmp_path, monkeypatch):
+    """tfds' real builder path up to its first network call, which is refused here: an undeclared
+    dependency of tfds (importlib_resources) fails before that point, as it did out of the box."""
+    from tensorflow_datasets.core.download import downloader
+
+    from zoo import data
+
+    class NetworkReached(OSError):
+        pass
+
+    def refuse(url, **kwargs):
+        raise NetworkReached(f"network reached: {url}")
+
+    monkeypatch.delenv("ZOO_OFFLINE", raising=False)
+    monkeypatch.setattr(downloader, "_open_url", refuse)
+    with pytest.raises(data.MissingDataError, match="could not download cifar10 .*network reached: https://"):
+        data.load_tfds("cifar10", data_dir=str(tmp_path))
+
+
 def test_residual_data_switches_to_cifar10(mock_cifar10):
     from reproductions.runner import Context
     from reproductions.spec import Profile
@@ -194,7 +221,7 @@ def test_degradation_quick_runs_end_to_end_on_mocked_cifar10(mock_cifar10, tmp_p
 # --------------------------------------------------------------------------- gradients.vanishing, a real (quick) run
 
 
-def test_vanishing_quick_run_shows_sigmoid_gradients_vanish_and_residual_ones_stay_flat(tmp_path):
+def test_vanishing_quick_run_shows_sigmoid_gradients_vanish_and_residual_ones_stay_flat(tmp_path, data_dir):
     out = tmp_path / "out"
     assert main(["run", "gradients.vanishing", "--quick", "--output-dir", str(out), "--verbose", "0"]) == 0
     metrics = pd.read_csv(out / "gradients.vanishing" / "metrics.csv").iloc[0]

@@ -6,6 +6,15 @@
 ['xor_mlp', 'xor_model1', 'xor_model2', 'xor_model3']
 """
 
+import os
+import sys
+
+if sys.orig_argv[1:3] == ["-m", "zoo"]:  # the `python -m zoo` command line: TensorFlow loads with the
+    from reproductions.quiet import silence_tensorflow_logs  # builders below, so quieting starts first
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    silence_tensorflow_logs()
+
 from zoo import data
 from zoo.registry import ModelEntry, build, get_entry, list_models, register_model
 from zoo.layers import QuadraticFeatures, Step

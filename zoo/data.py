@@ -20,12 +20,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import http.client
 import json
 import math
 import mmap
 import os
+import socket
 import sys
 import tempfile
+import threading
+import urllib.parse
 import urllib.request
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +63,7 @@ ENV_DATA_DIR = "ZOO_DATA_DIR"
 ENV_CACHE_DIR = "ZOO_CACHE_DIR"
 ENV_MIRROR = "ZOO_DATA_MIRROR"
 ENV_OFFLINE = "ZOO_OFFLINE"
+ENV_TIMEOUT = "ZOO_DOWNLOAD_TIMEOUT"
 
 _PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 # Decompressed size of each file (IDX header + 28x28 images or labels), for MNIST and Fashion-MNIST alike:
@@ -69,7 +74,42 @@ PART_BYTES = {
     "t10k-images-idx3-ubyte": 16 + 10_000 * 28 * 28,
     "t10k-labels-idx1-ubyte": 8 + 10_000,
 }
-CONNECT_TIMEOUT = 10  # seconds per mirror before trying the next one
+CONNECT_TIMEOUT = 10  # seconds per mirror (name lookup and connection, then each read) before the next one
+
+
+def _timeout() -> float:
+    """Seconds a mirror gets to answer: ``$ZOO_DOWNLOAD_TIMEOUT``, default :data:`CONNECT_TIMEOUT`."""
+    raw = os.environ.get(ENV_TIMEOUT, "")
+    try:
+        value = float(raw) if raw else CONNECT_TIMEOUT
+    except ValueError:
+        value = -1
+    if not value > 0:
+        raise ValueError(f"${ENV_TIMEOUT} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+def _connects(url: str, timeout: float) -> str | None:
+    """None if ``url``'s host accepts a connection within ``timeout`` seconds, else why not. The name
+    lookup runs in a thread so that a resolver that never answers costs ``timeout`` too, not minutes."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        parts = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)  # urlopen goes through it
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    outcome = []
+
+    def attempt():
+        try:
+            socket.create_connection((parts.hostname, port), timeout=timeout).close()
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(str(exc) or type(exc).__name__)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return outcome[0] if outcome else f"no answer within {timeout:g} s (${ENV_TIMEOUT})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -341,6 +381,7 @@ def download(name, destination=None, *, quiet=False) -> Path:
     override = os.environ.get(ENV_MIRROR)
     mirrors = (override.rstrip("/") + f"/{spec.subdir}/",) if override else spec.mirrors
     offline = os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes")
+    timeout = _timeout()
     for part in _PARTS:
         dest = target / f"{part}.gz"
         if dest.is_file():
@@ -353,16 +394,19 @@ def download(name, destination=None, *, quiet=False) -> Path:
                 continue
             limit = PART_BYTES[part]
             try:
-                if not quiet:
-                    print(f"Downloading {url}", file=sys.stderr, flush=True)
-                with urllib.request.urlopen(url, timeout=CONNECT_TIMEOUT) as resp:
+                if not url.startswith("file:") and (why := _connects(url, timeout)) is not None:
+                    errors.append(f"{url}: {why}")
+                    continue
+                with urllib.request.urlopen(url, timeout=timeout) as resp:
+                    if not quiet:  # only once a mirror answers: a dead network prints the error alone
+                        print(f"Downloading {url}", file=sys.stderr, flush=True)
                     # gzip never grows data by more than a few bytes per 16 KiB block: cap the download too
                     payload = resp.read(limit + limit // 100 + 65_536)
                     if resp.read(1):
                         errors.append(f"{url}: larger than any gzip of the {limit:,}-byte file")
                         continue
-            except OSError as exc:
-                errors.append(f"{url}: {exc}")
+            except (OSError, http.client.HTTPException) as exc:  # refused, timed out, cut off mid-file
+                errors.append(f"{url}: {exc or type(exc).__name__}")
                 continue
             data, actual, note = _gunzip([payload], limit)
             if note:
@@ -375,8 +419,8 @@ def download(name, destination=None, *, quiet=False) -> Path:
             break
         else:
             raise MissingDataError(
-                f"Could not obtain {spec.name} file {part}.gz:\n  " + "\n  ".join(errors) + "\n"
-                f"Fix: pass data_dir= or set ${ENV_DATA_DIR} to a folder with the IDX files, "
+                f"no local {spec.name} data and no download: " + "; ".join(errors) + ". "
+                f"Fix: pass data_dir= (--data-dir) or set ${ENV_DATA_DIR} to a folder with the IDX files, "
                 f"or set ${ENV_MIRROR} to a reachable mirror."
             )
     return folder
@@ -509,7 +553,8 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
     """Load a tensorflow-datasets image set (``"cifar10"``) as :class:`Splits` arrays.
 
     ``data_dir`` is tfds' own data directory (None: tfds' default, ``~/tensorflow_datasets``);
-    ``download=False`` fails instead of fetching. The validation set is the last
+    ``download=False`` (or ``ZOO_OFFLINE=1``) fails instead of fetching, and any failure to obtain the
+    data raises :class:`MissingDataError` in one line. The validation set is the last
     ``validation_size`` training images, as in :func:`load`. Images are float32 in [0, 1]
     (N, 32, 32, 3); labels int32. No checksum of ours: tfds verifies its own downloads.
     """
@@ -521,8 +566,25 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
     except ImportError as err:  # pragma: no cover - tfds is a dependency
         raise ImportError("load_tfds needs tensorflow-datasets (pip install tensorflow-datasets).") from err
 
+    offline = os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes")
+
     def arrays(split):
-        ds = tfds.load(name, split=split, as_supervised=True, data_dir=data_dir, download=download)
+        try:
+            ds = tfds.load(name, split=split, as_supervised=True, data_dir=data_dir, download=download and not offline)
+        except AssertionError as exc:  # tfds' "could not find data in ..." when it may not download
+            why = f"${ENV_OFFLINE}=1 forbids the download" if offline and download else "download=False"
+            raise MissingDataError(
+                f"{name} is not in tensorflow-datasets' folder {data_dir or '~/tensorflow_datasets'} and {why}. "
+                f"Fix: prepare it there once with network access, or pass data_dir= to the folder that holds it."
+            ) from exc
+        except Exception as exc:  # the download itself failed (no network, a refused or cut connection)
+            if isinstance(exc, (MissingDataError, ValueError, TypeError, ImportError)):  # ours, a bad argument, a broken install
+                raise
+            detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+            raise MissingDataError(
+                f"could not download {name} with tensorflow-datasets into {data_dir or '~/tensorflow_datasets'}: "
+                f"{detail}. Fix: retry with network access, or pass data_dir= to a folder that holds it prepared."
+            ) from exc
         xs, ys = [], []
         for x, y in tfds.as_numpy(ds.batch(4096)):
             xs.append(x)

@@ -1,5 +1,5 @@
 """params.residual_cifar10: parameter counts of the zoo's residual and dense networks at their papers'
-CIFAR-10 settings (32×32×3 input, 10 classes) beside the counts the papers print (REFERENCES §E)."""
+CIFAR-10 settings (32×32×3 input, 10 classes) beside the counts the papers print."""
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def compute(seed, ctx):
 TARGET = Target(
     name="params.residual_cifar10",
     title="Parameter counts of ResNet-20…110, DenseNet-BC-100, WRN-28-10 and ResNeXt-29 (CIFAR-10 settings)",
-    source="REFERENCES §E (He et al. 2016; Huang et al. 2017; Zagoruyko & Komodakis 2016; Xie et al. 2017)",
+    source="He et al. 2016; Huang et al. 2017; Zagoruyko & Komodakis 2016; Xie et al. 2017",
     kind="exact",
     compute=compute,
     references=tuple(
@@ -56,7 +56,7 @@ TARGET = Target(
         "input, as the papers count them: BatchNorm's moving mean and variance are state, not parameters (Keras' "
         "count_params() includes them; metrics.csv has both). "
         "The papers print rounded counts, so a row matches when ours lies within the larger of 1% and half a unit "
-        "of the printed last digit (REFERENCES: 'exactly or within 1%'; a count printed as 0.8M cannot say more "
+        "of the printed last digit (the suite's rule for printed counts is 'exactly or within 1%'; a count printed as 0.8M cannot say more "
         f"than 0.75M-0.85M). Builds only, no training; {len(PRINTED)} models."
     ),
 )
