@@ -6,7 +6,9 @@ straight to file descriptor 2, where ``TF_CPP_MIN_LOG_LEVEL`` no longer reaches.
 routes descriptor 2 through a pipe and drops exactly those lines (absl's ``I0000 hh:mm:ss.micros pid
 file:line]`` prefix for info, warning and error; fatal ones pass), and sets TensorFlow's and absl's
 Python loggers to errors only (the ``tf.function retracing`` warnings). Everything else, tracebacks
-included, passes unchanged.
+included, passes unchanged. One cost: a process that the C++ side aborts (a fatal ``Check failed``)
+dies with the filter thread, and its last lines may not reach the terminal; rerun with ``--verbose 2``,
+which leaves descriptor 2 alone.
 """
 
 from __future__ import annotations

@@ -125,6 +125,15 @@ def in_the_checkout():
         aside.rename(mine)
 
 
+# Set by this test process itself (tox, conftest, a run's determinism), not by a user's shell.
+_OURS = ("TF_CPP_MIN_LOG_LEVEL", "TF_DETERMINISTIC_OPS", "ZOO_FAULT_KILL")
+
+
+def _user_env():
+    """The environment a user's shell has after the Quick start: this one without what the tests set."""
+    return {k: v for k, v in os.environ.items() if k not in _OURS}
+
+
 def _run(words, env, cwd, timeout=600):
     if words[0] == "zoo-repro":
         words = [str(BIN / "zoo-repro"), *words[1:]]
@@ -135,7 +144,7 @@ def _run(words, env, cwd, timeout=600):
 
 @pytest.mark.slow
 def test_readme_commands_run_as_written_and_leave_the_published_results_alone(in_the_checkout, data_dir):
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # what a user's shell has
+    env = _user_env()
     published, status = _snapshot(REPO / "results"), _git_status("results")
     ran = []
     for words in _commands():
@@ -168,8 +177,7 @@ def test_readme_commands_run_as_written_and_leave_the_published_results_alone(in
 def test_the_quick_starts_example_output_is_what_the_gates_run_prints(in_the_checkout, data_dir):
     """`tox -e gates` runs `python -m reproductions run gates` in the checkout: its last lines are the
     README's example (first and last rows, counts and folder)."""
-    result = _run(["python", "-m", "reproductions", "run", "gates", "--verbose", "0"], dict(os.environ),
-                  in_the_checkout)
+    result = _run(["python", "-m", "reproductions", "run", "gates", "--verbose", "0"], _user_env(), in_the_checkout)
     assert result.returncode == 0, result.stderr
     example = next(code for section, code in _blocks("text") if section == "Quick start").splitlines()
     printed = result.stdout.splitlines()
@@ -207,7 +215,8 @@ def test_readme_python_snippets_run_in_order_per_section(section, tmp_path, data
     code = "\n".join(_python_sessions()[section]) + "\nfrom pathlib import Path\n" + AFTERWARDS.get(section, "")
     script = tmp_path / "snippets.py"
     script.write_text(code)
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_user_env(), capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, f"{section}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
