@@ -433,10 +433,13 @@ def _publish_plan(args, chosen, seeds):
     for name in chosen:
         target = targets.get(name)
         wanted = seeds if seeds is not None else list(range(target.full.seeds))
-        dropped = sorted(set(_published_seeds(name) or ()) - set(wanted))
+        published = _published_seeds(name) or []
+        dropped = sorted(set(published) - set(wanted))
         if dropped:
-            raise UsageError(f"--publish: the published {name} has seeds {_seed_text(_published_seeds(name))}; this run "
-                             f"would drop {_seed_text(dropped)}; run at least the published seeds (leave out --seeds)")
+            keep = sorted(set(published) | set(wanted))
+            flag = f"--seeds {len(keep)}" if keep == list(range(len(keep))) else "--seeds " + ",".join(map(str, keep))
+            raise UsageError(f"--publish: the published {name} has seeds {_seed_text(published)}; this run would drop "
+                             f"{_seed_text(dropped)}; run at least the published seeds ({flag})")
         if len(wanted) < target.full.seeds:
             raise UsageError(f"--publish: {name} publishes {target.full.seeds} seeds (its full profile), --seeds gives "
                              f"{len(wanted)}; leave out --seeds")
@@ -444,8 +447,10 @@ def _publish_plan(args, chosen, seeds):
 
 
 def _seed_text(seeds):
+    """Seeds as a reader scans them: a consecutive run of three or more as ``first..last``."""
     seeds = list(seeds)
-    return f"0..{len(seeds) - 1}" if seeds == list(range(len(seeds))) and len(seeds) > 2 else ",".join(map(str, seeds))
+    consecutive = len(seeds) > 2 and seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    return f"{seeds[0]}..{seeds[-1]}" if consecutive else ",".join(map(str, seeds))
 
 
 def _plan(chosen, seeds, quick):
@@ -471,22 +476,25 @@ def _plan(chosen, seeds, quick):
 
 
 def _print_plan(plan, output_dir, quick, dry):
-    from reproductions.runner import _fmt_seconds
+    from reproductions.runner import _fmt_seconds as fmt
+
+    def _fmt_seconds(s):
+        return "under 1 s" if s < 1 else f"about {fmt(s)}"
 
     seeds = sum(len(p["seeds"]) for p in plan)
     head = "would run" if dry else "running"
-    print(f"{head} {len(plan)} target{'s' * (len(plan) != 1)} ({seeds} seeds, {'quick' if quick else 'full'} profile) "
-          f"into {output_dir}/", flush=True)
+    print(f"{head} {len(plan)} target{'s' * (len(plan) != 1)} ({seeds} seed{'s' * (seeds != 1)}, "
+          f"{'quick' if quick else 'full'} profile) into {output_dir}/", flush=True)
     known = [p["estimate"] for p in plan if p["estimate"] is not None]
     if dry:
         width = max(len(p["target"]) for p in plan)
         for p in plan:
-            took = f"published run: about {_fmt_seconds(p['estimate'])}" if p["estimate"] is not None else "no published timing"
+            took = f"published run: {_fmt_seconds(p['estimate'])}" if p["estimate"] is not None else "no published timing"
             print(f"  {p['target']:{width}s}  seeds {_seed_text(p['seeds']):10s}  {took}")
     if known:
         cpus = sorted({p["cpu"] for p in plan if p["cpu"]})
         missing = len(plan) - len(known)
-        print(f"the published runs of {'these' if not missing else f'{len(known)} of these'} took about "
+        print(f"the published runs of {'these' if not missing else f'{len(known)} of these'} took "
               f"{_fmt_seconds(sum(known))} for these seeds (run.json wall times, on {', '.join(cpus) or 'unknown CPU'})",
               flush=True)
 

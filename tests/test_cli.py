@@ -82,6 +82,15 @@ def test_publish_refuses_what_would_lower_the_published_set(published, capsys, a
     assert _snapshot(published) == before
 
 
+def test_publish_names_the_seeds_that_would_keep_a_larger_published_set(published, capsys):
+    (published / "gates.and" / "run.json").write_text(json.dumps({"seeds": list(range(20))}))
+    assert main(["run", "gates.and", "--publish"]) == 2  # the profile's 1 seed would drop 19
+    assert _one_error_line(capsys).endswith("would drop 1..19; run at least the published seeds (--seeds 20)")
+    (published / "gates.and" / "run.json").write_text(json.dumps({"seeds": [3, 7]}))
+    assert main(["run", "gates.and", "--publish"]) == 2
+    assert _one_error_line(capsys).endswith("would drop 3,7; run at least the published seeds (--seeds 0,3,7)")
+
+
 def test_publish_refuses_fewer_seeds_than_the_full_profile_and_a_dirty_tree(published, capsys, monkeypatch):
     assert main(["run", "gates.xor_single_unit", "--publish", "--seeds", "0,1"]) == 2  # not published yet: 5 seeds
     assert "publishes 5 seeds (its full profile), --seeds gives 2" in _one_error_line(capsys)
