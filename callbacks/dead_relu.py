@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import keras
 
-from callbacks._checks import integer
+from zoo._validation import check_positive_int
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
 
@@ -66,8 +66,8 @@ class DeadReLUDetector(PeriodicCheck):
         super().__init__()
         if probe_data is None:
             raise ValueError("`probe_data` is required: an array, (x, y) tuple, tf.data.Dataset or PyDataset.")
-        integer("frequency", frequency, 1)
-        integer("batch_size", batch_size, 1)
+        check_positive_int(frequency, "frequency", minimum=1)
+        check_positive_int(batch_size, "batch_size", minimum=1)
         if max_batches is not None and (not isinstance(max_batches, int) or max_batches < 1):
             raise ValueError(f"`max_batches` must be None or an integer >= 1, got {max_batches!r}.")
         for name, value in (("warn_threshold", warn_threshold), ("stop_threshold", stop_threshold)):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import keras
 
-from callbacks._checks import integer
+from zoo._validation import check_positive_int
 
 __all__ = ["EarlyStopping"]
 
@@ -63,8 +63,8 @@ class EarlyStopping(keras.callbacks.Callback):
             raise ValueError(f"`monitor` must be a metric name such as 'val_loss', got {monitor!r}.")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"`mode` must be one of ['auto', 'min', 'max'], got {mode!r}.")
-        integer("patience", patience, 0)
-        integer("start_from_epoch", start_from_epoch, 0)
+        check_positive_int(patience, "patience", minimum=0)
+        check_positive_int(start_from_epoch, "start_from_epoch", minimum=0)
         for name, value in (("min_delta", min_delta), ("baseline", baseline), ("stopping_threshold", stopping_threshold), ("divergence_threshold", divergence_threshold)):
             if value is not None and (not isinstance(value, (int, float, np.floating)) or not math.isfinite(value)):
                 raise ValueError(f"`{name}` must be a finite number{' or None' if name != 'min_delta' else ''}, got {value!r}.")

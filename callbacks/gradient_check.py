@@ -10,7 +10,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-from callbacks._checks import integer
+from zoo._validation import check_positive_int
 from callbacks._periodic import PeriodicCheck
 
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
@@ -286,7 +286,7 @@ class GradientCheck(PeriodicCheck):
     ):
         super().__init__()
         for name, value in (("batch_size", batch_size), ("num_entries", num_entries), ("frequency", frequency)):
-            integer(name, value, 1)
+            check_positive_int(value, name, minimum=1)
         self.x, self.y = _fixed_batch(data, batch_size)
         self.loss = loss
         self.num_entries = num_entries

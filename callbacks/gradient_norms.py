@@ -10,7 +10,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-from callbacks._checks import integer
+from zoo._validation import check_positive_int
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import all_layers
 
@@ -62,8 +62,8 @@ class GradientNormMonitor(PeriodicCheck):
         super().__init__()
         if not (isinstance(data, (tuple, list)) and len(data) == 2):
             raise ValueError("`data` must be an (x, y) tuple of arrays.")
-        integer("batch_size", batch_size, 1)
-        integer("frequency", frequency, 1)
+        check_positive_int(batch_size, "batch_size", minimum=1)
+        check_positive_int(frequency, "frequency", minimum=1)
         if layers is not None and (isinstance(layers, str) or not all(isinstance(p, str) for p in layers)):
             raise ValueError(f"`layers` must be None or a list of glob patterns (strings), got {layers!r}.")
         self.x = np.asarray(data[0])[:batch_size]

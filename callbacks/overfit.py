@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import keras
 
-from callbacks._checks import integer
+from zoo._validation import check_positive_int
 
 __all__ = ["OverfitReport", "check_overfit"]
 
@@ -66,8 +66,8 @@ def check_overfit(model, x, y, *, loss=None, optimizer=None, max_steps=500, chec
     With ``classification=True`` the report also gives the training accuracy. The model's weights
     are changed: pass a fresh model (or a clone) if you want to keep them.
     """
-    integer("max_steps", max_steps, 1)
-    integer("check_every", check_every, 1)
+    check_positive_int(max_steps, "max_steps", minimum=1)
+    check_positive_int(check_every, "check_every", minimum=1)
     if not (isinstance(threshold, (int, float)) and threshold > 0):
         raise ValueError(f"`threshold` must be a number > 0, got {threshold!r}.")
     x, y = np.asarray(x), np.asarray(y)
