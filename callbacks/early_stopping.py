@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import keras
 
+from zoo._fileio import atomic_path
 from zoo._validation import check_positive_int
 
 __all__ = ["EarlyStopping"]
@@ -205,19 +204,11 @@ class EarlyStopping(keras.callbacks.Callback):
         if self.save_best_path is None:
             return
         path = self.save_best_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        suffix = ".weights.h5" if self.save_weights_only else ".keras"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".weights.h5" if self.save_weights_only else ".keras") as tmp:
             if self.save_weights_only:
                 self.model.save_weights(tmp, overwrite=True)
             else:
                 self.model.save(tmp, overwrite=True)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         if self.verbose:
             print(f"Epoch {epoch + 1}: {self.monitor} improved to {self.best:.6g}; saved {path}")
 

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import keras
 
+from callbacks._batchnorm import recalibrate_batchnorm
 from zoo._validation import check_positive_int
 
 __all__ = ["OverfitReport", "check_overfit"]
@@ -32,18 +33,9 @@ class OverfitReport:
                 f"{verdict} {self.threshold:g}{acc}")
 
 
-def _batchnorm_layers(model):
-    return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
-
-
-def _inference_loss(model, loss_fn, x, y, bns):
-    if bns:  # inference mode must use this set's statistics, not moving averages that are still warming up
-        saved = [layer.momentum for layer in bns]
-        for layer in bns:
-            layer.momentum = 0.0
-        model(x, training=True)
-        for layer, momentum in zip(bns, saved):
-            layer.momentum = momentum
+def _inference_loss(model, loss_fn, x, y):
+    # inference mode must use this set's statistics, not moving averages that are still warming up
+    recalibrate_batchnorm(model, x, batch_size=len(x))
     pred = model(x, training=False)
     value = float(np.mean(keras.ops.convert_to_numpy(loss_fn(y, pred))))
     return value, keras.ops.convert_to_numpy(pred)
@@ -80,15 +72,14 @@ def check_overfit(model, x, y, *, loss=None, optimizer=None, max_steps=500, chec
         optimizer = model.optimizer if getattr(model, "optimizer", None) is not None and model.compiled else keras.optimizers.Adam(1e-3)
     model.compile(optimizer=optimizer, loss=loss, steps_per_execution=check_every)
     loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-    bns = _batchnorm_layers(model)
-    initial, pred = _inference_loss(model, loss_fn, x, y, bns)
+    initial, pred = _inference_loss(model, loss_fn, x, y)
     curve, steps, value = [(0, initial)], 0, initial
     while value > threshold and steps < max_steps:
         n = min(check_every, max_steps - steps)
         reps = np.tile(np.arange(len(x)), n)  # n full-batch steps in one fit call
         model.fit(x[reps], y[reps], batch_size=len(x), epochs=1, shuffle=False, verbose=0)
         steps += n
-        value, pred = _inference_loss(model, loss_fn, x, y, bns)
+        value, pred = _inference_loss(model, loss_fn, x, y)
         curve.append((steps, value))
         if not np.isfinite(value):
             break

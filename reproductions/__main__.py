@@ -138,7 +138,8 @@ def build_parser():
     parser = _Parser(prog="python -m reproductions", description="Reproduce the lectures' results as Keras runs.")
     sub = parser.add_subparsers(dest="command", metavar="{list,run,report}")
     sub.required = True
-    sub.add_parser("list", help="list the targets")
+    listing = sub.add_parser("list", help="list the targets")
+    listing.add_argument("--markdown", action="store_true", help="as the Markdown table the README quotes")
     run = sub.add_parser("run", help="run targets (names or families such as 'gates'; 'all' for every target)")
     run.add_argument("targets", nargs="*", metavar="TARGET")
     run.add_argument("--all", action="store_true", help="run every target")
@@ -259,7 +260,7 @@ def main(argv=None):
 
             silence_tensorflow_logs()
         if args.command == "list":
-            return _list()
+            return _list(args.markdown)
         if args.command == "report":
             return _report(args)
         if args.command == "_seed":
@@ -277,12 +278,19 @@ def main(argv=None):
         return 2
 
 
-def _list():
+def _list(markdown=False):
+    """The targets, a line each, or (``--markdown``) the table the README quotes."""
     from reproductions import targets
 
+    if markdown:
+        print("| target | kind | seeds (quick) | rows | what it reproduces |")
+        print("|---|---|---|---:|---|")
     for name in targets.names():
         t = targets.get(name)
         full, quick = t.full, t.quick
+        if markdown:
+            print(f"| `{name}` | {t.kind} | {full.seeds} ({quick.seeds}) | {len(t.references)} | {t.title} |")
+            continue
         epochs = f", {full.epochs} epochs (quick {quick.epochs})" if t.kind == "fit" else ""
         print(f"{name:28s} {t.kind:5s} {full.seeds} seeds (quick {quick.seeds}){epochs}  {t.title}")
     return 0

@@ -10,57 +10,15 @@ import fcntl
 import json
 import os
 import shutil
-import signal
-import tempfile
 from pathlib import Path
+
+from zoo._fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError",
            "swap_in", "recover", "aside", "fault_point", "FAULT_ENV"]
 
-FAULT_ENV = "ZOO_FAULT_KILL"  # test-only: "<point>" or "<point>:<n>" SIGKILLs this process at the n-th hit
-_fault_hits: dict = {}
-
-
-def fault_point(name: str) -> None:
-    """Test hook: SIGKILL this process when ``$ZOO_FAULT_KILL`` names this point (``point`` or
-    ``point:n`` for the n-th time it is reached), so a kill lands deterministically between writes."""
-    wanted = os.environ.get(FAULT_ENV)
-    if not wanted:
-        return
-    point, _, nth = wanted.partition(":")
-    if point != name:
-        return
-    _fault_hits[name] = _fault_hits.get(name, 0) + 1
-    if _fault_hits[name] == int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 class LockedError(RuntimeError):
     """Another process is running the same target in the same output directory."""
-
-
-@contextlib.contextmanager
-def atomic_path(path, suffix=""):
-    """Yield a temp path beside ``path``; on success it is fsynced and renamed over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or ".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        fault_point(f"before-replace-{path.name}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
 
 
 def atomic_write_text(path, text: str) -> None:

@@ -2,8 +2,8 @@
 how many were tried and how many were survived (a survived fault either finishes with the numbers an
 uninterrupted run gives, or is refused in one line with exit 2 and leaves nothing behind).
 
-    python tests/fault_injection.py            # all categories (about 10 minutes on 2 cores)
-    python tests/fault_injection.py kill data  # some of them
+    python -m tests.fault_injection            # all categories (about 4 minutes on 2 cores)
+    python -m tests.fault_injection kill data  # some of them
 
 Categories: kill (SIGKILL at each write point and at timed moments, then --resume), resume (a resume
 over different work), data (damaged, missing, hostile data files), flags (bad command lines),
@@ -28,9 +28,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(TESTS))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 DATA = Path(os.environ.get("ZOO_DATA_DIR") or REPO.parent / "shared" / "datasets")
 ENV = dict(os.environ, PYTHONPATH=str(REPO), ZOO_DATA_DIR=str(DATA), ZOO_OFFLINE="1")
@@ -38,9 +35,8 @@ ENV.pop("ZOO_FAULT_KILL", None)
 
 TINY = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {tests!r})
     from pathlib import Path
-    from _tiny_targets import tiny_target
+    from tests._tiny_targets import tiny_target
     from reproductions.runner import configure_determinism, run_target
     configure_determinism()
     run_target(tiny_target(), [0, 1], quick={quick}, data_dir=None, output_dir=Path({out!r}), resume={resume},
@@ -50,7 +46,7 @@ TINY = textwrap.dedent("""
 
 def _tiny(work, out, *, resume=False, quick=False, kill_at=None, kill_after=None):
     script = work / "tiny.py"
-    script.write_text(TINY.format(tests=str(TESTS), out=str(out), resume=resume, quick=quick))
+    script.write_text(TINY.format(out=str(out), resume=resume, quick=quick))
     env = dict(ENV, **({"ZOO_FAULT_KILL": kill_at} if kill_at else {}))
     proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -117,7 +113,7 @@ def kill(work):
 def resume(work):
     import dataclasses
 
-    from _tiny_targets import tiny_target
+    from tests._tiny_targets import tiny_target
     from reproductions.errors import RunRefused
     from reproductions.runner import run_target
 
@@ -304,7 +300,7 @@ def nan(work):
         DeadReLUDetector(x, frequency=2, check_on_train_begin=False),
         GradientCheck((x, y), frequency=2, check_on_train_begin=False)])
     yield "epochs without a check carry the keys (NaN)", len({len(v) for v in history.history.values()}) == 1
-    from _tiny_targets import diverging_build, tiny_target
+    from tests._tiny_targets import diverging_build, tiny_target
     from reproductions.runner import run_target
 
     rows = run_target(tiny_target(build=diverging_build, seeds=3), [0, 1, 2], quick=False, data_dir=None,

@@ -20,11 +20,9 @@ from reproductions.__main__ import main
 from reproductions.errors import CheckpointError, ResumeMismatch, UnsafeOutput
 from reproductions.runner import configure_determinism, run_target
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _tiny_targets import tiny_target  # noqa: E402
+from tests._tiny_targets import tiny_target
 
 REPO = Path(__file__).resolve().parents[1]
-TESTS = Path(__file__).parent
 
 
 def _run(target, out, seeds=(0, 1), resume=False, quick=False):
@@ -41,9 +39,8 @@ def _numbers(out, name="tiny.mlp"):
 
 RUN_TINY = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {tests!r})
     from pathlib import Path
-    from _tiny_targets import tiny_target
+    from tests._tiny_targets import tiny_target
     from reproductions.runner import configure_determinism, run_target
     configure_determinism()
     run_target(tiny_target(), [0, 1], quick={quick}, data_dir=None, output_dir=Path({out!r}), resume={resume},
@@ -53,7 +50,7 @@ RUN_TINY = textwrap.dedent("""
 
 def _tiny_process(tmp_path, out, *, resume, quick=False, kill_at=None):
     script = tmp_path / "run_tiny.py"
-    script.write_text(RUN_TINY.format(tests=str(TESTS), out=str(out), resume=resume, quick=quick))
+    script.write_text(RUN_TINY.format(out=str(out), resume=resume, quick=quick))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("ZOO_FAULT_KILL", None)
     if kill_at:
@@ -156,9 +153,8 @@ def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
     _run(tiny_target(epochs=1), tmp_path, seeds=(0,))
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys
-        sys.path.insert(0, {str(TESTS)!r})
         from pathlib import Path
-        from _tiny_targets import tiny_target
+        from tests._tiny_targets import tiny_target
         from reproductions.runner import run_target
         for i in range(6):
             run_target(tiny_target(epochs=1), [0, 1][: 1 + i % 2], quick=False, data_dir=None,
@@ -419,10 +415,9 @@ def test_multiworker_with_an_unreachable_peer_fails_in_one_line_within_its_timeo
 
 MEMORY = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {tests!r})
     from pathlib import Path
     import keras
-    from _tiny_targets import tiny_target
+    from tests._tiny_targets import tiny_target
     from reproductions.runner import configure_determinism, run_target
 
     def rss():
@@ -447,7 +442,7 @@ MEMORY = textwrap.dedent("""
 @pytest.mark.slow
 def test_many_seeds_stay_flat_in_memory(tmp_path):
     script = tmp_path / "memory.py"
-    script.write_text(MEMORY.format(tests=str(TESTS), out=str(tmp_path / "out")))
+    script.write_text(MEMORY.format(out=str(tmp_path / "out")))
     proc = subprocess.run([sys.executable, str(script)], env=dict(os.environ, PYTHONPATH=str(REPO)),
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -10,7 +10,7 @@ import tensorflow as tf
 import zoo
 from callbacks import GradientCheck, GradientCheckError, check_gradients
 from callbacks.gradient_check import band
-from conftest import SLOW_GRADIENT_CHECK, build_small
+from tests._small_models import SLOW_GRADIENT_CHECK, build_small
 
 RNG = np.random.default_rng(0)
 

@@ -232,3 +232,14 @@ def test_the_readmes_full_run_time_is_the_published_runs_sum():
     quoted = re.search(r"`tox -e all`[^.]*? about ([\d.]+) hours", README, re.S)
     assert quoted, "the README quotes the full run's time as 'about N hours'"
     assert float(quoted.group(1)) == round(total / 3600, 1)
+
+
+def test_the_readmes_target_table_is_what_list_markdown_prints(capsys):
+    from reproductions.__main__ import main
+
+    assert main(["list", "--markdown"]) == 0
+    printed = capsys.readouterr().out.strip()
+    quoted = re.search(r"<!-- targets table: python -m reproductions list --markdown -->\n(.*?)\n<!-- /targets table -->",
+                       README, re.S)
+    assert quoted, "the README quotes the targets table between its markers"
+    assert quoted.group(1) == printed, "the README's targets table is not what `list --markdown` prints"

@@ -5,7 +5,7 @@ import pytest
 import keras
 
 import zoo
-from conftest import SLOW_BUILD, build_small
+from tests._small_models import SLOW_BUILD, build_small
 from zoo.registry import register_model
 
 ALL_MODELS = zoo.list_models()

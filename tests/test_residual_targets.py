@@ -2,7 +2,6 @@
 CIFAR-10 through tensorflow-datasets (mocked, no network), and the residual targets' quick runs."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +14,7 @@ from reproductions.__main__ import main
 from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
 from reproductions.runner import configure_determinism, run_target
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _tiny_targets import two_network_target  # noqa: E402
+from tests._tiny_targets import two_network_target
 
 RESIDUAL_TARGETS = ("residual.degradation", "landscape.resnet_vs_plain", "residual.fashion_accuracy")
 
@@ -198,6 +196,23 @@ def test_residual_data_switches_to_cifar10(mock_cifar10):
     assert residual_data(quick, train_size=25)["x_train"].shape == (20, 32, 32, 3)  # the profile's size wins
 
 
+def test_residual_data_reads_cifar10_from_the_runs_data_dir(monkeypatch, tmp_path):
+    from reproductions.runner import Context
+    from reproductions.spec import Profile
+    from reproductions.targets import _residual
+    from zoo import data
+
+    asked = []
+    fake = data.Splits(*(np.zeros((4, 32, 32, 3), "float32"), np.zeros(4, "int32")) * 3)
+    monkeypatch.setattr(data, "load_tfds", lambda name, **kw: asked.append((name, kw["data_dir"])) or fake)
+    _residual._tfds_splits.cache_clear()
+    target = targets.get("residual.degradation")
+    for data_dir in (tmp_path, None):
+        _residual.residual_data(Context(target, Profile(seeds=1), False, data_dir, Path("."), dataset="cifar10"))
+    _residual._tfds_splits.cache_clear()
+    assert asked == [("cifar10", str(tmp_path)), ("cifar10", None)]  # --data-dir is tfds' folder; none: tfds' default
+
+
 def test_dataset_option_is_checked_against_each_target(tmp_path, capsys):
     assert main(["run", "gates.and", "--dataset", "cifar10", "--output-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -235,7 +250,7 @@ def test_vanishing_quick_run_shows_sigmoid_gradients_vanish_and_residual_ones_st
 def test_batchnorm_recalibration_sets_the_plain_average_of_batch_statistics():
     import keras
 
-    from reproductions.targets._residual import recalibrate_batchnorm
+    from callbacks._batchnorm import recalibrate_batchnorm
 
     inputs = keras.Input((3,))
     bn = keras.layers.BatchNormalization(momentum=0.99)

@@ -5,7 +5,7 @@ import pytest
 import keras
 
 import zoo
-from conftest import SMALL_KWARGS
+from tests._small_models import SMALL_KWARGS
 from zoo.layers import ZeroPadShortcut
 
 

@@ -16,8 +16,7 @@ from reproductions.__main__ import main
 from reproductions.fileio import LockedError, target_lock
 from reproductions.runner import configure_determinism, run_target
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _tiny_targets import diverging_build, tiny_target  # noqa: E402
+from tests._tiny_targets import diverging_build, tiny_target
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,9 +44,8 @@ def test_same_seed_gives_bitwise_identical_results(tmp_path):
 
 SCRIPT = textwrap.dedent("""
     import sys
-    sys.path.insert(0, {tests!r})
     from pathlib import Path
-    from _tiny_targets import tiny_target, KillOnce
+    from tests._tiny_targets import tiny_target, KillOnce
     from reproductions.runner import configure_determinism, run_target
     configure_determinism()
     marker = Path({marker!r})
@@ -59,7 +57,7 @@ SCRIPT = textwrap.dedent("""
 
 def _subprocess(tmp_path, out, resume, kill_epoch=3):
     script = tmp_path / "run.py"
-    script.write_text(SCRIPT.format(tests=str(Path(__file__).parent), marker=str(tmp_path / "killed"),
+    script.write_text(SCRIPT.format(marker=str(tmp_path / "killed"),
                                     out=str(out), resume=resume, kill_epoch=kill_epoch))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)

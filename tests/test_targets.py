@@ -170,3 +170,20 @@ def test_custom_target_history_and_details(tmp_path, data_dir):
     assert list(history["Epoch"]) == [1, 2]
     assert history["Train Loss"].iloc[1] < history["Train Loss"].iloc[0]
     assert pd.read_csv(tmp_path / "mnist.softmax" / "metrics.csv").loc[0, "test_accuracy"] > 0.6
+
+
+@pytest.mark.slow
+def test_every_target_runs_its_quick_profile_to_a_summary(tmp_path, data_dir):
+    """`run --all --quick` as a user runs it (a fresh process): a target that cannot run cannot land.
+    About 7 minutes on 2 cores."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "quick"
+    done = subprocess.run([sys.executable, "-m", "reproductions", "run", "--all", "--quick", "--output-dir", str(out),
+                           "--verbose", "0"], capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in targets.names():
+        summary = pd.read_csv(out / name / "summary.csv")
+        assert summary["metric"].tolist() == [r.metric for r in targets.get(name).references], name
+    assert done.stdout.splitlines()[-1].startswith(f"results in {out}/")

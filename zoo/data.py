@@ -27,7 +27,6 @@ import mmap
 import os
 import socket
 import sys
-import tempfile
 import threading
 import urllib.parse
 import urllib.request
@@ -36,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from zoo._fileio import atomic_write_bytes
 
 __all__ = [
     "ChecksumError",
@@ -325,18 +326,6 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
     """Verified array for ``part`` at ``path``, through the decompressed cache for .gz sources
     (keyed on the source's own SHA-256, so a changed source is never served from the cache)."""
@@ -361,8 +350,8 @@ def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
             f"into the cache (the original {part}.gz from the public mirrors has this checksum).",
         )
     try:
-        _atomic_write(cached, data)
-        _atomic_write(stamp_file, json.dumps({"source": str(path.resolve()), "source_sha256": source_sha}).encode())
+        atomic_write_bytes(cached, data)
+        atomic_write_bytes(stamp_file, json.dumps({"source": str(path.resolve()), "source_sha256": source_sha}).encode())
     except OSError:
         pass  # a read-only cache only costs speed
     return _parse_idx(data, path)
@@ -415,7 +404,7 @@ def download(name, destination=None, *, quiet=False) -> Path:
             if actual != spec.sha256[part]:
                 errors.append(f"{url}: sha256 {actual}, expected {spec.sha256[part]}")
                 continue
-            _atomic_write(dest, payload)
+            atomic_write_bytes(dest, payload)
             break
         else:
             raise MissingDataError(

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from callbacks._batchnorm import recalibrate_batchnorm
 from reproductions.targets import _networks
 from reproductions.targets._data import image_data
 
@@ -20,10 +21,11 @@ SCHEDULE = ("SGD with momentum 0.9 and weight decay 1e-4 (Keras' decoupled form)
 
 
 @functools.lru_cache(maxsize=2)
-def _tfds_splits(name, validation_size):
+def _tfds_splits(name, validation_size, data_dir=None):
+    """A tfds data set's splits; ``data_dir`` (the run's --data-dir) is tfds' own folder, else its default."""
     from zoo import data
 
-    return data.load_tfds(name, validation_size=validation_size)
+    return data.load_tfds(name, data_dir=data_dir, validation_size=validation_size)
 
 
 def residual_data(ctx, *, train_size=None, validation_size=0.0, test_size=None):
@@ -36,7 +38,7 @@ def residual_data(ctx, *, train_size=None, validation_size=0.0, test_size=None):
         test_size = min(test_size or QUICK_TEST_SIZE, QUICK_TEST_SIZE)
     name = ctx.dataset or DATASETS[0]
     if name == "cifar10":
-        s = _tfds_splits(name, validation_size)
+        s = _tfds_splits(name, validation_size, None if ctx.data_dir is None else str(ctx.data_dir))
         d = {"x_train": s.x_train, "y_train": s.y_train, "x_val": s.x_val, "y_val": s.y_val,
              "x_test": s.x_test, "y_test": s.y_test}
     else:
@@ -57,31 +59,6 @@ def he_sgd(total_steps, learning_rate=0.1, momentum=0.9, weight_decay=1e-4):
     lr = keras.optimizers.schedules.PiecewiseConstantDecay(
         bounds, [learning_rate, learning_rate / 10, learning_rate / 100])
     return keras.optimizers.SGD(lr, momentum=momentum, weight_decay=weight_decay)
-
-
-def recalibrate_batchnorm(model, x, batch_size=256):
-    """Recompute every BatchNorm layer's moving mean and variance as the plain average of its batch
-    statistics over ``x`` (training-mode forward passes, no weight update; as SWA's bn_update).
-
-    After a few hundred steps, BatchNorm's exponential moving averages (momentum 0.99) still hold
-    0.99^steps of their initial values (14% after 192 steps), so inference-mode numbers of a
-    briefly trained net measure stale statistics rather than the net; this removes that.
-    """
-    import keras
-
-    layers = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
-    if not layers:
-        return model
-    saved = [layer.momentum for layer in layers]
-    try:
-        for i, start in enumerate(range(0, len(x), batch_size)):
-            for layer in layers:  # running mean of batch statistics: new = old·i/(i+1) + batch/(i+1)
-                layer.momentum = i / (i + 1)
-            model(x[start:start + batch_size], training=True)
-    finally:
-        for layer, momentum in zip(layers, saved):
-            layer.momentum = momentum
-    return model
 
 
 def evaluate_train_and_test(model, d):

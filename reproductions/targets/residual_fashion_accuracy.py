@@ -2,11 +2,10 @@
 a short stated schedule, next to the Fashion-MNIST benchmark's ResNet18 and DenseNet-BC rows."""
 
 import zoo
+from callbacks._batchnorm import recalibrate_batchnorm
 from reproductions.report import markdown_table
 from reproductions.spec import Profile, Reference, Target, spread
-from reproductions.targets._residual import (
-    DATASETS, SCHEDULE, nan_if_missing, recalibrate_batchnorm, residual_data, train_networks,
-)
+from reproductions.targets._residual import DATASETS, SCHEDULE, nan_if_missing, residual_data, train_networks
 
 BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README), with augmentation"
 EPOCHS = 4
