@@ -111,14 +111,22 @@ def _check_publishable(what):
     return commit
 
 
-def _published_seeds(name):
-    """The seeds of the published run of target ``name`` (None when it has none)."""
+def _published_record(name):
+    """The run record (run.json) of the published run of target ``name``; {} when there is none."""
     import json
 
     try:
-        return json.loads((PUBLISHED / name / "run.json").read_text()).get("seeds")
+        record = json.loads((PUBLISHED / name / "run.json").read_text())
     except (OSError, ValueError):
-        return None
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _publish_folder(output_dir, what):
+    """--publish works on the published set: an --output-dir elsewhere contradicts it."""
+    if output_dir is not None and not _is_published(output_dir):
+        raise UsageError(f"--publish {what} the published set {PUBLISHED}; drop --output-dir {output_dir!r}")
+    return PUBLISHED
 
 
 def _check_tf_config():
@@ -315,9 +323,7 @@ def _report(args):
     from reproductions import report, targets
 
     if args.publish:
-        if args.output_dir is not None and not _is_published(args.output_dir):
-            raise UsageError(f"--publish works on the published set {PUBLISHED}; drop --output-dir {args.output_dir!r}")
-        out = PUBLISHED
+        out = _publish_folder(args.output_dir, "works on")
     else:
         out = Path(args.output_dir or USER_RESULTS)
     if not out.is_dir():
@@ -429,8 +435,7 @@ def _publish_plan(args, chosen, seeds):
     fewer seeds than the published set (or the target's full profile) holds; returns the folder."""
     from reproductions import targets
 
-    if args.output_dir is not None and not _is_published(args.output_dir):
-        raise UsageError(f"--publish writes the published set {PUBLISHED}; drop --output-dir {args.output_dir!r}")
+    folder = _publish_folder(args.output_dir, "writes")
     if args.quick:
         raise UsageError("--publish replaces published results with a full run; drop --quick (quick runs go to "
                          f"{USER_RESULTS}-quick/)")
@@ -440,8 +445,8 @@ def _publish_plan(args, chosen, seeds):
     _check_publishable("replaces published results")
     for name in chosen:
         target = targets.get(name)
-        wanted = seeds if seeds is not None else list(range(target.full.seeds))
-        published = _published_seeds(name) or []
+        wanted = target.run_seeds(False, seeds)
+        published = _published_record(name).get("seeds") or []
         dropped = sorted(set(published) - set(wanted))
         if dropped:
             keep = sorted(set(published) | set(wanted))
@@ -451,7 +456,7 @@ def _publish_plan(args, chosen, seeds):
         if len(wanted) < target.full.seeds:
             raise UsageError(f"--publish: {name} publishes {target.full.seeds} seeds (its full profile), --seeds gives "
                              f"{len(wanted)}; leave out --seeds")
-    return PUBLISHED
+    return folder
 
 
 def _seed_text(seeds):
@@ -463,21 +468,18 @@ def _seed_text(seeds):
 
 def _plan(chosen, seeds, quick):
     """Per target: its seeds and the published full run's wall time, scaled to this run's seed count."""
-    import json
-
     from reproductions import targets
 
     plan = []
     for name in chosen:
-        target = targets.get(name)
-        wanted = seeds if seeds is not None else list(range(target.profile(quick).seeds))
+        wanted = targets.get(name).run_seeds(quick, seeds)
         estimate, cpu = None, None
+        record = {} if quick else _published_record(name)
         try:
-            record = json.loads((PUBLISHED / name / "run.json").read_text())
-            if not quick and record.get("seeds"):
+            if record.get("seeds"):
                 estimate = float(record["wall_time_seconds"]) * len(wanted) / len(record["seeds"])
                 cpu = record.get("hardware", {}).get("cpu")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             pass
         plan.append({"target": name, "seeds": wanted, "estimate": estimate, "cpu": cpu})
     return plan

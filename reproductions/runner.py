@@ -778,7 +778,7 @@ def run_targets(names, *, seeds, quick, data_dir, output_dir, resume, strategy="
     try:
         for k, name in enumerate(names, start=1):
             target = targets.get(name)
-            chosen = seeds if seeds is not None else list(range(target.profile(quick).seeds))
+            chosen = target.run_seeds(quick, seeds)
             run_target(target, chosen, quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
                        verbose=verbose, position=(k, len(names)), record=record, dataset=dataset, jobs=jobs,
                        distribution=distribution if distribution.name != "default" else None)

@@ -268,6 +268,10 @@ class Target:
     def profile(self, quick: bool) -> Profile:
         return self.quick if quick else self.full
 
+    def run_seeds(self, quick: bool, seeds=None) -> list:
+        """The seeds a run takes: the ones asked for, else 0..N-1 for the profile's N."""
+        return list(seeds) if seeds is not None else list(range(self.profile(quick).seeds))
+
     def config(self, quick: bool) -> dict:
         """A JSON-able description of the recipe, for the run record."""
         p = self.profile(quick)

@@ -78,6 +78,11 @@ PART_BYTES = {
 CONNECT_TIMEOUT = 10  # seconds per mirror (name lookup and connection, then each read) before the next one
 
 
+def _offline() -> bool:
+    """Whether ``ZOO_OFFLINE`` forbids network downloads (1, true or yes)."""
+    return os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes")
+
+
 def _timeout() -> float:
     """Seconds a mirror gets to answer: ``$ZOO_DOWNLOAD_TIMEOUT``, default :data:`CONNECT_TIMEOUT`."""
     raw = os.environ.get(ENV_TIMEOUT, "")
@@ -369,7 +374,7 @@ def download(name, destination=None, *, quiet=False) -> Path:
     target = folder / spec.subdir
     override = os.environ.get(ENV_MIRROR)
     mirrors = (override.rstrip("/") + f"/{spec.subdir}/",) if override else spec.mirrors
-    offline = os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes")
+    offline = _offline()
     timeout = _timeout()
     for part in _PARTS:
         dest = target / f"{part}.gz"
@@ -555,7 +560,7 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
     except ImportError as err:  # pragma: no cover - tfds is a dependency
         raise ImportError("load_tfds needs tensorflow-datasets (pip install tensorflow-datasets).") from err
 
-    offline = os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes")
+    offline = _offline()
 
     def arrays(split):
         try:
