@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 from callbacks import EarlyStopping  # noqa: E402
 from reproductions import targets  # noqa: E402
-from reproductions.runner import Context, configure_determinism, run_target  # noqa: E402
+from reproductions.suite import Context, configure_determinism, run_target  # noqa: E402
 from reproductions.spec import Profile  # noqa: E402
 
 
@@ -47,10 +47,10 @@ def main():
 
     def bare(tmp):
         keras.utils.set_random_seed(0)
-        model = target.build(0)
-        model.compile(optimizer=target.optimizer(), loss=target.loss, metrics=list(target.metrics))
+        model = target.recipe.build(0)
+        model.compile(optimizer=target.recipe.optimizer(), loss=target.recipe.loss, metrics=list(target.recipe.metrics))
         stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True, save_best_path=Path(tmp) / "best.keras")
-        model.fit(d["x_train"], d["y_train"], batch_size=target.batch_size, epochs=args.epochs,
+        model.fit(d["x_train"], d["y_train"], batch_size=target.recipe.batch_size, epochs=args.epochs,
                   validation_data=(d["x_val"], d["y_val"]), callbacks=[stop], verbose=0)
         model.evaluate(d["x_test"], d["y_test"], verbose=0)
 
@@ -74,7 +74,7 @@ def main():
                     extra.append(total - seed_time)
                 print(f"round {r + 1} {name:6s}: {times[name][-1]:.2f} s for {args.epochs} epochs", flush=True)
     b, rn = min(times["bare"]), min(times["runner"])
-    print(f"FashionSimpleNet, {len(d['x_train'])} train images, batch {target.batch_size}, {args.epochs} epochs per run")
+    print(f"FashionSimpleNet, {len(d['x_train'])} train images, batch {target.recipe.batch_size}, {args.epochs} epochs per run")
     print(f"  bare model.fit: {', '.join(f'{t:.2f}' for t in times['bare'])} s (best {b:.2f})")
     print(f"  runner:         {', '.join(f'{t:.2f}' for t in times['runner'])} s (best {rn:.2f})")
     print(f"ratio runner / bare fit (best of {args.rounds}): {rn / b:.3f}  (goal <= 1.03: {'met' if rn / b <= 1.03 else 'MISSED'})")

@@ -25,7 +25,7 @@ import keras  # noqa: E402
 
 import zoo  # noqa: E402
 from reproductions import targets  # noqa: E402
-from reproductions.runner import _fit_full_batch, configure_determinism  # noqa: E402
+from reproductions.engine import _fit_full_batch, configure_determinism  # noqa: E402
 from zoo import data  # noqa: E402
 
 
@@ -52,9 +52,9 @@ def main():
     plain.fit(x, y, batch_size=4, epochs=args.epochs, verbose=0)  # the lecture's call
     t_plain = time.perf_counter() - start
 
-    fast = fresh(target.steps_per_execution)
+    fast = fresh(target.recipe.steps_per_execution)
     start = time.perf_counter()
-    _fit_full_batch(fast, {"x_train": x, "y_train": y}, args.epochs, target)
+    _fit_full_batch(fast, {"x_train": x, "y_train": y}, args.epochs, target.recipe)
     t_fast = time.perf_counter() - start
 
     w_diff = max(float(np.max(np.abs(a - b))) for a, b in zip(plain.get_weights(), fast.get_weights()))

@@ -5,6 +5,12 @@
 - :class:`GradientNormMonitor`: per-layer gradient norms (L004: vanishing gradients).
 - :func:`check_overfit`: "try to overfit a small set" (L000), loss ~0 on a few examples.
 - :class:`EarlyStopping`: stop early and save the best model (L000).
+
+The resume contract, for these and any callback a reproduction recipe uses: a callback whose state must
+survive a killed and resumed run defines ``get_state()``, a dict of JSON-able values and NumPy arrays (or
+lists of arrays; the checkpoint stores those as arrays), and ``set_state(state)``, after which its next
+``on_train_begin`` continues instead of starting over. It may define ``result_metrics()``, numbers that
+join the run's metrics (EarlyStopping's ``best_epoch``). The engine knows no callback by name.
 """
 
 from callbacks.dead_relu import DeadReLUDetector

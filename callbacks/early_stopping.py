@@ -110,6 +110,10 @@ class EarlyStopping(keras.callbacks.Callback):
             "best_weights": None if self.best_weights is None else [np.array(w) for w in self.best_weights],
         }
 
+    def result_metrics(self):
+        """What a training run reports from this callback: the best epoch, 1-based."""
+        return {"best_epoch": float(self.best_epoch + 1)}
+
     def set_state(self, state):
         """Load a state from ``get_state``; the next ``fit`` continues from it instead of resetting."""
         unknown = set(state) - set(self.get_state())

@@ -170,15 +170,6 @@ def build_parser():
                      "without GPUs (default 2)")
     run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per "
                      "epoch; 2: plus Keras's progress bar and TensorFlow's own log lines")
-    seed = sub.add_parser("_seed")  # internal: one seed in its own process (the --jobs workers)
-    seed.add_argument("target")
-    seed.add_argument("seed", type=int)
-    seed.add_argument("--output-dir", required=True)
-    seed.add_argument("--quick", action="store_true")
-    seed.add_argument("--data-dir")
-    seed.add_argument("--dataset")
-    seed.add_argument("--threads", type=int, default=0)
-    seed.add_argument("--verbose", type=int, default=1)
     rep = sub.add_parser("report", help=f"regenerate {USER_RESULTS}/README.md; --compare results sets yours beside "
                          "the published one")
     rep.add_argument("--output-dir", help=f"the results folder (default {USER_RESULTS}/)")
@@ -225,7 +216,7 @@ def _record(argv, data_dir):
                 break
     except OSError:
         pass
-    from reproductions.runner import source_digest
+    from reproductions.suite import source_digest
 
     return {
         "command": "python -m reproductions " + shlex.join(argv),
@@ -271,8 +262,6 @@ def main(argv=None):
             return _list(args.markdown)
         if args.command == "report":
             return _report(args)
-        if args.command == "_seed":
-            return _seed(args)
         return _run(args, argv)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -301,21 +290,6 @@ def _list(markdown=False):
             continue
         epochs = f", {full.epochs} epochs (quick {quick.epochs})" if t.kind == "fit" else ""
         print(f"{name:28s} {t.kind:5s} {full.seeds} seeds (quick {quick.seeds}){epochs}  {t.title}")
-    return 0
-
-
-def _seed(args):
-    import tensorflow as tf
-
-    from reproductions import targets
-    from reproductions.runner import configure_determinism, run_seed
-
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    configure_determinism()
-    run_seed(targets.get(args.target), args.seed, quick=args.quick, output_dir=Path(args.output_dir), verbose=args.verbose,
-             data_dir=Path(args.data_dir) if args.data_dir else None, dataset=args.dataset)
     return 0
 
 
@@ -352,7 +326,7 @@ def _report(args):
                 raise UsageError(f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` "
                                  "shows them")
         commit = commit or _git_commit()
-        done, skipped = report.rejudge(out, commit, names)
+        done, skipped = report.rejudge(out, commit, {n: targets.get(n) for n in targets.names()}, names)
         print(f"re-judged {len(done)} targets under the criteria at {commit}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
     df = report.write_index(out)
@@ -362,7 +336,7 @@ def _report(args):
 
 def _run(args, argv):
     from reproductions import targets
-    from reproductions.runner import STRATEGIES
+    from reproductions.suite import STRATEGIES
 
     requested = list(args.targets) + (["all"] if args.all else [])
     if not requested:
@@ -398,9 +372,14 @@ def _run(args, argv):
                     f"targets offering it: {', '.join(supporting) or 'none'}"
                 )
     if args.publish:
+        folder = _publish_folder(args.output_dir, "writes")
+    else:
+        folder = Path(args.output_dir or USER_RESULTS + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else ""))
+    chosen = _with_needs(chosen, folder, args.quick, dataset)
+    if args.publish:
         output_dir = _publish_plan(args, chosen, seeds)
     else:
-        output_dir = Path(args.output_dir or USER_RESULTS + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else ""))
+        output_dir = folder
         _refuse_published(output_dir, "--output-dir")
     plan = _plan(chosen, seeds, args.quick)
     if args.dry_run:  # before the folder checks: a plan for another machine's folders is fine
@@ -411,11 +390,11 @@ def _run(args, argv):
         _print_plan(plan, output_dir, args.quick, dry=False)
 
     from reproductions.fileio import LockedError
-    from reproductions.runner import SeedProcessError, run_targets
+    from reproductions.suite import SeedProcessError, run_targets
 
     try:
         code = run_targets(
-            chosen, seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
+            [targets.get(name) for name in chosen], seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
             resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
             dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
         )
@@ -428,6 +407,27 @@ def _run(args, argv):
     except SeedProcessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _with_needs(chosen, output_dir, quick, dataset):
+    """``chosen`` with each target's ``needs`` before it: a needed target is added when the output folder does
+    not already keep its trained networks from a run of this profile (and moved ahead when also chosen)."""
+    from reproductions import targets
+    from reproductions.suite import has_networks
+
+    ordered = []
+    for name in chosen:
+        for need in targets.get(name).needs:
+            if need in ordered:
+                continue
+            default = targets.get(need).datasets[0] if targets.get(need).datasets else None
+            if need in chosen or not has_networks(Path(output_dir) / need, quick, dataset or default):
+                if need not in chosen:
+                    print(f"{name} uses the networks {need} trains; running {need} first", flush=True)
+                ordered.append(need)
+        if name not in ordered:
+            ordered.append(name)
+    return ordered
 
 
 def _publish_plan(args, chosen, seeds):
@@ -486,7 +486,7 @@ def _plan(chosen, seeds, quick):
 
 
 def _print_plan(plan, output_dir, quick, dry):
-    from reproductions.runner import _fmt_seconds as fmt
+    from reproductions.engine import fmt_seconds as fmt
 
     def _fmt_seconds(s):
         return "under 1 s" if s < 1 else f"about {fmt(s)}"

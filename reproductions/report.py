@@ -341,7 +341,8 @@ def write_target(output_dir, target, results, record, judged_commit="", stored=N
 
 
 # What a run measured, as opposed to what the report derives from it (summaries, verdicts, figures).
-RUN_DATA = ("metrics.csv", "history", "details.json", "run.json")
+RUN_DATA = ("metrics.csv", "history", "details.json", "run.json", "networks")
+NETWORKS_MANIFEST = "networks/manifest.json"
 
 
 def _write_run_data(stage, results, record):
@@ -359,6 +360,27 @@ def _write_run_data(stage, results, record):
     if any(r.get("extras") for r in results.values()):
         atomic_write_json(stage / "details.json", {str(seed): r.get("extras", {}) for seed, r in sorted(results.items())})
     atomic_write_json(stage / "run.json", record)
+    _write_networks(stage, results)
+
+
+def _write_networks(stage, results):
+    """Each seed's trained networks as artifacts: ``networks/seed_<s>/<network>.weights.h5`` and one
+    manifest (network, seed, SHA-256, size, the recipe as run and the network's final metrics), so
+    another target or the zoo can reuse a trained network and check it is the one this run made."""
+    import shutil
+
+    entries = []
+    for seed, r in sorted(results.items()):
+        for network, entry in sorted((r.get("networks") or {}).items()):
+            item = {"network": network, "seed": seed, **{k: v for k, v in entry.items() if k != "file"}}
+            if entry.get("file"):
+                rel = f"networks/seed_{seed}/{network}.weights.h5"
+                (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(entry["file"], stage / rel)
+                item["file"] = rel
+            entries.append(item)
+    if entries:
+        atomic_write_json(stage / NETWORKS_MANIFEST, {"networks": entries})
 
 
 def load_results(folder):
@@ -391,12 +413,10 @@ def _missing(v):
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def rejudge(output_dir, judged_commit, names=None):
+def rejudge(output_dir, judged_commit, known, names=None):
     """Judge every stored target run in ``output_dir`` (or those in ``names``) again under the current
-    criteria, remaking summaries and figures; the measured data stay byte for byte. Returns the
-    targets re-judged and the folders skipped (no such target in this code)."""
-    from reproductions import targets
-
+    criteria of ``known`` (target name -> Target), remaking summaries and figures; the measured data stay
+    byte for byte. Returns the targets re-judged and the folders skipped (no such target in this code)."""
     output_dir = Path(output_dir)
     check_index(output_dir)
     done, skipped = [], []
@@ -404,11 +424,11 @@ def rejudge(output_dir, judged_commit, names=None):
         name = _target_name(folder)
         if names is not None and name not in names:
             continue
-        if name not in targets.names():
+        if name not in known:
             skipped.append(name)
             continue
         record = json.loads((folder / "run.json").read_text())
-        write_target(output_dir, targets.get(name), load_results(folder), record, judged_commit=judged_commit,
+        write_target(output_dir, known[name], load_results(folder), record, judged_commit=judged_commit,
                      stored=folder)
         done.append(name)
     return done, skipped

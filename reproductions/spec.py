@@ -190,23 +190,25 @@ def claim_holds(effects) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """Run settings of one profile (full or quick)."""
+    """Run settings of one profile (full or quick): seeds, epochs and training-set size of a fit recipe, and
+    ``options``, a target's own settings that differ between profiles (the widths of a sweep, a grid size),
+    so a target reads them from its profile instead of asking which profile runs."""
 
     seeds: int
     epochs: int | None = None
     train_size: int | None = None
+    options: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
 class Target:
-    """One experiment.
+    """One experiment: references, how to produce the per-seed metrics, and how to summarise them.
 
-    ``kind="exact"`` (closed-form) and ``kind="custom"`` (the target runs its own training,
-    e.g. scikit-learn or a GradientTape loop) compute metrics in ``compute(seed, ctx)``; they
-    may put JSON-able per-seed details in ``ctx.extras`` and per-epoch rows in ``ctx.history``.
-    ``kind="fit"`` targets declare a Keras recipe that the runner trains, checkpoints and
-    evaluates; ``inspect(model, data, ctx)`` may return JSON-able details of the trained model
-    (a ``"metrics"`` entry in them joins the seed's metrics).
+    ``kind="fit"`` targets declare ``data(ctx)`` and one :class:`~reproductions.engine.Recipe` (its epochs
+    come from the profile) that the engine trains, checkpoints and evaluates. ``kind="exact"``
+    (closed-form) and ``kind="custom"`` (several networks, or scikit-learn) compute metrics in
+    ``compute(seed, ctx)``; a custom target trains its networks through ``ctx.train_networks`` (the
+    engine), and may put JSON-able per-seed details in ``ctx.extras`` and per-epoch rows in ``ctx.history``.
     ``report(results, folder)`` draws the target's own figures into its results folder and
     returns Markdown for summary.md; ``causes`` maps a metric to a function of the results by seed that
     returns the likely cause of a miss, computed from the run's own numbers (never a fixed string, which
@@ -228,29 +230,24 @@ class Target:
     compute: Callable[[int, Any], dict] | None = None
     # fit targets
     data: Callable[[Any], dict] | None = None          # ctx -> {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}
-    build: Callable[[int], Any] | None = None          # seed -> uncompiled keras.Model
-    optimizer: Callable[[], Any] | None = None         # () -> keras optimizer
-    loss: Any = None
-    metrics: tuple = ("accuracy",)
-    batch_size: int = 32
-    callbacks: Callable[[Any], list] | None = None     # ctx -> callbacks (created per seed)
-    evaluate: Callable[[Any, dict], dict] | None = None  # (model, data) -> metrics; default test loss/accuracy
-    full_batch_steps: bool = False                     # fast path: each epoch is one full batch (see runner)
-    steps_per_execution: int = 1
-    inspect: Callable[[Any, dict, Any], dict] | None = None  # (trained model, data, ctx) -> JSON-able details
-    history_metrics: Callable[[list], dict] | None = None  # per-epoch rows -> extra metrics (curve shape)
+    recipe: Any = None                                 # a reproductions.engine.Recipe without epochs
     # one seed's metrics -> metrics derived from them alone; applied when a run is reported and when a stored
     # run is re-judged, so a criterion on a new combination of measured numbers needs no new training
     derive: Callable[[dict], dict] | None = None
     retired: tuple = ()  # Retired rows: criteria dropped after a results commit, shown in the summary
+    needs: tuple = ()  # targets whose trained networks this one uses (run before it, into the same folder)
+    module: str = dataclasses.field(default="", compare=False)  # the module defining it (set by the registry)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"`kind` must be one of {list(KINDS)}, got {self.kind!r}.")
-        needed = ("compute",) if self.kind != "fit" else ("data", "build", "optimizer", "loss")
+        needed = ("compute",) if self.kind != "fit" else ("data", "recipe")
         missing = [n for n in needed if getattr(self, n) is None]
         if missing:
             raise ValueError(f"target {self.name!r} ({self.kind}) is missing {missing}.")
+        if self.kind == "fit" and self.recipe.epochs is not None:
+            raise ValueError(f"target {self.name!r}: its recipe's epochs come from its profiles (full=Profile(seeds, "
+                             f"epochs)), not from the recipe (epochs={self.recipe.epochs!r}).")
         fixed = [m for m, c in self.causes.items() if not callable(c)]
         if fixed:
             raise ValueError(f"target {self.name!r}: causes of {fixed} must be functions of the results, not fixed text.")
@@ -272,33 +269,18 @@ class Target:
         """The seeds a run takes: the ones asked for, else 0..N-1 for the profile's N."""
         return list(seeds) if seeds is not None else list(range(self.profile(quick).seeds))
 
+    def recipe_for(self, quick: bool):
+        """A fit target's recipe with the profile's epochs."""
+        return dataclasses.replace(self.recipe, epochs=self.profile(quick).epochs)
+
     def config(self, quick: bool) -> dict:
-        """A JSON-able description of the recipe, for the run record."""
+        """A JSON-able description of the profile (and a fit target's recipe), for the run record."""
         p = self.profile(quick)
-        out = {"kind": self.kind, "profile": "quick" if quick else "full", "seeds": p.seeds}
+        out = {"kind": self.kind, "profile": "quick" if quick else "full", "seeds": p.seeds, "epochs": p.epochs,
+               "train_size": p.train_size, "options": dict(p.options)}
         if self.kind == "fit":
-            out.update(
-                epochs=p.epochs,
-                train_size=p.train_size,
-                batch_size=self.batch_size,
-                loss=self.loss if isinstance(self.loss, str) else type(self.loss).__name__,
-                metrics=list(self.metrics),
-                optimizer=_describe_optimizer(self.optimizer),
-                full_batch_steps=self.full_batch_steps,
-                steps_per_execution=self.steps_per_execution,
-            )
+            out["recipe"] = self.recipe_for(quick).describe()
         return out
-
-
-def _describe_optimizer(factory):
-    try:
-        opt = factory()
-        cfg = opt.get_config()
-        # the name is Keras's per-session counter ("adam_3"), not part of the recipe
-        return {"class": type(opt).__name__, **{k: v for k, v in cfg.items()
-                                               if k != "name" and (isinstance(v, (int, float, str, bool)) or v is None)}}
-    except Exception:
-        return repr(factory)
 
 
 def seed_values(results: dict, metric: str) -> list:

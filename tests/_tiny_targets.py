@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import keras
 
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target
 
 
@@ -49,12 +50,8 @@ def tiny_target(name="tiny.mlp", epochs=4, seeds=2, build=tiny_build, callbacks=
         title="tiny synthetic MLP",
         source="test",
         data=tiny_data,
-        build=build,
-        optimizer=lambda: keras.optimizers.Adam(0.01),
-        loss="sparse_categorical_crossentropy",
-        metrics=("accuracy",),
-        batch_size=16,
-        callbacks=callbacks,
+        recipe=Recipe(build=build, optimizer=lambda: keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                      metrics=("accuracy",), batch_size=16, callbacks=callbacks),
         references=(Reference("test_accuracy", 0.5, "test", compare=">=", cls="sanity"),),
         full=Profile(seeds=seeds, epochs=epochs),
         quick=Profile(seeds=1, epochs=2),

@@ -37,7 +37,7 @@ TINY = textwrap.dedent("""
     import sys
     from pathlib import Path
     from tests._tiny_targets import tiny_target
-    from reproductions.runner import configure_determinism, run_target
+    from reproductions.suite import configure_determinism, run_target
     configure_determinism()
     run_target(tiny_target(), [0, 1], quick={quick}, data_dir=None, output_dir=Path({out!r}), resume={resume},
                verbose=0, record={{"command": "fault injection"}})
@@ -115,7 +115,7 @@ def resume(work):
 
     from tests._tiny_targets import tiny_target
     from reproductions.errors import RunRefused
-    from reproductions.runner import run_target
+    from reproductions.suite import run_target
 
     def killed(quick=False):
         out = Path(tempfile.mkdtemp(dir=work))
@@ -301,7 +301,7 @@ def nan(work):
         GradientCheck((x, y), frequency=2, check_on_train_begin=False)])
     yield "epochs without a check carry the keys (NaN)", len({len(v) for v in history.history.values()}) == 1
     from tests._tiny_targets import diverging_build, tiny_target
-    from reproductions.runner import run_target
+    from reproductions.suite import run_target
 
     rows = run_target(tiny_target(build=diverging_build, seeds=3), [0, 1, 2], quick=False, data_dir=None,
                       output_dir=work / "diverge", resume=False, verbose=0, record={})
@@ -329,7 +329,7 @@ def main(argv):
     if unknown:
         print(f"error: unknown category {unknown[0]!r}; choose from {', '.join(CATEGORIES)}", file=sys.stderr)
         return 2
-    from reproductions.runner import configure_determinism
+    from reproductions.suite import configure_determinism
 
     configure_determinism()
     totals = {}

@@ -123,7 +123,7 @@ def test_download_from_a_mirror_into_the_cache(data_dir, monkeypatch, tmp_path):
     raw = data.load_arrays("mnist")
     assert list(raw["y_test"][:5]) == [7, 2, 1, 0, 4]
     assert sorted(p.name for p in (tmp_path / "cache" / "downloads" / "mnist").iterdir()) == sorted(
-        f"{part}.gz" for part in data._PARTS
+        f"{part}.gz" for part in data.idx._PARTS
     )
 
 

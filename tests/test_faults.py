@@ -18,7 +18,7 @@ import pytest
 from reproductions import report
 from reproductions.__main__ import main
 from reproductions.errors import CheckpointError, ResumeMismatch, UnsafeOutput
-from reproductions.runner import configure_determinism, run_target
+from reproductions.suite import configure_determinism, run_target
 
 from tests._tiny_targets import tiny_target
 
@@ -41,7 +41,7 @@ RUN_TINY = textwrap.dedent("""
     import sys
     from pathlib import Path
     from tests._tiny_targets import tiny_target
-    from reproductions.runner import configure_determinism, run_target
+    from reproductions.suite import configure_determinism, run_target
     configure_determinism()
     run_target(tiny_target(), [0, 1], quick={quick}, data_dir=None, output_dir=Path({out!r}), resume={resume},
                verbose=0, record={{"command": "test"}})
@@ -155,7 +155,7 @@ def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
         import sys
         from pathlib import Path
         from tests._tiny_targets import tiny_target
-        from reproductions.runner import run_target
+        from reproductions.suite import run_target
         for i in range(6):
             run_target(tiny_target(epochs=1), [0, 1][: 1 + i % 2], quick=False, data_dir=None,
                        output_dir=Path({str(tmp_path)!r}), resume=False, verbose=0, record={{}})
@@ -281,7 +281,7 @@ def test_an_unreadable_data_file_is_a_checksum_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr("builtins.open", denied)
     with pytest.raises(data.ChecksumError, match="cannot be read \\(Permission denied\\)"):
-        list(data._file_chunks(path))
+        list(data.idx._file_chunks(path))
 
 
 def test_missing_data_is_a_checksum_error_and_still_a_file_not_found_error(tmp_path):
@@ -306,7 +306,7 @@ def test_a_gzip_bomb_is_cut_off_at_the_files_known_size(tmp_path, monkeypatch):
             fh.write(chunk)
     tracemalloc.start()
     with pytest.raises(data.ChecksumError, match="decompresses to more than the expected 60,008 bytes"):
-        data._read_verified(bomb, data.DATASETS["mnist"], "train-labels-idx1-ubyte")
+        data.idx._read_verified(bomb, data.DATASETS["mnist"], "train-labels-idx1-ubyte")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 16 * 2**20
@@ -321,14 +321,14 @@ def test_a_changed_source_gz_is_never_served_from_the_cache(tmp_path, data_dir):
     copy = tmp_path / "t10k-labels-idx1-ubyte.gz"
     copy.write_bytes(src.read_bytes())
     spec = data.DATASETS["mnist"]
-    data._read_verified(copy, spec, "t10k-labels-idx1-ubyte")  # warms the cache
+    data.idx._read_verified(copy, spec, "t10k-labels-idx1-ubyte")  # warms the cache
     stat = copy.stat()
     raw = bytearray(copy.read_bytes())
     raw[len(raw) // 2] ^= 0x01  # same size, same mtime below
     copy.write_bytes(bytes(raw))
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     with pytest.raises(data.ChecksumError):
-        data._read_verified(copy, spec, "t10k-labels-idx1-ubyte")
+        data.idx._read_verified(copy, spec, "t10k-labels-idx1-ubyte")
 
 
 # --------------------------------------------------------------------------- foreign files in the output folder
@@ -418,7 +418,7 @@ MEMORY = textwrap.dedent("""
     from pathlib import Path
     import keras
     from tests._tiny_targets import tiny_target
-    from reproductions.runner import configure_determinism, run_target
+    from reproductions.suite import configure_determinism, run_target
 
     def rss():
         for line in open("/proc/self/status"):
@@ -432,7 +432,7 @@ MEMORY = textwrap.dedent("""
             seen.append(rss())
 
     configure_determinism()
-    target = tiny_target(epochs=1, callbacks=lambda ctx: [Rss()])
+    target = tiny_target(epochs=1, callbacks=lambda work_dir: [Rss()])
     run_target(target, list(range(40)), quick=False, data_dir=None, output_dir=Path({out!r}), resume=False,
                verbose=0, record={{}})
     print(seen[9], seen[-1])

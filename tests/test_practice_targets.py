@@ -1,6 +1,7 @@
 """Issue 7's pieces: the activation and regularised MLPs, the training-error tracker, check_overfit,
 resumable DeadReLUDetector, the double-descent widths, and the section D targets end to end (quick)."""
 
+import hashlib
 import json
 import math
 from dataclasses import replace
@@ -13,7 +14,7 @@ import keras
 import zoo
 from callbacks import DeadReLUDetector, check_overfit
 from reproductions import targets
-from reproductions.runner import configure_determinism, run_target
+from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import Profile
 from reproductions.targets import activations_dead_relu, double_descent_mnist, optimizers_compare
 from reproductions.targets._practice import first_reach, training_error_tracker
@@ -151,23 +152,27 @@ def test_double_descent_parameter_counts_and_threshold():
     assert ps[0] < 4_000 and ps[-1] > 700_000 and min(ps) < 40_000 < max(ps)
 
 
-def test_double_descent_width_training_is_deterministic_and_resumes(tmp_path, data_dir):
-    short = replace(targets.get("double_descent.mnist"), quick=Profile(seeds=1, epochs=2, train_size=4000))
+def test_double_descent_widths_train_through_the_engine_deterministically(tmp_path, data_dir):
+    """Each width is an engine recipe (several epochs per fit call): two runs give the same numbers, every
+    epoch of every width is in the history, and each width's trained weights are kept with their SHA-256."""
+    widths = double_descent_mnist.QUICK_WIDTHS
+    short = replace(targets.get("double_descent.mnist"),
+                    quick=Profile(seeds=1, epochs=3, train_size=4000, options={"widths": widths}))
     configure_determinism()
-    run_target(short, [0], quick=True, data_dir=data_dir, output_dir=tmp_path, resume=False, verbose=0, record={})
-    first = pd.read_csv(tmp_path / "double_descent.mnist" / "metrics.csv")
-    # a crash after the first width: delete the later widths' files and resume
-    work = tmp_path / ".work" / "double_descent.mnist"
-    for path in work.rglob("width_*.json"):
-        if path.name != "width_4.json":
-            path.unlink()
-    for path in work.rglob("done.json"):
-        path.unlink()
-    run_target(short, [0], quick=True, data_dir=data_dir, output_dir=tmp_path, resume=True, verbose=0, record={})
-    again = pd.read_csv(tmp_path / "double_descent.mnist" / "metrics.csv")
-    cols = [c for c in first.columns if c.startswith(("test_loss", "train_loss"))]
-    assert len(cols) == 2 * len(double_descent_mnist.QUICK_WIDTHS)
-    np.testing.assert_array_equal(first[cols].to_numpy(), again[cols].to_numpy())
+    tables = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        run_target(short, [0], quick=True, data_dir=data_dir, output_dir=out, resume=False, verbose=0, record={})
+        tables.append(pd.read_csv(out / "double_descent.mnist" / "metrics.csv"))
+    cols = [c for c in tables[0].columns if c.startswith(("test_loss", "train_loss"))]
+    assert len(cols) == 2 * len(widths)
+    np.testing.assert_array_equal(tables[0][cols].to_numpy(), tables[1][cols].to_numpy())
+    history = pd.read_csv(tmp_path / "a" / "double_descent.mnist" / "history" / "seed_0.csv")
+    assert sorted(history.groupby("Network")["Epoch"].max().items()) == sorted((f"H{h}", 3) for h in widths)
+    manifest = json.loads((tmp_path / "a" / "double_descent.mnist" / "networks" / "manifest.json").read_text())
+    assert {e["network"] for e in manifest["networks"]} == {f"H{h}" for h in widths}
+    for entry in manifest["networks"]:
+        data = (tmp_path / "a" / "double_descent.mnist" / entry["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and entry["recipe"]["epochs_per_call"] == 3
 
 
 # --------------------------------------------------------------------------- targets

@@ -12,7 +12,7 @@ import zoo
 from reproductions import targets
 from reproductions.__main__ import main
 from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
-from reproductions.runner import configure_determinism, run_target
+from reproductions.suite import configure_determinism, run_target
 
 from tests._tiny_targets import two_network_target
 
@@ -184,7 +184,7 @@ def test_load_tfds_reaches_the_download_without_an_import_error(tmp_path, monkey
 
 
 def test_residual_data_switches_to_cifar10(mock_cifar10):
-    from reproductions.runner import Context
+    from reproductions.suite import Context
     from reproductions.spec import Profile
     from reproductions.targets._residual import residual_data
 
@@ -197,7 +197,7 @@ def test_residual_data_switches_to_cifar10(mock_cifar10):
 
 
 def test_residual_data_reads_cifar10_from_the_runs_data_dir(monkeypatch, tmp_path):
-    from reproductions.runner import Context
+    from reproductions.suite import Context
     from reproductions.spec import Profile
     from reproductions.targets import _residual
     from zoo import data

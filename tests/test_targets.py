@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from reproductions import targets
-from reproductions.runner import configure_determinism, run_target
+from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import Profile
 
 EXACT_A = [n for n in targets.names() if n.split(".")[0] in ("gates", "losses", "params", "linear", "capacity")]

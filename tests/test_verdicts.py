@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reproductions import report, targets
-from reproductions.runner import configure_determinism, run_target
+from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import (CLASSES, FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, Reference,
                                 Target, Trained, claim_holds)
 
@@ -154,10 +154,10 @@ def test_rejudge_keeps_the_measured_data_and_remakes_the_verdicts(tmp_path, monk
     # the run was judged by an older criterion: make its summary say so, then re-judge under today's
     old = dataclasses.replace(targets.get(name).references[0], value=0.0, compare="<")
     monkeypatch.setattr(targets.get(name), "references", (old,) + targets.get(name).references[1:])
-    report.rejudge(tmp_path, "aaaa")
+    report.rejudge(tmp_path, "aaaa", {name: targets.get(name)})
     assert (folder / "summary.csv").read_text().count(NOT_REPRODUCED) == 1
     monkeypatch.undo()
-    done, skipped = report.rejudge(tmp_path, "bbbb")
+    done, skipped = report.rejudge(tmp_path, "bbbb", {name: targets.get(name)})
     assert done == [name] and skipped == []
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in measured} == measured
     import pandas as pd

@@ -22,6 +22,7 @@ def _load() -> dict[str, Target]:
             for target in getattr(module, "TARGETS", None) or [module.TARGET]:
                 if target.name in found:
                     raise ValueError(f"duplicate target name {target.name!r} in {info.name}")
+                target.module = module.__name__
                 found[target.name] = target
         _TARGETS = dict(sorted(found.items()))
     return _TARGETS

@@ -15,6 +15,9 @@ from reproductions.targets._data import image_data
 
 DATASETS = ("fashion_mnist", "cifar10")
 QUICK_TEST_SIZE = 1000
+# residual.degradation's four networks and budget; landscape.resnet_vs_plain draws the surfaces of the same
+DEGRADATION_NETWORKS = ("plain20", "plain56", "resnet20", "resnet56")
+DEGRADATION_TRAIN_SIZE, DEGRADATION_EPOCHS = 4000, 6
 SCHEDULE = ("SGD with momentum 0.9 and weight decay 1e-4 (Keras' decoupled form), batch 128, learning rate 0.1 "
             "divided by 10 after 50% and 75% of the steps (He et al.'s 32k and 48k of 64k iterations, scaled); "
             "no data augmentation")
@@ -32,10 +35,11 @@ def residual_data(ctx, *, train_size=None, validation_size=0.0, test_size=None):
     """Train/val/test arrays of the target's data set (``ctx.dataset``, default Fashion-MNIST).
 
     ``train_size`` (or the profile's) keeps the first N training images, ``test_size`` the first
-    N test images (the quick profile: at most 1,000); both fixed subsets, the same in every seed.
+    N test images (at most the profile's ``test_size`` option); both fixed subsets, the same in every seed.
     """
-    if ctx.quick:
-        test_size = min(test_size or QUICK_TEST_SIZE, QUICK_TEST_SIZE)
+    limit = ctx.profile.options.get("test_size")
+    if limit:
+        test_size = min(test_size or limit, limit)
     name = ctx.dataset or DATASETS[0]
     if name == "cifar10":
         s = _tfds_splits(name, validation_size, None if ctx.data_dir is None else str(ctx.data_dir))
@@ -75,7 +79,7 @@ def evaluate_train_and_test(model, d):
 
 def train_networks(ctx, d, builders, *, epochs, batch_size=128, evaluate=evaluate_train_and_test):
     """Train each of ``builders`` (name -> seed -> uncompiled model) on ``d`` with :func:`he_sgd`;
-    returns name -> (metrics or None if diverged, model). See :func:`_networks.train_networks`."""
+    returns name -> (metrics or None if diverged, model). See :func:`_networks.recipes`."""
     steps = math.ceil(len(d["x_train"]) / batch_size) * epochs
     trained = _networks.train_networks(ctx, d, builders, epochs=epochs, optimizer=lambda: he_sgd(steps),
                                        batch_size=batch_size, evaluate=evaluate)

@@ -7,7 +7,7 @@ import keras
 import zoo
 from callbacks import DeadReLUDetector
 from reproductions.report import pyplot, save_figure
-from reproductions.runner import fit_full_batch_steps
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target, seed_values
 from reproductions.targets._data import xor_data
 
@@ -52,17 +52,19 @@ def _failure_kind(m, extras):
     return "live, distinct units that still miss within 1000 epochs"
 
 
-def symmetry_controls(builder, seed):
+def symmetry_controls(builder, ctx):
     """Is it the near-symmetric start or the 1000-epoch budget? Train (a) the same net from Glorot-uniform
     hidden weights for 1000 epochs and (b) the lecture's start for 5000 epochs; accuracy and unit cosine."""
+    seed = ctx.seed
     x, y = zoo.data.xor()
     spec = zoo.build(builder, seed=seed).get_layer("hidden")
     out = {}
     for name, init, steps in (("glorot_1000", keras.initializers.GlorotUniform(seed=seed), 1000), ("lecture_init_5000", None, 5000)):
-        keras.utils.set_random_seed(seed)
-        model = zoo.xor_mlp(spec.units, spec.activation.__name__, kernel_initializer=init, seed=seed)
-        model.compile(optimizer=keras.optimizers.Adam(), loss="mean_squared_error", steps_per_execution=50)
-        fit_full_batch_steps(model, x, y, steps)  # the lecture's recipe: MSE, Adam, the 4 points as one batch
+        # the lecture's recipe: MSE, Adam, the 4 points as one batch (the engine's fast path)
+        recipe = Recipe(build=lambda s, init=init: zoo.xor_mlp(spec.units, spec.activation.__name__, kernel_initializer=init, seed=s),
+                        optimizer=lambda: keras.optimizers.Adam(), loss="mean_squared_error", metrics=(), batch_size=len(x),
+                        epochs=steps, full_batch_steps=True, steps_per_execution=50, evaluate=lambda m, d: {})
+        _, model = ctx.train_network(f"control_{name}", recipe, xor_data(ctx))
         prob = model.predict(x, verbose=0).reshape(-1)
         k, b = (np.asarray(v) for v in model.get_layer("hidden").get_weights())
         out[f"control_{name}_accuracy"] = float(np.mean((prob > 0.5) == (y.reshape(-1) > 0.5)))
@@ -100,7 +102,7 @@ def inspect(builder, controls=False):
             metrics["switching_units"] = float(np.sum((zero_on > 0) & (zero_on < len(x))))
             silent = silent.astype(int).tolist()
         if controls:
-            metrics.update(symmetry_controls(builder, ctx.seed))
+            metrics.update(symmetry_controls(builder, ctx))
         gx, gy = np.meshgrid(GRID, GRID)
         grid = model.predict(np.c_[gx.ravel(), gy.ravel()].astype("float32"), verbose=0, batch_size=4096)
         return {
@@ -255,15 +257,17 @@ def xor_target(name, builder, title, accuracy, probs, extra_notes="", controls=F
         title=title,
         source=source,
         data=xor_data,
-        build=lambda seed: zoo.build(builder, seed=seed),
-        optimizer=lambda: keras.optimizers.Adam(),
-        loss="mean_squared_error",
-        metrics=("accuracy",),
-        batch_size=4,
-        full_batch_steps=True,
-        steps_per_execution=50,
-        evaluate=evaluate,
-        inspect=inspect(builder, controls),
+        recipe=Recipe(
+            build=lambda seed: zoo.build(builder, seed=seed),
+            optimizer=lambda: keras.optimizers.Adam(),
+            loss="mean_squared_error",
+            metrics=("accuracy",),
+            batch_size=4,
+            full_batch_steps=True,
+            steps_per_execution=50,
+            evaluate=evaluate,
+            inspect=inspect(builder, controls),
+        ),
         report=make_report(accuracy, probs),
         references=refs,
         full=Profile(seeds=20, epochs=1000),

@@ -30,12 +30,12 @@ def _sgd():
 def compute(seed, ctx):
     d = mnist(ctx)
     epochs = ctx.profile.epochs or EPOCHS
-    deep_epochs = 1 if ctx.quick else DEEP_EPOCHS
+    deep_epochs = ctx.options["deep_epochs"]
     track_x, track_y = d["x_train"][:TRACK_SIZE], d["y_train"][:TRACK_SIZE]
     steps = math.ceil(len(d["x_train"]) / BATCH)
     trackers = {}
 
-    def callbacks(key, _ctx):
+    def callbacks(key):
         trackers[key] = training_error_tracker(track_x, track_y, steps)
         return [trackers[key]]
 
@@ -128,8 +128,8 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=tuple(_refs),
-    full=Profile(seeds=3, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    full=Profile(seeds=3, epochs=EPOCHS, options={"deep_epochs": DEEP_EPOCHS}),
+    quick=Profile(seeds=1, epochs=1, train_size=3000, options={"deep_epochs": 1}),
     causes={**{f"test_error_deep_{a}": (lambda results, a=a: (
         f"ours {spread(results, f'test_error_deep_{a}')} after {DEEP_EPOCHS} epochs of batch-{BATCH} SGD "
         f"({DEEP_EPOCHS * math.ceil(60_000 / BATCH):,} updates); Glorot & Bengio trained with minibatches of 10 until the validation error "

@@ -63,7 +63,7 @@ def compute(seed, ctx):
     probe = d["x_train"][:TRACK_SIZE]
     detectors = {}
 
-    def callbacks(key, _ctx):
+    def callbacks(key):
         detectors[key] = DeadReLUDetector(probe, batch_size=1000, max_batches=None, warn_threshold=None)
         return [detectors[key]]
 

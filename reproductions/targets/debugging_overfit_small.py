@@ -51,9 +51,9 @@ def _setup(name, mnist_x, mnist_y):
             300 if big else 1000, THRESHOLD, True)
 
 
-def models(quick=False):
+def models(deep_stacks=True):
     names = [n for n in zoo.list_models() if n not in NO_GRADIENT and n not in SAME_AS]
-    if quick:  # the deep residual stacks take minutes to trace
+    if not deep_stacks:  # the deep residual stacks take minutes to trace
         names = [n for n in names if not n.startswith(CONV_FAMILY) or n in ("resnet20", "plain20")]
     return names
 
@@ -64,11 +64,10 @@ def compute(seed, ctx):
     d = mnist(ctx)
     mx, my = d["x_train"][:EXAMPLES], d["y_train"][:EXAMPLES]
     metrics, curves = {}, {}
-    names = models(ctx.quick)
+    names = models(ctx.options["deep_stacks"])
     for i, name in enumerate(names, start=1):
         kwargs, x, y, loss, optimizer, max_steps, threshold, classification = _setup(name, mx, my)
-        if ctx.quick:
-            max_steps = 20
+        max_steps = ctx.options.get("max_steps") or max_steps
         keras.utils.set_random_seed(seed)
         model = zoo.build(name, **kwargs)
         report = check_overfit(model, x, y, loss=loss, optimizer=optimizer(), max_steps=max_steps,
@@ -136,8 +135,8 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=_references(),
-    full=Profile(seeds=1),
-    quick=Profile(seeds=1, train_size=EXAMPLES),
+    full=Profile(seeds=1, options={"deep_stacks": True, "max_steps": None}),  # max_steps None: each model's own
+    quick=Profile(seeds=1, train_size=EXAMPLES, options={"deep_stacks": False, "max_steps": 20}),
     retired=tuple(Retired(f"loss_ratio_{n}", "every seed <= 1", "2026-11-23",
                           f"{n} is {m} under another name: one row, not two (issue 15)") for n, m in SAME_AS.items()),
     causes={"*": lambda results: (

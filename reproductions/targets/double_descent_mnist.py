@@ -2,14 +2,12 @@
 one hidden ReLU layer of width H, squared loss on one-hot targets, no regularisation; test loss and error
 against the parameter count, with the interpolation threshold n·K = 40,000 marked."""
 
-import json
 import math
 import statistics
-import time
 
 import numpy as np
 
-from reproductions.fileio import atomic_write_json
+from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target, seed_values
 from reproductions.targets._practice import mnist
@@ -18,7 +16,7 @@ N, K, D = 4000, 10, 784
 THRESHOLD = N * K
 WIDTHS = (4, 8, 16, 24, 32, 40, 45, 50, 55, 60, 70, 85, 100, 150, 250, 500, 1000)
 QUICK_WIDTHS = (4, 50, 250)
-EPOCHS, BATCH, LR, CHUNK = 400, 100, 1e-3, 50  # 40 steps per epoch; the loss is logged every CHUNK epochs
+EPOCHS, BATCH, LR, CHUNK = 400, 100, 1e-3, 50  # 40 steps per epoch; CHUNK epochs per fit call
 
 
 def parameters(h):
@@ -26,36 +24,29 @@ def parameters(h):
     return (D + 1) * h + (h + 1) * K
 
 
-def train_width(h, d, seed, epochs):
-    """Train one width with Adam on the squared loss; every epoch is a fresh seeded permutation and all
-    epochs run in one ``fit`` (40 steps per execution), so the per-epoch overhead of ``fit`` is paid once
-    per CHUNK epochs. Returns final train/test loss and error and the loss every CHUNK epochs."""
+def width_recipe(h, epochs):
+    """One width's recipe: Adam on the squared loss, Glorot-normal weights, 40 steps per execution and
+    CHUNK epochs per ``fit`` call (the engine's fast path for many short epochs)."""
     import keras
-    import tensorflow as tf
 
-    keras.utils.set_random_seed(seed * 10_007 + h)
-    model = keras.Sequential([
-        keras.Input((D,)),
-        keras.layers.Dense(h, activation="relu", kernel_initializer="glorot_normal", name="hidden"),
-        keras.layers.Dense(K, kernel_initializer="glorot_normal", name="out"),
-    ], name=f"width_{h}")
-    steps = len(d["x"]) // BATCH
-    model.compile(keras.optimizers.Adam(LR), loss="mse", steps_per_execution=steps)
-    rng = np.random.default_rng([seed, h])
-    order = np.concatenate([rng.permutation(len(d["x"]))[: steps * BATCH] for _ in range(epochs)])
-    x, y = tf.constant(d["x"]), tf.constant(d["y"])
-    ds = (tf.data.Dataset.from_tensor_slices(order.reshape(-1, BATCH))
-          .map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(4))
-    chunk = min(CHUNK, epochs)
-    t0 = time.perf_counter()
-    hist = model.fit(ds, epochs=epochs // chunk, steps_per_epoch=steps * chunk, shuffle=False, verbose=0)
-    seconds = time.perf_counter() - t0
-    out = {"width": h, "parameters": parameters(h), "seconds": seconds,
-           "loss_every_chunk": [float(v) for v in hist.history["loss"]]}
-    for split, (xs, ys, labels) in {"train": (d["x"], d["y"], d["labels"]),
+    def build(_seed):
+        return keras.Sequential([
+            keras.Input((D,)),
+            keras.layers.Dense(h, activation="relu", kernel_initializer="glorot_normal", name="hidden"),
+            keras.layers.Dense(K, kernel_initializer="glorot_normal", name="out"),
+        ], name=f"width_{h}")
+
+    return Recipe(build=build, optimizer=lambda: keras.optimizers.Adam(LR), loss="mse", metrics=(), batch_size=BATCH,
+                  epochs=epochs, steps_per_execution=N // BATCH, epochs_per_call=min(CHUNK, epochs), evaluate=squared_errors)
+
+
+def squared_errors(model, d):
+    """Squared error per example (summed over the 10 outputs) and zero-one error, on train and test."""
+    out = {}
+    for split, (xs, ys, labels) in {"train": (d["x_train"], d["y_train"], d["labels"]),
                                     "test": (d["x_test"], d["y_test"], d["labels_test"])}.items():
         pred = model.predict(xs, batch_size=2000, verbose=0)
-        out[f"{split}_loss"] = float(np.mean(np.sum((pred - ys) ** 2, axis=1)))  # squared error per example
+        out[f"{split}_loss"] = float(np.mean(np.sum((pred - ys) ** 2, axis=1)))
         out[f"{split}_error"] = float(np.mean(np.argmax(pred, axis=1) != labels))
     return out
 
@@ -77,25 +68,21 @@ def compute(seed, ctx):
     raw = mnist(ctx)
     n = min(N, len(raw["x_train"]))
     onehot = np.eye(K, dtype="float32")
-    d = {"x": raw["x_train"][:n].reshape(n, -1), "y": onehot[raw["y_train"][:n]], "labels": raw["y_train"][:n],
-         "x_test": raw["x_test"].reshape(len(raw["x_test"]), -1), "y_test": onehot[raw["y_test"]], "labels_test": raw["y_test"]}
-    widths = QUICK_WIDTHS if ctx.quick else WIDTHS
+    d = {"x_train": raw["x_train"][:n].reshape(n, -1), "y_train": onehot[raw["y_train"][:n]], "labels": raw["y_train"][:n],
+         "x_val": None, "y_val": None, "x_test": raw["x_test"].reshape(len(raw["x_test"]), -1),
+         "y_test": onehot[raw["y_test"]], "labels_test": raw["y_test"]}
+    widths = ctx.options["widths"]
     epochs = ctx.profile.epochs or EPOCHS
     rows = []
     for i, h in enumerate(widths, start=1):
-        done = ctx.seed_dir / f"width_{h}.json"  # one file per finished width: a killed run resumes at the next
-        if done.is_file():
-            rows.append(json.loads(done.read_text()))
-            continue
-        row = train_width(h, d, seed, epochs)
-        atomic_write_json(done, row)
+        outcome, _ = ctx.train_network(f"H{h}", width_recipe(h, epochs), d)
+        m = outcome["metrics"]
+        row = {"width": h, "parameters": parameters(h), "seconds": sum(outcome["epoch_seconds"][f"width_{h}"]),
+               **{k: m.get(k, math.nan) for k in ("train_loss", "test_loss", "train_error", "test_error")}}
         rows.append(row)
         print(f"  width {i}/{len(widths)}: H={h} ({row['parameters']:,} parameters): train loss {row['train_loss']:.4f}, "
               f"test loss {row['test_loss']:.4f}, test error {row['test_error']:.4f} ({row['seconds']:.0f} s)", flush=True)
-        ctx.history.append({"Epoch": epochs, "Train Loss": row["train_loss"], "Validation Loss": None,
-                            "Network": f"H{h}"})
     ctx.extras["widths"] = rows
-    ctx.epoch_seconds.update({f"H{r['width']}": [r["seconds"] / epochs] * epochs for r in rows})
     metrics = {}
     for r in rows:
         metrics[f"test_loss_H{r['width']}"] = r["test_loss"]
@@ -177,8 +164,8 @@ TARGET = Target(
         + f" (not 0: after {EPOCHS} Adam epochs the nets near the threshold do not interpolate, and the peak comes "
           "from the interpolating fits; Belkin et al. trained with SGD for 6,000 epochs)"))
         for m in ("peak_log2_distance_to_threshold", "peak_prominence")},
-    full=Profile(seeds=2, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=5, train_size=4000),
+    full=Profile(seeds=2, epochs=EPOCHS, options={"widths": WIDTHS}),
+    quick=Profile(seeds=1, epochs=5, train_size=4000, options={"widths": QUICK_WIDTHS}),
     notes=(
         f"Belkin et al.'s MNIST setup: the first {N:,} training images (pixels in [0, 1]), one hidden ReLU layer of "
         f"width H in {list(WIDTHS)} ({parameters(WIDTHS[0]):,} to {parameters(WIDTHS[-1]):,} parameters), linear outputs, "
@@ -186,9 +173,10 @@ TARGET = Target(
         "outputs per example), no regularisation, Glorot-normal weights for every width. Differences from the paper, "
         f"for this CPU's budget (about 12 minutes per seed here; 2 seeds): Adam (learning rate {LR:g}, batch {BATCH}) for {EPOCHS} epochs instead of SGD for "
         "6,000, and no weight reuse below the threshold (Belkin et al. start each small net from the previous one's "
-        "weights, which smooths the under-parameterised side). All epochs of a width run in one `fit` with 40 steps per "
-        "execution (the runner's fast path for many short epochs); each finished width is written to the seed's work "
-        "folder, so a killed run resumes at the next width. Test metrics on all 10,000 test images. The peak location "
+        "weights, which smooths the under-parameterised side). Each width trains through the engine: epoch e visits the "
+        f"images in the order default_rng([seed, e]), {CHUNK} epochs per `fit` call with 40 steps per execution (the "
+        "engine's fast path for many short epochs) and a checkpoint after each call, so a killed run resumes inside the "
+        "width it was training. Test metrics on all 10,000 test images. The peak location "
         "criterion was fixed before the first run; peak_prominence is derived from the per-width test losses in "
         "metrics.csv; the criterion history lists what changed and why."
     ),

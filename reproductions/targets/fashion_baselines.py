@@ -5,12 +5,7 @@ import warnings
 
 
 from reproductions.spec import Profile, Reference, Target
-from reproductions.targets._data import image_data
-
-PAPER = "Xiao et al. 2017, Fashion-MNIST paper, Table 3 (best setting)"
-RULE = ("±0.01, a stated rule: Table 3 gives one run per setting; 0.01 is about 3 binomial standard errors "
-        "(0.0035) of an accuracy near 0.87 on 10,000 test images")
-
+from reproductions.targets._fashion import PAPER, RULE, standardised
 
 def classifiers(seed):
     """The paper's best setting of each classifier we run, by name."""
@@ -23,17 +18,6 @@ def classifiers(seed):
         "knn_k5_p1_distance": KNeighborsClassifier(n_neighbors=5, p=1, weights="distance", n_jobs=-1),
         "mlp_100": MLPClassifier(hidden_layer_sizes=(100,), random_state=seed),
     }
-
-
-def standardised(ctx):
-    """Fashion-MNIST pixels as flat vectors, standardised by a scaler fitted on the training images."""
-    from sklearn.preprocessing import StandardScaler
-
-    d = image_data("fashion_mnist", ctx, validation_size=0)
-    scaler = StandardScaler().fit(d["x_train"].reshape(len(d["x_train"]), -1))
-    x_train = scaler.transform(d["x_train"].reshape(len(d["x_train"]), -1))
-    x_test = scaler.transform(d["x_test"].reshape(len(d["x_test"]), -1))
-    return x_train, d["y_train"], x_test, d["y_test"]
 
 
 def compute(seed, ctx):

@@ -3,6 +3,7 @@
 import keras
 
 import zoo
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target, spread
 from reproductions.targets._data import image_data
 
@@ -19,12 +20,14 @@ TARGET = Target(
     title="Fashion-MNIST MLP 784-128-10 (TensorFlow tutorial)",
     source=TUTORIAL,
     data=lambda ctx: image_data("fashion_mnist", ctx, validation_size=0),
-    build=lambda seed: zoo.fashion_mlp(),
-    optimizer=lambda: keras.optimizers.Adam(),
-    loss="sparse_categorical_crossentropy",
-    metrics=("accuracy",),
-    batch_size=32,
-    history_metrics=_train_accuracy,
+    recipe=Recipe(
+        build=lambda seed: zoo.fashion_mlp(),
+        optimizer=lambda: keras.optimizers.Adam(),
+        loss="sparse_categorical_crossentropy",
+        metrics=("accuracy",),
+        batch_size=32,
+        history_metrics=_train_accuracy,
+    ),
     references=(
         Reference("train_accuracy", 0.91, TUTORIAL + " (training accuracy after 10 epochs, ≈ 0.91)", tolerance=0.01,
                   cls="published", tolerance_rule="±0.01, the tutorial's printed precision (≈ 0.91)"),

@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from reproductions.spec import Change, Profile, Reference
-from reproductions.targets import fashion_simplenet
+from reproductions.spec import Change, Profile, Reference, Target
+from reproductions.targets._fashion import SIMPLENET, simplenet_data
 
 
 def overfitting(history):
@@ -21,14 +21,13 @@ def overfitting(history):
     }
 
 
-# fashion.simplenet's recipe (data, model, optimizer, loss, batch size) with its early stopping removed
-TARGET = dataclasses.replace(
-    fashion_simplenet.TARGET,
+# fashion.simplenet's recipe (data, model, optimizer, loss, batch size) without its early stopping
+TARGET = Target(
     name="fashion.no_early_stopping",
     title="FashionSimpleNet without early stopping: validation loss turns upward",
     source="L000 (training curves)",
-    callbacks=None,
-    history_metrics=overfitting,
+    data=simplenet_data,
+    recipe=dataclasses.replace(SIMPLENET, history_metrics=overfitting),
     references=(
         Reference("val_loss_rise", 0.0, "L000: validation loss turns upward", compare=">", cls="claim", margin=0.01,
                   label="final val loss above its minimum; loss claims need 0.01 nats", history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
@@ -36,7 +35,6 @@ TARGET = dataclasses.replace(
                   margin=0.01, label="train loss lower at the end than at the val-loss minimum; loss claims need 0.01 nats",
                   history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
     ),
-    retired=(),
     full=Profile(seeds=3, epochs=30),
     quick=Profile(seeds=1, epochs=3, train_size=6000),
     notes=(

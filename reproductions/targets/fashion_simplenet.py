@@ -1,12 +1,11 @@
 """fashion.simplenet: L000's FashionSimpleNet on Fashion-MNIST, Adam, cross-entropy, early stopping
 on validation loss with best-model saving, per-epoch stats in the lecture's columns."""
 
-import keras
+import dataclasses
 
-import zoo
 from callbacks import EarlyStopping
 from reproductions.spec import Profile, Reference, Retired, Target
-from reproductions.targets._data import image_data
+from reproductions.targets._fashion import SIMPLENET, simplenet_data
 
 BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README)"
 
@@ -14,15 +13,10 @@ TARGET = Target(
     name="fashion.simplenet",
     title="FashionSimpleNet (2 conv + pool, dropout, 128 FC) with early stopping",
     source="L000",
-    data=lambda ctx: image_data("fashion_mnist", ctx, validation_size=0.1),
-    build=lambda seed: zoo.fashion_simplenet(),
-    optimizer=lambda: keras.optimizers.Adam(),
-    loss="sparse_categorical_crossentropy",
-    metrics=("accuracy",),
-    batch_size=128,
-    callbacks=lambda ctx: [
-        EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True, save_best_path=ctx.seed_dir / "best.keras")
-    ],
+    data=simplenet_data,
+    recipe=dataclasses.replace(SIMPLENET, callbacks=lambda work_dir: [
+        EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True, save_best_path=work_dir / "best.keras")
+    ]),
     references=(
         Reference("test_accuracy", 0.916, BENCHMARK + ": 2 conv + pooling (TF doc)", tolerance=0.01, cls="published",
                   tolerance_rule="±0.01, the rule for the benchmark's single-run rows (its 2-conv rows alone span "

@@ -5,7 +5,7 @@ it is a target of its own: its hour-long fit never holds up the other baselines.
 import time
 
 from reproductions.spec import Profile, Reference, Target
-from reproductions.targets.fashion_baselines import PAPER, RULE, standardised
+from reproductions.targets._fashion import PAPER, RULE, standardised
 
 
 def compute(seed, ctx):

@@ -8,7 +8,7 @@ Shown three ways: an exhaustive search over a weight grid, two trained single un
 import numpy as np
 
 import zoo
-from reproductions.runner import fit_full_batch_steps
+from reproductions.engine import Recipe
 from reproductions.spec import Change, Profile, Reference, Target
 from zoo import data
 
@@ -26,28 +26,36 @@ def grid_search():
     return best, int((acc == best).sum()), int(acc.size), int((acc == 1.0).sum())
 
 
-def rosenblatt_best(seed, epochs=100):
+def _xor_data(targets):
+    x, _ = data.xor()
+    return {"x_train": x, "y_train": targets, "x_val": None, "y_val": None, "x_test": x, "y_test": targets}
+
+
+def rosenblatt_best(seed, ctx, epochs=100):
     """Best epoch of the Rosenblatt rule on XOR (fewest errors), from a seeded integer start."""
     import keras
 
     x, y = data.xor()
-    rng = np.random.default_rng(seed)
-    model = zoo.perceptron(kernel_initializer=keras.initializers.Constant(rng.integers(-2, 3, size=(2, 1)).astype("float32")))
-    model.compile()
-    h = model.fit(x, 2 * y - 1, batch_size=1, epochs=epochs, shuffle=False, verbose=0)
-    return 1.0 - min(h.history["errors"]) / len(x)
+    w0 = np.random.default_rng(seed).integers(-2, 3, size=(2, 1)).astype("float32")
+    recipe = Recipe(build=lambda _seed: zoo.perceptron(kernel_initializer=keras.initializers.Constant(w0)),
+                    optimizer=lambda: None, loss=None, metrics=(), batch_size=1, epochs=epochs, shuffle=False,
+                    epochs_per_call=epochs, evaluate=lambda model, d: {})
+    outcome, _ = ctx.train_network("rosenblatt", recipe, _xor_data(2 * y - 1))
+    return 1.0 - min(row["errors"] for row in outcome["history"]) / len(x)
 
 
-def sigmoid_unit_accuracy(seed, steps=2000):
+def sigmoid_unit_accuracy(seed, ctx, steps=2000):
     """A single sigmoid unit trained by Adam on binary cross-entropy, full batch; accuracy on XOR."""
     import keras
 
     x, y = data.xor()
-    keras.utils.set_random_seed(seed)
-    unit = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")], name="single_unit")
-    unit.compile(optimizer=keras.optimizers.Adam(0.1), loss="binary_crossentropy", steps_per_execution=100)
-    fit_full_batch_steps(unit, x, y, steps)
-    return float(np.mean((unit.predict(x, verbose=0) > 0.5) == (y > 0.5)))
+    recipe = Recipe(
+        build=lambda _seed: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")], name="single_unit"),
+        optimizer=lambda: keras.optimizers.Adam(0.1), loss="binary_crossentropy", metrics=(), batch_size=len(x),
+        epochs=steps, full_batch_steps=True, steps_per_execution=100,
+        evaluate=lambda unit, d: {"accuracy": float(np.mean((unit.predict(d["x_test"], verbose=0) > 0.5) == (d["y_test"] > 0.5)))})
+    outcome, _ = ctx.train_network("sigmoid_unit", recipe, _xor_data(y))
+    return outcome["metrics"]["accuracy"]
 
 
 def two_unit_network():
@@ -68,8 +76,8 @@ def compute(seed, ctx):
     return {
         "grid_best_accuracy": best,
         "grid_units_with_4_of_4": float(n_perfect),
-        "rosenblatt_best_accuracy": rosenblatt_best(seed),
-        "sigmoid_unit_accuracy": sigmoid_unit_accuracy(seed),
+        "rosenblatt_best_accuracy": rosenblatt_best(seed, ctx),
+        "sigmoid_unit_accuracy": sigmoid_unit_accuracy(seed, ctx),
         "two_unit_network_accuracy": float(np.mean(out == y.reshape(-1))),
     }
 

@@ -8,8 +8,11 @@ import zoo
 from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, learned, spread
-from reproductions.targets._residual import DATASETS, SCHEDULE, nan_if_missing, residual_data, train_networks
-from reproductions.targets.residual_degradation import EPOCHS, NETWORKS, TRAIN_SIZE
+from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPOCHS, DEGRADATION_NETWORKS as NETWORKS,
+                                            DEGRADATION_TRAIN_SIZE as TRAIN_SIZE, QUICK_TEST_SIZE, SCHEDULE,
+                                            nan_if_missing, residual_data)
+
+TRAINED_BY = "residual.degradation"
 
 SOURCE = "Li et al. 2018, Fig. 5 (CIFAR-10)"
 # Li et al.'s surfaces are of trained minima (their 56-layer nets reach 5.89% and 13.31% test error)
@@ -23,10 +26,12 @@ QUICK_GRID = {"eval_size": 128, "points_1d": 9, "points_2d": 5}
 
 def compute(seed, ctx):
     d = residual_data(ctx, train_size=TRAIN_SIZE)
-    grid = QUICK_GRID if ctx.quick else FULL_GRID
+    grid = ctx.options["grid"]
     shape = d["x_train"].shape[1:]
-    builders = {name: (lambda _seed, name=name: zoo.build(name, input_shape=shape)) for name in NETWORKS}
-    trained = train_networks(ctx, d, builders, epochs=ctx.profile.epochs)
+    trained = {}
+    for name in NETWORKS:  # the degradation target's trained networks of this seed, SHA-256-checked
+        model, entry = ctx.trained_network(TRAINED_BY, name, lambda name=name: zoo.build(name, input_shape=shape))
+        trained[name] = (None if model is None else entry["metrics"], model)
     x, y = d["x_train"][:grid["eval_size"]], d["y_train"][:grid["eval_size"]]
     alphas = np.linspace(-1, 1, grid["points_1d"])
     axis = np.linspace(-1, 1, grid["points_2d"])
@@ -36,10 +41,10 @@ def compute(seed, ctx):
         if m is None:
             continue
         print(f"  surfaces of {name}: {len(alphas)} + {len(axis) ** 2} evaluations on {len(x)} images", flush=True)
-        base = 1000 * seed + 10 * k
-        d1 = filter_normalized_direction(model, base)
+        # three directions per network, each its own stream of the seed (the suite's seed rule)
+        d1 = filter_normalized_direction(model, [seed, k, 0])
         line, _ = loss_surface(model, x, y, [d1], alphas[:, None])
-        d2a, d2b = filter_normalized_direction(model, base + 1), filter_normalized_direction(model, base + 2)
+        d2a, d2b = filter_normalized_direction(model, [seed, k, 1]), filter_normalized_direction(model, [seed, k, 2])
         mesh = np.array([(a, b) for a in axis for b in axis])
         plane, plane_acc = loss_surface(model, x, y, [d2a, d2b], mesh)
         plane = plane.reshape(len(axis), len(axis))
@@ -119,6 +124,7 @@ TARGET = Target(
     compute=compute,
     report=report,
     datasets=DATASETS,
+    needs=(TRAINED_BY,),
     references=(
         Reference("sharpness_gap_plain56_minus_resnet56", 0.0, SOURCE + ": without shortcuts the 56-layer minimum is sharper",
                   compare=">", cls="claim", margin=0.1, label="log10 claims need 0.1 (a factor 1.26)", trained=LEARNED,
@@ -127,20 +133,22 @@ TARGET = Target(
                   "chaotic (less convex)", compare=">", cls="claim", margin=0.05, label="share claims need 5 points",
                   trained=LEARNED, history=(Change("every seed > 0", "2026-11-23", HISTORY),)),
     ),
-    full=Profile(seeds=1, epochs=EPOCHS, train_size=TRAIN_SIZE),
-    quick=Profile(seeds=1, epochs=1, train_size=512),
+    full=Profile(seeds=1, train_size=TRAIN_SIZE, options={"grid": FULL_GRID}),
+    quick=Profile(seeds=1, train_size=512, options={"grid": QUICK_GRID, "test_size": QUICK_TEST_SIZE}),
     causes={"*": lambda results: (
         "test error per network: " + ", ".join(f"{n} {spread(results, f'test_error_{n}', 3)}" for n in NETWORKS)
         + f": after {EPOCHS} epochs on {TRAIN_SIZE:,} images the 56-layer nets are far from the paper's 64k-step "
           "CIFAR minima, so their surfaces are not those of trained minima")},
     notes=(
-        f"The four networks are trained exactly as in residual.degradation ({TRAIN_SIZE} Fashion-MNIST images, "
-        f"{EPOCHS} epochs, {SCHEDULE}); same recipe and seed, so the same weights as its seed 0, with BatchNorm's statistics recalibrated on the "
-        f"training images as there. Surfaces: mean "
+        f"The four networks are residual.degradation's trained networks of the same seed ({TRAIN_SIZE} Fashion-MNIST "
+        f"images, {EPOCHS} epochs, {SCHEDULE}; BatchNorm's statistics recalibrated on the training images), loaded "
+        "from its kept weights after their SHA-256 is checked, so both targets judge the same networks; a run of this "
+        "target runs residual.degradation first when the output folder does not keep them. Surfaces: mean "
         f"cross-entropy of the first {FULL_GRID['eval_size']} training images in inference mode, at "
         f"{FULL_GRID['points_1d']} points on α ∈ [−1, 1] along one filter-normalised direction and on a "
         f"{FULL_GRID['points_2d']}×{FULL_GRID['points_2d']} grid over [−1, 1]² along two more (biases and "
-        f"BatchNorm parameters unperturbed, `reproductions.landscape`). Sharpness = log10 of the mean loss at α = ±{STEP} over the "
+        f"BatchNorm parameters unperturbed, `reproductions.landscape`; direction j of network k draws from "
+        "default_rng([seed, k, j])). Sharpness = log10 of the mean loss at α = ±{STEP} over the "
         "loss at the trained weights; "
         "non-convex share = fraction of interior grid points whose finite-difference Hessian has a negative "
         "eigenvalue (a cheap stand-in for Li et al.'s |λmin/λmax| maps). Li et al. report depth 20 as similar "

@@ -3,6 +3,7 @@
 import keras
 
 import zoo
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target, spread
 from reproductions.targets._data import image_data
 
@@ -11,11 +12,13 @@ TARGET = Target(
     title="Simple MNIST convnet (keras.io)",
     source="keras.io Simple MNIST convnet",
     data=lambda ctx: image_data("mnist", ctx, validation_size=0.1),
-    build=lambda seed: zoo.mnist_convnet(),
-    optimizer=lambda: keras.optimizers.Adam(),
-    loss="sparse_categorical_crossentropy",
-    metrics=("accuracy",),
-    batch_size=128,
+    recipe=Recipe(
+        build=lambda seed: zoo.mnist_convnet(),
+        optimizer=lambda: keras.optimizers.Adam(),
+        loss="sparse_categorical_crossentropy",
+        metrics=("accuracy",),
+        batch_size=128,
+    ),
     references=(
         Reference("test_accuracy", 0.9922, "keras.io Simple MNIST convnet (single run)", tolerance=0.002, cls="published",
                   tolerance_rule="±0.002: 2 binomial standard errors (0.001) of one run's accuracy on 10,000 test images"),

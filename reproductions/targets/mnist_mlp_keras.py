@@ -3,6 +3,7 @@
 import keras
 
 import zoo
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target
 from reproductions.targets._data import image_data
 
@@ -11,11 +12,13 @@ TARGET = Target(
     title="MNIST MLP 784-512-512-10 with dropout (Keras example)",
     source="Keras example mnist_mlp",
     data=lambda ctx: image_data("mnist", ctx, validation_size=0),
-    build=lambda seed: zoo.mnist_mlp_keras(),
-    optimizer=lambda: keras.optimizers.RMSprop(),
-    loss="sparse_categorical_crossentropy",
-    metrics=("accuracy",),
-    batch_size=128,
+    recipe=Recipe(
+        build=lambda seed: zoo.mnist_mlp_keras(),
+        optimizer=lambda: keras.optimizers.RMSprop(),
+        loss="sparse_categorical_crossentropy",
+        metrics=("accuracy",),
+        batch_size=128,
+    ),
     references=(Reference("test_accuracy", 0.9840, "Keras example mnist_mlp (98.40%)", tolerance=0.003, cls="published",
                           tolerance_rule="±0.003: about 2 binomial standard errors (0.0013) of one run's accuracy "
                                          "on 10,000 test images"),),

@@ -3,6 +3,7 @@
 import keras
 
 import zoo
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Retired, Target
 from reproductions.targets._data import image_data
 
@@ -13,11 +14,13 @@ TARGET = Target(
     title="MNIST MLP 784-32-10 (L001 Keras slide)",
     source="L001",
     data=lambda ctx: image_data("mnist", ctx, validation_size=0.1),
-    build=lambda seed: zoo.mnist_mlp_lecture(),
-    optimizer=lambda: keras.optimizers.Adam(),
-    loss="sparse_categorical_crossentropy",
-    metrics=("accuracy",),
-    batch_size=32,
+    recipe=Recipe(
+        build=lambda seed: zoo.mnist_mlp_lecture(),
+        optimizer=lambda: keras.optimizers.Adam(),
+        loss="sparse_categorical_crossentropy",
+        metrics=("accuracy",),
+        batch_size=32,
+    ),
     references=(
     ),
     retired=tuple(

@@ -4,6 +4,7 @@ and cycles forever on XOR (the repeated weight state is detected and reported)."
 import numpy as np
 
 import zoo
+from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target
 from zoo import data
 
@@ -12,7 +13,7 @@ ETA = 0.1
 MAX_EPOCHS = 200
 
 
-def train(gate, seed, eta=ETA, max_epochs=MAX_EPOCHS):
+def train(gate, seed, ctx, eta=ETA, max_epochs=MAX_EPOCHS):
     """Online Rosenblatt training of the zoo's Perceptron on a 2-input gate, from seeded random weights.
 
     Every update adds ±2η·x, so the weights are w0 + 2η·c for an integer vector c. The run ends at the
@@ -24,13 +25,11 @@ def train(gate, seed, eta=ETA, max_epochs=MAX_EPOCHS):
     x, y = data.truth_table(gate, 2)
     t = 2.0 * y - 1.0  # ±1 targets
     w0 = np.random.default_rng(seed).uniform(-0.5, 0.5, size=(2, 1)).astype("float32")
-    model = zoo.perceptron(learning_rate=eta, kernel_initializer=keras.initializers.Constant(w0))
-    model.compile()
     seen, log = {}, []
 
     class Watch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            w, b = (v.numpy().reshape(-1) for v in (model.dense.kernel, model.dense.bias))
+            w, b = (v.numpy().reshape(-1) for v in (self.model.dense.kernel, self.model.dense.bias))
             counts = tuple(np.rint(np.concatenate([(w - w0.reshape(-1)), b]) / (2 * eta)).astype(int))
             errors = int(logs["errors"])
             log.append({"epoch": epoch + 1, "errors": errors, "w": w.tolist(), "b": float(b[0])})
@@ -40,7 +39,11 @@ def train(gate, seed, eta=ETA, max_epochs=MAX_EPOCHS):
                 self.model.stop_training = True
             seen[counts] = epoch + 1
 
-    model.fit(x, t, batch_size=1, epochs=max_epochs, shuffle=False, verbose=0, callbacks=[Watch()])
+    # the rule's own train_step, online (batch 1) in the table's order, all epochs in one fit call
+    recipe = Recipe(build=lambda _seed: zoo.perceptron(learning_rate=eta, kernel_initializer=keras.initializers.Constant(w0)),
+                    optimizer=lambda: None, loss=None, metrics=(), batch_size=1, epochs=max_epochs, shuffle=False,
+                    epochs_per_call=max_epochs, callbacks=lambda _work_dir: [Watch()], evaluate=lambda model, d: {})
+    ctx.train_network(gate, recipe, {"x_train": x, "y_train": t, "x_val": None, "y_val": None, "x_test": x, "y_test": t})
     last = log[-1]
     out = {"converged": float(last["errors"] == 0), "epochs": float(last["epoch"]),
            "min_errors": float(min(r["errors"] for r in log))}
@@ -54,7 +57,7 @@ def train(gate, seed, eta=ETA, max_epochs=MAX_EPOCHS):
 def compute(seed, ctx):
     out = {}
     for gate in ("and", "or", "xor"):
-        metrics, log = train(gate, seed)
+        metrics, log = train(gate, seed, ctx)
         out.update({f"{gate}_{k}": v for k, v in metrics.items()})
         ctx.extras[gate] = log
     return out

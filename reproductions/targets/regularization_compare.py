@@ -66,7 +66,7 @@ def compute(seed, ctx):
     small = {**split, "x_train": split["x_train"][:n], "y_train": split["y_train"][:n]}
     epochs = ctx.profile.epochs or EPOCHS
 
-    def callbacks(key, _ctx):
+    def callbacks(key):
         if key == "early_stopping":
             return [EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)]
         return []
@@ -75,7 +75,7 @@ def compute(seed, ctx):
     trained = train_networks(ctx, small, builders, epochs=epochs, optimizer=_sgd, batch_size=BATCH,
                              callbacks=callbacks, evaluate=_errors)
     full = mnist(ctx)  # all training images (quick: the profile's subset), no validation split
-    full_epochs = 1 if ctx.quick else FULL_EPOCHS
+    full_epochs = ctx.options["full_epochs"]
     trained.update(train_networks(ctx, full, {k: (lambda s, kw=kw: zoo.regularized_mlp(**kw)) for k, kw in FULL.items()},
                                   epochs=full_epochs, optimizer=_sgd, batch_size=BATCH, evaluate=_errors))
     ctx.extras["train_images"] = {**{k: n for k in VARIANTS}, **{k: len(full["x_train"]) for k in FULL}}
@@ -166,8 +166,8 @@ TARGET = Target(
                   trained=_learned("full_dropout", "full_dropout_max_norm"),
                   history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size (issue 15)"),)),
     ),
-    full=Profile(seeds=2, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    full=Profile(seeds=2, epochs=EPOCHS, options={"full_epochs": FULL_EPOCHS}),
+    quick=Profile(seeds=1, epochs=1, train_size=3000, options={"full_epochs": 1}),
     derive=derive,
     causes={
         **{k: (lambda results, k=k: (

@@ -8,11 +8,11 @@ import statistics
 import zoo
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, learned, spread
-from reproductions.targets._residual import DATASETS, SCHEDULE, nan_if_missing, residual_data, train_networks
+from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPOCHS, DEGRADATION_NETWORKS as NETWORKS,
+                                            DEGRADATION_TRAIN_SIZE as TRAIN_SIZE, QUICK_TEST_SIZE, SCHEDULE,
+                                            nan_if_missing, residual_data, train_networks)
 
-NETWORKS = ("plain20", "plain56", "resnet20", "resnet56")
 SOURCE = "He et al. 2016, Fig. 6 (CIFAR-10)"
-TRAIN_SIZE, EPOCHS = 4000, 6
 HISTORY = ("it judged 56-layer nets that had not trained at this budget (plain-56 passed against plain-20 while "
            "ResNet-56 sat 34 points behind ResNet-20); a claim about trained networks now needs them to have "
            "learned, and an effect size (issue 15)")
@@ -116,7 +116,7 @@ TARGET = Target(
                   trained=nets_learned("resnet56"), history=(Change("every seed > 0", "2026-11-23", HISTORY),)),
     ),
     full=Profile(seeds=2, epochs=EPOCHS, train_size=TRAIN_SIZE),
-    quick=Profile(seeds=1, epochs=1, train_size=512),
+    quick=Profile(seeds=1, epochs=1, train_size=512, options={"test_size": QUICK_TEST_SIZE}),
     causes={m: (lambda results: (
         "training error per network: " + ", ".join(f"{n} {spread(results, f'train_error_{n}', 3)}" for n in NETWORKS)
         + f" after {EPOCHS} epochs on {TRAIN_SIZE:,} images: the 56-layer nets are still in their slow initial phase "

@@ -5,7 +5,7 @@ import zoo
 from callbacks._batchnorm import recalibrate_batchnorm
 from reproductions.report import markdown_table
 from reproductions.spec import Profile, Reference, Target, spread
-from reproductions.targets._residual import DATASETS, SCHEDULE, nan_if_missing, residual_data, train_networks
+from reproductions.targets._residual import DATASETS, QUICK_TEST_SIZE, SCHEDULE, nan_if_missing, residual_data, train_networks
 
 BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README), with augmentation"
 EPOCHS = 4
@@ -63,7 +63,7 @@ TARGET = Target(
                   tolerance_rule="±0.01, the rule for the benchmark's single-run rows"),
     ),
     full=Profile(seeds=1, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=512),
+    quick=Profile(seeds=1, epochs=1, train_size=512, options={"test_size": QUICK_TEST_SIZE}),
     causes={"*": lambda results: (
         f"{EPOCHS} epochs without augmentation, and smaller networks than the benchmark's: ResNet-20 with "
         f"{spread(results, 'params_resnet20', 3)} parameters for ResNet18's 11M, DenseNet-BC L=40 with "
