@@ -133,11 +133,22 @@ def _fingerprint_difference(found, wanted):
             if key == "code":
                 parts.append(f"code: source digest {str(a)[:12]} there, {str(b)[:12]} now (the code changed)")
             elif key == "config" and isinstance(a, dict):
-                keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-                parts.append("config: " + ", ".join(f"{k} {a.get(k)!r} there, {b.get(k)!r} now" for k in keys))
+                parts.append("config: " + ", ".join(f"{k} {x!r} there, {y!r} now" for k, x, y in _dict_difference(a, b)))
             else:
                 parts.append(f"{key}: {a!r} there, {b!r} now")
     return "; ".join(parts)
+
+
+def _dict_difference(a, b, prefix=""):
+    """(dotted key, value there, value now) for every differing leaf of two nested dicts."""
+    out = []
+    for k in sorted(set(a) | set(b)):
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, dict) and isinstance(y, dict):
+            out += _dict_difference(x, y, f"{prefix}{k}.")
+        elif x != y:
+            out.append((f"{prefix}{k}", x, y))
+    return out
 
 
 def check_fingerprint(found, wanted, where):
@@ -403,7 +414,8 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
                     steps_per_epoch=steps if len(span) > 1 else None,
                     validation_data=validation, callbacks=[callbacks.forward], verbose=1 if verbose > 1 else 0,
                 )
-                epoch_logs = [{k: v[i] for k, v in h.history.items()} for i in range(len(h.history.get("loss", [])))]
+                ran = max((len(v) for v in h.history.values()), default=0)
+                epoch_logs = [{k: v[i] for k, v in h.history.items()} for i in range(ran)]
             took = (time.perf_counter() - t0) / max(1, len(epoch_logs))
             for logs in epoch_logs:
                 seconds.append(took)

@@ -117,8 +117,8 @@ def test_a_resume_after_the_recipe_changed_names_the_difference(tmp_path):
     import dataclasses
 
     out, _ = _killed_work(tmp_path)
-    changed = dataclasses.replace(tiny_target(), batch_size=32)
-    with pytest.raises(ResumeMismatch, match="config: batch_size 16 there, 32 now"):
+    changed = dataclasses.replace(tiny_target(), recipe=dataclasses.replace(tiny_target().recipe, batch_size=32))
+    with pytest.raises(ResumeMismatch, match="config: recipe.batch_size 16 there, 32 now"):
         _run(changed, out, resume=True)
 
 

@@ -62,13 +62,16 @@ def test_xor_grid_search_finds_no_perfect_unit_but_three_of_four():
     np.testing.assert_array_equal(np.asarray(two_unit_network()(x)).reshape(-1), y.reshape(-1))
 
 
-def test_perceptron_rule_converges_on_and_or_and_cycles_on_xor():
+def test_perceptron_rule_converges_on_and_or_and_cycles_on_xor(tmp_path):
+    from reproductions.suite import Context
     from reproductions.targets.perceptron_rule import train
 
+    target = targets.get("perceptron.rule")
+    ctx = Context(target, target.full, False, None, tmp_path, seed=3, seed_dir=tmp_path)
     for gate in ("and", "or"):
-        metrics, log = train(gate, seed=3)
+        metrics, log = train(gate, 3, ctx)
         assert metrics["converged"] == 1.0 and log[-1]["errors"] == 0
-    metrics, log = train("xor", seed=3)
+    metrics, log = train("xor", 3, ctx)
     assert metrics["converged"] == 0.0 and metrics["cycle"] == 1.0
     assert metrics["cycle_period"] >= 1 and all(r["errors"] > 0 for r in log)
     # the detected repetition is real: the weights at the two epochs are equal up to float rounding
