@@ -13,6 +13,8 @@ import numpy as np
 import keras
 from keras import ops
 
+from callbacks._autodiff import backend, compile_stateless, to_numpy, values_of
+
 _RELU_NAMES = {"relu", "relu6"}
 _NEVER_DEAD = (keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU)
 
@@ -124,15 +126,15 @@ def intercepting(layers, sink):
 
 
 class Probe:
-    """Per-unit statistics of chosen layers over batches, from one traced forward function.
+    """Per-unit statistics of chosen layers over batches, from one compiled forward function.
 
-    The layers are intercepted only while the function is traced; the per-unit
-    reductions become part of the graph, so each probe batch costs one inference pass.
+    The layers are intercepted only while the function is traced (TensorFlow, JAX) or run (PyTorch);
+    the per-unit reductions are part of the function, so each probe batch costs one inference pass.
+    The variables are the function's arguments (:mod:`callbacks._autodiff`), so a compiled probe
+    always sees the model's current weights, on every backend.
     """
 
     def __init__(self, model, layers, abs_for=()):
-        import tensorflow as tf
-
         self.model = model
         self.layers = list(layers)
         abs_for = {id(layer) for layer in abs_for}  # layers whose mean |activation| is needed
@@ -140,17 +142,18 @@ class Probe:
 
         def forward(x):
             sink = []
-            graph = tf.compat.v1.get_default_graph()
+            graph = _current_graph()
             with intercepting(self.layers, sink):
                 model(x, training=False)
-            # keep this trace's tensors only (Keras may build layers in a scratch graph)
-            sink = [(key, out) for key, out in sink if getattr(out, "graph", None) is graph]
+            # keep this pass's tensors only (Keras may build layers symbolically or in a scratch graph)
+            sink = [(key, out) for key, out in sink if _belongs(out, graph)]
             self._order = [key for key, _ in sink]  # Python side effect: runs while tracing
-            finite_input = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in tf.nest.flatten(x)]))
+            finite_input = ops.all(ops.stack([ops.all(ops.isfinite(t)) for t in keras.tree.flatten(x)]))
             return finite_input, [self._stats_for[key].reduce(out, key in abs_for) for key, out in sink]
 
         self._order = []
-        self._fn = tf.function(forward, reduce_retracing=True)
+        self._forward = forward
+        self._fn = None
 
     def run(self, batches):
         """{layer id: UnitStats} accumulated over ``batches`` (layers not reached are absent);
@@ -159,11 +162,34 @@ class Probe:
         stats = {key: UnitStats(s.layer) for key, s in self._stats_for.items()}
         self.nonfinite_input = False
         for x in batches:
-            finite_input, outputs = self._fn(x)
+            if self._fn is None:
+                if not self.model.variables:
+                    self.model(x, training=False)  # build a lazily built model before compiling
+                self._variables = list(self.model.variables)
+                self._fn = compile_stateless(self._forward, self._variables)
+            finite_input, outputs = self._fn(values_of(self._variables), x)
+            finite_input, outputs = to_numpy((finite_input, outputs))
             self.nonfinite_input |= not bool(finite_input)
             for key, (batch_max, batch_abs, nonfinite, positions) in zip(self._order, outputs):
                 stats[key].add(batch_max, batch_abs, nonfinite, positions)
         return {key: s for key, s in stats.items() if s.max is not None}
+
+
+def _current_graph():
+    """TensorFlow's graph being traced (None on other backends)."""
+    if backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+    return tf.compat.v1.get_default_graph()
+
+
+def _belongs(output, graph):
+    """Whether a recorded layer output is a value of the pass being run, not a symbolic build-time one."""
+    if isinstance(output, keras.KerasTensor):
+        return False
+    if graph is not None:
+        return getattr(output, "graph", None) is graph
+    return True
 
 
 def iter_input_batches(data, batch_size, max_batches):

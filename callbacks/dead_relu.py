@@ -9,6 +9,7 @@ import numpy as np
 import keras
 
 from zoo._validation import check_positive_int
+from callbacks._autodiff import to_numpy
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
 
@@ -113,7 +114,7 @@ class DeadReLUDetector(PeriodicCheck):
         stats = self._probe.run(iter_input_batches(self.probe_data, self.batch_size, self.max_batches))
         # NaN/inf inputs or weights poison every unit, even where a fused kernel turned relu(NaN) into 0
         poisoned = self._probe.nonfinite_input or not all(
-            np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
+            np.isfinite(to_numpy(w.value)).all() for w in model.weights)
         result = {}
         for layer, kind in watched:
             s = stats.get(id(layer))

@@ -8,9 +8,10 @@ import warnings
 
 import numpy as np
 import keras
-import tensorflow as tf
+from keras import ops
 
 from zoo._validation import check_positive_int
+from callbacks._autodiff import compile_stateless, float64_supported, to_numpy, value_and_gradients, values_of
 from callbacks._periodic import PeriodicCheck
 
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
@@ -106,8 +107,19 @@ def _to_float64_config(obj):
     return obj
 
 
+def float64_unavailable(model):
+    """Why ``model`` is checked in its own dtype rather than float64 (None when float64 is used)."""
+    supported, how = float64_supported()
+    if not supported:
+        return f"float64 is off on this backend ({how})"
+    return None
+
+
 def float64_copy(model, sample_x):
-    """A float64 clone of ``model`` with the same weights, or None if the model cannot be cloned."""
+    """A float64 clone of ``model`` with the same weights, or None if the model cannot be cloned
+    or the backend computes no float64 (JAX without x64)."""
+    if float64_unavailable(model):
+        return None
     previous = keras.config.dtype_policy()
     try:
         config = _to_float64_config(keras.saving.serialize_keras_object(model))
@@ -129,7 +141,12 @@ def float64_copy(model, sample_x):
 def sync_weights(source, target):
     """Copy ``source``'s weights into ``target``, cast to each target variable's dtype."""
     for s, t in zip(source.weights, target.weights):
-        t.assign(np.asarray(keras.ops.convert_to_numpy(s)).astype(t.dtype))
+        t.assign(to_numpy(s.value).astype(t.dtype))
+
+
+def _no_float64_message(model):
+    reason = float64_unavailable(model) or "its config does not clone to float64"
+    return f"Could not check {model.name!r} in float64: {reason}; checking in {model.dtype} with looser tolerances."
 
 
 def _cast(a, dtype):
@@ -178,7 +195,8 @@ def check_gradients(
 
     For each trainable variable, ``num_entries`` seeded entries (all if fewer) are
     perturbed by ±``epsilon``; relative error |a − n| / (|a| + |n|). Evaluation is in
-    inference mode (dropout off) on a float64 copy when possible. Entries whose
+    inference mode (dropout off) on a float64 copy when possible: on TensorFlow; on JAX and
+    PyTorch Keras computes float64 in float32, so the check runs in float32 and a warning says why. Entries whose
     one-sided slopes disagree by as much as the mismatch (a ReLU or max-pool kink
     crossed by the perturbation) are flagged ``kink`` and not counted as failures.
     """
@@ -190,7 +208,7 @@ def check_gradients(
     if target is None and use_float64:
         target = float64_copy(model, x)
         if target is None:
-            warnings.warn(f"Could not clone {model.name!r} to float64; checking in {model.dtype} with looser tolerances.", stacklevel=2)
+            warnings.warn(_no_float64_message(model), stacklevel=2)
     if target is None:
         target = model
     dtype = "float64" if all(v.dtype == "float64" for v in target.trainable_variables) else str(model.dtype)
@@ -201,28 +219,26 @@ def check_gradients(
     xs = keras.tree.map_structure(lambda a: _cast(a, dtype), x)
     ys = _cast(y, dtype)
 
-    @tf.function(reduce_retracing=True)
     def objective():
         pred = target(xs, training=False)
-        value = tf.reduce_mean(tf.cast(loss_fn(ys, pred), dtype))
-        reg = [tf.cast(l, dtype) for l in target.losses]
-        return value + tf.add_n(reg) if reg else value
+        value = ops.mean(ops.cast(loss_fn(ys, pred), dtype))
+        for extra in target.losses:  # regularisers and add_loss terms
+            value = value + ops.cast(extra, dtype)
+        return value
 
-    variables = target.trainable_variables
+    variables = list(target.trainable_variables)
     names = [getattr(v, "path", v.name) for v in model.trainable_variables]
-    with tf.GradientTape() as tape:
-        base = objective()
-    grads = tape.gradient(base, variables)
-    base = float(base)
+    base, grads = value_and_gradients(objective, variables)
+    evaluate = compile_stateless(objective, variables)
+    current = [to_numpy(v) for v in values_of(variables)]
     # resolution of a central difference: rounding of the loss values divided by the step;
     # an absolute error below it cannot be told apart, so it counts as agreement
     resolution = 16 * np.finfo(dtype).eps * max(1.0, abs(base)) / eps
     floor = resolution / tol
     rng = np.random.default_rng(seed)
     entries = []
-    for name, var, grad in zip(names, variables, grads):
-        original = np.array(var.numpy())
-        grad = np.zeros_like(original) if grad is None else np.asarray(tf.convert_to_tensor(grad))
+    for k, (name, grad) in enumerate(zip(names, grads)):
+        original = current[k]
         flat = original.reshape(-1)
         chosen = np.arange(flat.size) if flat.size <= num_entries else np.sort(rng.choice(flat.size, num_entries, replace=False))
         for i in chosen:
@@ -231,9 +247,9 @@ def check_gradients(
             for delta in (eps, -eps):
                 perturbed = flat.copy()
                 perturbed[i] = w + delta
-                var.assign(perturbed.reshape(original.shape))
-                values.append(float(objective()))
-            var.assign(original)
+                trial = list(current)
+                trial[k] = perturbed.reshape(original.shape)
+                values.append(float(to_numpy(evaluate(trial))))
             plus, minus = values
             numeric = (plus - minus) / (2 * eps)
             autodiff = float(grad.reshape(-1)[i])
@@ -308,10 +324,7 @@ class GradientCheck(PeriodicCheck):
         if self.use_float64 and self._copy is None:
             self._copy = float64_copy(self.model, self.x) or False
             if self._copy is False:
-                warnings.warn(
-                    f"Could not clone {self.model.name!r} to float64; checking in {self.model.dtype} with looser tolerances.",
-                    stacklevel=2,
-                )
+                warnings.warn(_no_float64_message(self.model), stacklevel=2)
         if self._copy:
             sync_weights(self.model, self._copy)
         report = check_gradients(

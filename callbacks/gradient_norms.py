@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 import keras
-import tensorflow as tf
+from keras import ops
 
 from zoo._validation import check_positive_int
+from callbacks._autodiff import value_and_gradients
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import all_layers
 
@@ -38,10 +39,8 @@ def kernel_gradient_norms(model, x, y, loss, layers=None, training=False):
     if not kernels:
         raise ValueError(f"No layer of {model.name!r} with a trainable kernel matches `layers`={layers!r}.")
     loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-    with tf.GradientTape() as tape:
-        value = tf.reduce_mean(loss_fn(y, model(x, training=training)))
-    grads = tape.gradient(value, [k for _, k in kernels])
-    return {name: (0.0 if g is None else float(tf.norm(tf.convert_to_tensor(g)))) for (name, _), g in zip(kernels, grads)}
+    _, grads = value_and_gradients(lambda: ops.mean(loss_fn(y, model(x, training=training))), [k for _, k in kernels])
+    return {name: float(np.linalg.norm(g.astype("float64").reshape(-1))) for (name, _), g in zip(kernels, grads)}
 
 
 class GradientNormMonitor(PeriodicCheck):

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import keras
 
+from callbacks._autodiff import to_numpy
 from callbacks._batchnorm import recalibrate_batchnorm
 from zoo._validation import check_positive_int
 
@@ -37,8 +38,8 @@ def _inference_loss(model, loss_fn, x, y):
     # inference mode must use this set's statistics, not moving averages that are still warming up
     recalibrate_batchnorm(model, x, batch_size=len(x))
     pred = model(x, training=False)
-    value = float(np.mean(keras.ops.convert_to_numpy(loss_fn(y, pred))))
-    return value, keras.ops.convert_to_numpy(pred)
+    value = float(np.mean(to_numpy(loss_fn(y, pred))))
+    return value, to_numpy(pred)
 
 
 def _accuracy(pred, y):
@@ -70,7 +71,9 @@ def check_overfit(model, x, y, *, loss=None, optimizer=None, max_steps=500, chec
         raise ValueError("No loss: compile the model or pass `loss=` (a Keras loss name or object).")
     if optimizer is None:
         optimizer = model.optimizer if getattr(model, "optimizer", None) is not None and model.compiled else keras.optimizers.Adam(1e-3)
-    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=check_every)
+    # several steps per compiled call where the backend allows it (PyTorch's trainer takes one at a time)
+    per_call = 1 if keras.backend.backend() == "torch" else check_every
+    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=per_call)
     loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
     initial, pred = _inference_loss(model, loss_fn, x, y)
     curve, steps, value = [(0, initial)], 0, initial

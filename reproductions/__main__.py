@@ -162,6 +162,8 @@ def build_parser():
     run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
     run.add_argument("--dataset", help="another data set for targets that offer one (residual.*: cifar10 via "
                      f"tensorflow-datasets); default output folder {USER_RESULTS}-<dataset>/")
+    run.add_argument("--backend", default=None, help="Keras backend to train on: tensorflow, jax or torch (default: "
+                     "$KERAS_BACKEND, else tensorflow)")
     run.add_argument("--jobs", type=int, default=1, help="run a target's seeds as N parallel processes (same numbers as serial)")
     run.add_argument("--strategy", default="default", help="tf.distribute strategy: default (one device), mirrored "
                      "(all local GPUs, or --devices logical CPU devices), multiworker (from TF_CONFIG; only the chief "
@@ -206,7 +208,8 @@ def _record(argv, data_dir):
     import numpy
     import pandas
     import sklearn
-    import tensorflow as tf
+
+    from reproductions.engine import backend_name
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -225,15 +228,48 @@ def _record(argv, data_dir):
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "data_dir": str(data_dir or os.environ.get("ZOO_DATA_DIR") or "download cache (no local data directory)"),
         "versions": {
-            "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "python": platform.python_version(), "keras": keras.__version__, **_backend_versions(),
             "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
             "matplotlib": matplotlib.__version__,
         },
+        "backend": backend_name(),
         "hardware": {
-            "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "gpus": _accelerators(),
         },
     }
+
+
+def _backend_versions():
+    """{package: version} of the installed Keras backends (TensorFlow, JAX, PyTorch), without importing
+    one that is not the active backend."""
+    from importlib import metadata
+
+    versions = {}
+    for label, dist in (("tensorflow", "tensorflow-cpu"), ("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")):
+        if label in versions:
+            continue
+        try:
+            versions[label] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _accelerators():
+    """The accelerators the active backend trains on (names; empty on a CPU)."""
+    from reproductions.engine import backend_name
+
+    backend = backend_name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+        return [f"{d.platform}:{d.id} {getattr(d, 'device_kind', '')}".strip() for d in jax.devices() if d.platform != "cpu"]
+    if backend == "torch":
+        import torch
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
 
 
 def _refusal_types():
@@ -334,7 +370,45 @@ def _report(args):
     return 0
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _select_backend(name):
+    """Make ``name`` the Keras backend of this process (and of its --jobs workers); Keras must not be loaded
+    yet, or already be on that backend."""
+    if name is None:
+        return
+    if name not in BACKENDS:
+        raise UsageError(f"--backend must be one of {', '.join(BACKENDS)}, got {name!r}")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != name:
+            raise UsageError(f"--backend {name}: Keras already runs on {keras.backend.backend()} in this process; "
+                             f"set KERAS_BACKEND={name} before Python starts")
+        return
+    os.environ["KERAS_BACKEND"] = name
+
+
+def _check_backends(chosen, strategy):
+    """Refuse targets whose own code is TensorFlow, and tf.distribute strategies, on another backend."""
+    from reproductions import targets
+    from reproductions.engine import backend_name
+
+    backend = backend_name()
+    if backend == "tensorflow":
+        return
+    if strategy != "default":
+        raise UsageError(f"--strategy {strategy} is a tf.distribute strategy: it needs --backend tensorflow, not {backend}")
+    refused = [(name, targets.get(name).tensorflow_only) for name in chosen if targets.get(name).tensorflow_only]
+    if refused:
+        why = "; ".join(f"{name}: {reason}" for name, reason in refused)
+        raise UsageError(f"{len(refused)} target(s) run TensorFlow code of their own and need --backend tensorflow, "
+                         f"not {backend} ({why})")
+
+
 def _run(args, argv):
+    _select_backend(args.backend)
     from reproductions import targets
     from reproductions.suite import STRATEGIES
 
@@ -356,6 +430,7 @@ def _run(args, argv):
                          "single-device processes, a strategy gives one seed all devices; use one or the other")
     if args.devices < 1:
         raise UsageError(f"--devices must be a positive number of logical CPU devices, got {args.devices}")
+    _check_backends(chosen, args.strategy)
     if args.strategy == "multiworker":
         _check_tf_config()
     data_dir = Path(args.data_dir) if args.data_dir else None

@@ -179,6 +179,14 @@ def setup(name="default", cpu_devices=2):
         raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {name!r}.")
     if not isinstance(cpu_devices, int) or isinstance(cpu_devices, bool) or cpu_devices < 1:
         raise ValueError(f"`cpu_devices` must be an integer >= 1, got {cpu_devices!r}.")
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        if name != "default":
+            raise StrategyError(f"--strategy {name} is a tf.distribute strategy: it needs the TensorFlow backend "
+                                f"(--backend tensorflow), not {backend}.")
+        return Distribution(name, None, 1, ["default device"])
     import tensorflow as tf
 
     if name == "default":

@@ -106,12 +106,26 @@ def derive_seed(seed, *keys):
     return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(1)[0])
 
 
-def configure_determinism():
-    """Op determinism for bitwise-repeatable CPU runs (once per process)."""
-    import tensorflow as tf
+def backend_name():
+    """The Keras backend this process trains on ('tensorflow', 'jax' or 'torch')."""
+    import keras
 
-    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-    tf.config.experimental.enable_op_determinism()
+    return keras.backend.backend()
+
+
+def configure_determinism():
+    """Op determinism for bitwise-repeatable runs on the active backend (once per process): TensorFlow's
+    op determinism, PyTorch's deterministic algorithms; JAX on the CPU is deterministic as it is."""
+    backend = backend_name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def fmt_seconds(s):
@@ -245,6 +259,13 @@ def _seed_generators(model):
     return gens
 
 
+def _numpy(variable):
+    """A Keras variable's value as NumPy on any backend (detached from PyTorch's autograd)."""
+    from callbacks._autodiff import to_numpy
+
+    return np.asarray(to_numpy(variable.value))
+
+
 def _split_state(i, state, arrays):
     """A callback's state with its arrays (a value that is an array, or a non-empty list of arrays)
     moved into ``arrays``; the rest stays JSON."""
@@ -281,13 +302,13 @@ def _save_checkpoint(work_dir, model, epochs_done, history, callback_states, sec
     and the fingerprint as ONE file, replaced by one rename: a kill leaves the old checkpoint or the
     new one, never weights of one epoch with the progress of another."""
     arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.get_weights())}
-    arrays.update({f"opt_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
+    arrays.update({f"opt_{i}": _numpy(v) for i, v in enumerate(model.optimizer.variables)})
     states = [_split_state(i, s, arrays) for i, s in enumerate(callback_states)]
     state = {
         "format": _FORMAT,
         "epochs_done": epochs_done,
         "history": history,
-        "seed_generators": [g.state.numpy().tolist() for g in _seed_generators(model)],
+        "seed_generators": [_numpy(g.state).tolist() for g in _seed_generators(model)],
         "callback_states": states,
         "n_model": len(model.get_weights()),
         "n_optimizer": len(model.optimizer.variables),
@@ -374,7 +395,7 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         # model, optimizer and metrics are created inside the strategy's scope (mirrored variables)
         model = recipe.build(seed)
         model.compile(optimizer=recipe.optimizer(), loss=recipe.loss, metrics=list(recipe.metrics),
-                      steps_per_execution=recipe.steps_per_execution)
+                      steps_per_execution=_steps_per_execution(recipe))
     custom_step = None
     if distribution is not None and distribution.custom_loop:
         from reproductions import distribute
@@ -393,8 +414,10 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         history, diverged = _fit_full_batch(model, d, epochs, recipe)
         seconds = [(time.perf_counter() - t0) / max(1, len(history))] * len(history)
     else:
-        train_data, validation = _pipelines(d, recipe.batch_size)
-        per_call = 1 if custom_step is not None else max(1, recipe.epochs_per_call)
+        train_data, validation = (_pipelines if backend_name() == "tensorflow" else _batches)(d, recipe.batch_size)
+        # PyTorch: one epoch per call, so every epoch starts its data iterator and its dropout draws afresh
+        # (several per call repeat bitwise on TensorFlow and JAX, not on PyTorch: measured, tests/test_engine.py)
+        per_call = 1 if custom_step is not None or backend_name() == "torch" else max(1, recipe.epochs_per_call)
         steps = math.ceil(len(d["x_train"]) / recipe.batch_size)
         epoch = start
         while epoch < epochs:
@@ -406,13 +429,12 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
             if custom_step is not None:
                 epoch_logs = [_custom_epoch(model, custom_step, d, perms[0], recipe, epoch, callbacks.forward)]
             else:
-                data = train_data(perms[0])
-                for perm in perms[1:]:
-                    data = data.concatenate(train_data(perm))
+                data = train_data(perms)
                 h = model.fit(
                     data, epochs=span[-1] + 1, initial_epoch=epoch, shuffle=False,
                     steps_per_epoch=steps if len(span) > 1 else None,
-                    validation_data=validation, callbacks=[callbacks.forward], verbose=1 if verbose > 1 else 0,
+                    validation_data=validation, callbacks=[callbacks.forward, *_reseed_each_epoch(seed)],
+                    verbose=1 if verbose > 1 else 0,
                 )
                 ran = max((len(v) for v in h.history.values()), default=0)
                 epoch_logs = [{k: v[i] for k, v in h.history.items()} for i in range(ran)]
@@ -508,7 +530,7 @@ def _pipelines(d, batch_size):
 
     x, y = tf.constant(d["x_train"]), tf.constant(d["y_train"])
 
-    def train_data(perm):
+    def one_epoch(perm):
         return (
             tf.data.Dataset.from_tensor_slices(perm)
             .batch(batch_size)
@@ -516,10 +538,71 @@ def _pipelines(d, batch_size):
             .prefetch(tf.data.AUTOTUNE)
         )
 
+    def train_data(perms):
+        data = one_epoch(perms[0])
+        for perm in perms[1:]:
+            data = data.concatenate(one_epoch(perm))
+        return data
+
     validation = None
     if d.get("x_val") is not None and len(d["x_val"]):
         validation = tf.data.Dataset.from_tensor_slices((d["x_val"], d["y_val"])).batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
     return train_data, validation
+
+
+def _batches(d, batch_size):
+    """The same (epoch data factory, validation data) as :func:`_pipelines` without tf.data, for JAX and
+    PyTorch: a ``keras.utils.PyDataset`` gathering each batch through the epochs' seeded permutations, so
+    the batches (each epoch's last one partial) are exactly the tf.data ones."""
+    import keras
+
+    x, y = d["x_train"], d["y_train"]
+
+    class EpochBatches(keras.utils.PyDataset):
+        def __init__(self, perms):
+            super().__init__()
+            self.index = [perm[start:start + batch_size] for perm in perms for start in range(0, len(perm), batch_size)]
+
+        def __len__(self):
+            return len(self.index)
+
+        def __getitem__(self, i):
+            return x[self.index[i]], y[self.index[i]]
+
+    validation = None
+    if d.get("x_val") is not None and len(d["x_val"]):
+        val_x, val_y = d["x_val"], d["y_val"]
+
+        class Validation(keras.utils.PyDataset):
+            def __len__(self):
+                return math.ceil(len(val_x) / batch_size)
+
+            def __getitem__(self, i):
+                return val_x[i * batch_size:(i + 1) * batch_size], val_y[i * batch_size:(i + 1) * batch_size]
+
+        validation = Validation()
+    return EpochBatches, validation
+
+
+def _reseed_each_epoch(seed):
+    """On PyTorch, a callback that starts every epoch from ``set_random_seed(derive_seed(seed, epoch))``, also
+    inside a fit call of several epochs: Keras' unseeded Dropout there draws from torch's global generator
+    (its fast path), which the checkpoint cannot hold. Other backends draw from the layers' seed generators,
+    which the checkpoint holds, and need none."""
+    if backend_name() != "torch":
+        return []
+    import keras
+
+    class Reseed(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            keras.utils.set_random_seed(derive_seed(seed, epoch))
+
+    return [Reseed()]
+
+
+def _steps_per_execution(recipe):
+    """The recipe's steps per compiled call; 1 on PyTorch, whose trainer takes one step at a time."""
+    return 1 if backend_name() == "torch" else recipe.steps_per_execution
 
 
 def fit_full_batch_steps(model, x, y, steps, callbacks=()):
@@ -538,6 +621,7 @@ def _fit_full_batch(model, d, epochs, recipe):
     ``steps_per_execution`` removes the per-epoch overhead of ``fit``.
     """
     import keras
+    from callbacks._autodiff import to_numpy
 
     x, y = d["x_train"], d["y_train"]
     if recipe.batch_size != len(x):
@@ -549,12 +633,12 @@ def _fit_full_batch(model, d, epochs, recipe):
 
     class Record(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            step = int(self.model.optimizer.iterations.numpy())
+            step = int(_numpy(self.model.optimizer.iterations))
             pred = self.model(x, training=False)
-            loss = float(np.mean(keras.ops.convert_to_numpy(loss_fn(y, pred))))
+            loss = float(np.mean(to_numpy(loss_fn(y, pred))))
             logs = {"loss": loss}
             if with_accuracy:
-                logs["accuracy"] = float(np.mean((keras.ops.convert_to_numpy(pred) > 0.5) == (y > 0.5)))
+                logs["accuracy"] = float(np.mean((to_numpy(pred) > 0.5) == (y > 0.5)))
             history.append(history_row(step, logs))
             if not math.isfinite(loss):
                 state["diverged"] = step

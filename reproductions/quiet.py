@@ -33,17 +33,31 @@ def is_noise(line: bytes) -> bool:
     return NOISE.match(line) is not None
 
 
+def drop_noise(lines, previous_dropped=False):
+    """(the lines to keep, whether the last line was dropped): noise lines, and the tab-indented
+    continuation lines of a dropped entry (TensorFlow's ``\twhen importing GraphDef to MLIR ...``)."""
+    kept = []
+    for line in lines:
+        dropped = is_noise(line) or (previous_dropped and line.startswith(b"\t"))
+        if not dropped:
+            kept.append(line)
+        previous_dropped = dropped
+    return kept, previous_dropped
+
+
 def _forward(read_fd: int, real_fd: int) -> None:
     with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-        pending = b""
+        pending, dropping = b"", False
         while chunk := pipe.read(65536):
             pending += chunk
             *lines, pending = pending.split(b"\n")
-            kept = b"".join(line + b"\n" for line in lines if not is_noise(line))
+            kept, dropping = drop_noise(lines, dropping)
             if kept:
-                os.write(real_fd, kept)
-        if pending and not is_noise(pending):
-            os.write(real_fd, pending)
+                os.write(real_fd, b"".join(line + b"\n" for line in kept))
+        if pending:
+            kept, _ = drop_noise([pending], dropping)
+            if kept:
+                os.write(real_fd, kept[0])
 
 
 def silence_tensorflow_logs() -> None:

@@ -559,6 +559,7 @@ def compare(output_dir, other_dir):
     other = other[other["target"].isin(set(ours["target"]))]
     key = ["target", "metric", "source"]
     merged = ours.merge(other, on=key, how="outer", suffixes=("_ours", "_other"))
+    backends = run_backends(output_dir), run_backends(other_dir)
     rows = []
     for r in merged.to_dict("records"):
         a, b = r.get("mean_ours"), r.get("mean_other")
@@ -573,8 +574,24 @@ def compare(output_dir, other_dir):
             "target": r["target"], "metric": r["metric"], "ours": _fmt(a), "other": _fmt(b),
             "difference": _fmt(diff), "tolerance": _fmt(tol), "flag": flag,
             "verdict (ours / other)": f"{r.get('verdict_ours', '–')} / {r.get('verdict_other', '–')}",
+            "backend (ours / other)": " / ".join(b.get(r["target"], "–") for b in backends),
         })
     return markdown_table(pd.DataFrame(rows))
+
+
+def run_backends(folder):
+    """{target: the Keras backend its run trained on} from each run.json in ``folder`` (records written
+    before the backend was recorded name TensorFlow's version only: those runs were TensorFlow's)."""
+    out = {}
+    for path in sorted(Path(folder).glob("*/run.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        backend = record.get("backend") or ("tensorflow" if "tensorflow" in record.get("versions", {}) else None)
+        if backend:
+            out[path.parent.name] = backend
+    return out
 
 
 def _tolerance(criterion):

@@ -35,16 +35,13 @@ def main(argv=None):
         from reproductions.quiet import silence_tensorflow_logs
 
         silence_tensorflow_logs()
-    import tensorflow as tf
-
     from reproductions.distribute import StrategyError
     from reproductions.errors import RunRefused
     from reproductions.suite import configure_determinism, run_seed
     from zoo.data import ChecksumError
 
     if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+        _limit_threads(args.threads)
     configure_determinism()
     try:
         run_seed(_target(args.module, args.target), args.seed, quick=args.quick, output_dir=Path(args.output_dir),
@@ -53,6 +50,23 @@ def main(argv=None):
         print("error: " + " ".join(part.strip() for part in str(exc).splitlines() if part.strip()), file=sys.stderr)
         return 2
     return 0
+
+
+def _limit_threads(threads):
+    """Give this worker ``threads`` compute threads on the active Keras backend."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    # JAX sizes its CPU thread pool when it starts: the parent sets XLA_FLAGS for the worker instead
 
 
 if __name__ == "__main__":

@@ -236,6 +236,8 @@ class Target:
     derive: Callable[[dict], dict] | None = None
     retired: tuple = ()  # Retired rows: criteria dropped after a results commit, shown in the summary
     needs: tuple = ()  # targets whose trained networks this one uses (run before it, into the same folder)
+    # why the target's own code runs on TensorFlow only (a tf.GradientTape loop, tf ops); "" for every backend
+    tensorflow_only: str = ""
     module: str = dataclasses.field(default="", compare=False)  # the module defining it (set by the registry)
 
     def __post_init__(self):

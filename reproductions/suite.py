@@ -211,6 +211,10 @@ def _custom_gradient_registry():
     """TensorFlow's global registry of gradient functions, or None. Every graph-mode trace of a
     ``tf.custom_gradient`` function adds a 'CustomGradient-<n>' entry that is never removed, and it
     keeps that trace's whole graph alive: a run of many seeds grows ~6 MB per seed through it."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return None
     try:
         from tensorflow.python.framework import ops
 

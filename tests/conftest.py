@@ -1,5 +1,9 @@
 """Test configuration: local data only, a private cache, no network.
 
+Backends: under ``KERAS_BACKEND=jax`` or ``torch`` (``tox -e jax``, ``tox -e torch``: environments without
+TensorFlow) only the modules marked ``pytestmark = pytest.mark.every_backend`` are collected: the zoo, the
+callbacks and the engine, which must work on every Keras 3 backend. Under TensorFlow every module runs.
+
 Data: ``$ZOO_DATA_DIR``, or, when it is unset, ``../shared/datasets`` beside the checkout if that
 folder exists (the layout CI uses). Tests that need data take the ``data_dir`` fixture: without data
 they skip, except under ``CI=true``, where they fail.
@@ -17,6 +21,16 @@ _REPO = Path(__file__).resolve().parents[1]
 _FALLBACK = _REPO.parent / "shared" / "datasets"
 if not os.environ.get("ZOO_DATA_DIR") and _FALLBACK.is_dir():
     os.environ["ZOO_DATA_DIR"] = str(_FALLBACK)
+
+
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """On JAX and PyTorch, leave out the test modules that are not marked for every backend."""
+    if BACKEND == "tensorflow" or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    return "pytest.mark.every_backend" not in collection_path.read_text() or None
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,6 +4,8 @@ import pytest
 
 import zoo
 
+pytestmark = pytest.mark.every_backend
+
 
 @pytest.mark.parametrize(
     "name,kwargs,message",

@@ -13,7 +13,7 @@ import pytest
 
 import reproductions.__main__ as cli
 from reproductions.__main__ import main
-from reproductions.quiet import is_noise
+from reproductions.quiet import drop_noise, is_noise
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -145,6 +145,14 @@ def test_dry_run_prints_the_plan_and_creates_nothing(tmp_path, monkeypatch, caps
 ])
 def test_only_tensorflows_own_log_lines_count_as_noise(line, noise):
     assert is_noise(line) is noise
+
+
+def test_the_continuation_lines_of_a_dropped_entry_go_with_it():
+    lines = [b"E0000 00:00:1795455764.851737   26809 node_def_util.cc:682] NodeDef mentions attribute use_unbounded",
+             b"\twhen importing GraphDef to MLIR module in GrapplerHook", b"\twhen importing GraphDef to MLIR module",
+             b"  epoch 1/1: Train Loss 0.6131", b"\ta user's own tab-indented line stays"]
+    assert drop_noise(lines) == ([b"  epoch 1/1: Train Loss 0.6131", b"\ta user's own tab-indented line stays"], False)
+    assert drop_noise([b"\tcontinued across a read"], previous_dropped=True) == ([], True)
 
 
 def test_a_command_line_run_prints_no_tensorflow_log_lines(tmp_path):

@@ -10,6 +10,8 @@ import keras
 import zoo
 from callbacks import DeadReLUDetector
 
+pytestmark = pytest.mark.every_backend
+
 RNG = np.random.default_rng(0)
 
 
@@ -144,14 +146,17 @@ class _CountingData(keras.utils.PyDataset):
 
 
 def test_streaming_sources_and_batch_cap():
-    import tensorflow as tf
-
     sub = SubclassedNet()
     data = _CountingData()
     det = DeadReLUDetector(data, max_batches=3)
     det.set_model(sub)
     det.check(0)
     assert data.calls == 3
+
+
+def test_a_tf_data_source_is_probed():
+    tf = pytest.importorskip("tensorflow", reason="tf.data needs TensorFlow")
+    sub = SubclassedNet()
     ds = tf.data.Dataset.from_tensor_slices((RNG.normal(size=(100, 5)).astype("float32"), np.zeros(100))).batch(10)
     det = DeadReLUDetector(ds, max_batches=2)
     det.set_model(sub)

@@ -8,6 +8,8 @@ import keras
 
 from callbacks import EarlyStopping
 
+pytestmark = pytest.mark.every_backend
+
 
 def _tiny_model():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -117,6 +119,27 @@ def test_restores_best_weights_without_early_stop():
     for a, b in zip(model.get_weights(), script.weights[1]):
         np.testing.assert_array_equal(a, b)
     assert history.early_stopping == {"best": 0.3, "best_epoch": 1, "stopped_epoch": 0, "stop_reason": None}
+
+
+def test_restores_the_best_weights_when_training_blows_up_to_nan():
+    """A real divergence: four epochs of SGD at 0.01, then the rate jumps to 1e4 and the loss overflows
+    to inf/NaN; training stops there and the weights are the best finite epoch's, on every backend."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    jump = keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.01 if epoch < 4 else 1e4)
+    kept = _Script([0.0] * 20)  # keeps each epoch's weights (its scripted score is not monitored)
+    es = EarlyStopping(monitor="loss", patience=20, restore_best_weights=True)
+    history = model.fit(x, 3 * x[:, :1], epochs=20, batch_size=8, verbose=0, callbacks=[jump, kept, es])
+    losses = history.history["loss"]
+    assert all(math.isfinite(v) for v in losses[:4]) and losses[3] < losses[0]
+    assert es.stop_reason == "non_finite" and not math.isfinite(losses[-1]) and len(losses) < 20
+    best = int(np.argmin(losses[:4]))
+    assert es.best_epoch == best and es.best == pytest.approx(losses[best])
+    for a, b in zip(model.get_weights(), kept.weights[best]):
+        np.testing.assert_array_equal(a, b)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
 
 
 def test_saves_the_best_model_atomically(tmp_path):

@@ -15,6 +15,8 @@ from reproductions.engine import Recipe
 from reproductions.suite import configure_determinism, run_target
 from tests._tiny_targets import tiny_build, tiny_data, two_network_target
 
+pytestmark = pytest.mark.every_backend
+
 REPO = Path(__file__).resolve().parents[1]
 
 

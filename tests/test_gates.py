@@ -7,6 +7,8 @@ import keras
 import zoo
 from zoo import data
 
+pytestmark = pytest.mark.every_backend
+
 
 def _predict(model, x):
     return model.predict(x, verbose=0).reshape(-1)

@@ -1,16 +1,26 @@
-"""GradientCheck: agreement with tf.test.compute_gradient, wrong gradients caught, kinks, every zoo model."""
+"""GradientCheck: agreement with closed-form gradients, wrong gradients caught, kinks, every zoo model; on every backend."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 import keras
-import tensorflow as tf
 
 import zoo
 from callbacks import GradientCheck, GradientCheckError, check_gradients
 from callbacks.gradient_check import band
+from callbacks._autodiff import float64_supported
 from tests._small_models import SLOW_GRADIENT_CHECK, build_small
+
+pytestmark = pytest.mark.every_backend
+
+# The dtype checks run in: float64 where Keras computes it (TensorFlow), else float32 with a warning.
+FLOAT64, WHY_NOT_FLOAT64 = float64_supported()
+CHECK_DTYPE = "float64" if FLOAT64 else "float32"
+# What a correct gradient's relative error stays under: float64 differences, or float32 ones with the
+# 5e-3 step (measured on JAX and PyTorch: at most 5e-4 on these small nets).
+AGREES = 1e-7 if FLOAT64 else 2e-3
 
 RNG = np.random.default_rng(0)
 
@@ -24,7 +34,7 @@ def _batch_for(model, n=6, seed=None):
     return x, rng.integers(0, out, size=(n,)), "sparse_categorical_crossentropy"
 
 
-def test_agrees_with_tf_test_compute_gradient():
+def test_agrees_with_closed_form_gradient():
     keras.utils.set_random_seed(3)
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(3, activation="tanh")(inputs)))
@@ -32,19 +42,17 @@ def test_agrees_with_tf_test_compute_gradient():
     y = RNG.normal(size=(5, 1)).astype("float32").astype("float64")
     report = check_gradients(model, x.astype("float32"), y.astype("float32"), loss="mse", num_entries=100)
     k1, b1, k2, b2 = [w.astype("float64") for w in model.get_weights()]
-
-    def loss_of_kernel(k):
-        pred = tf.matmul(tf.tanh(tf.matmul(x, k) + b1), k2) + b2
-        return tf.reduce_mean(tf.square(pred - y))
-
-    theoretical, numerical = tf.test.compute_gradient(loss_of_kernel, [k1])
+    # mse of tanh(x k1 + b1) k2 + b2, differentiated by hand
+    h = np.tanh(x @ k1 + b1)
+    d_pred = 2 * (h @ k2 + b2 - y) / y.size
+    d_k1 = x.T @ ((d_pred @ k2.T) * (1 - h**2))
     kernel_entries = [e for e in report.entries if e.variable == model.trainable_variables[0].path]
-    assert len(kernel_entries) == 12 and report.dtype == "float64"
+    assert len(kernel_entries) == 12 and report.dtype == CHECK_DTYPE
+    exact, numeric = ((1e-9, 1e-12), (1e-5, 1e-9)) if FLOAT64 else ((1e-5, 1e-8), (2e-2, 1e-4))
     for e in kernel_entries:
-        flat = np.ravel_multi_index(e.index, k1.shape)
-        assert e.autodiff == pytest.approx(theoretical[0][0, flat], rel=1e-9, abs=1e-12)
-        assert e.numeric == pytest.approx(numerical[0][0, flat], rel=1e-5, abs=1e-9)
-    assert report.passed and report.max_rel_error() < 1e-6
+        assert e.autodiff == pytest.approx(d_k1[e.index], rel=exact[0], abs=exact[1])
+        assert e.numeric == pytest.approx(d_k1[e.index], rel=numeric[0], abs=numeric[1])
+    assert report.passed and report.max_rel_error() < (1e-6 if FLOAT64 else 2e-2)
 
 
 @keras.saving.register_keras_serializable(package="tests")
@@ -56,11 +64,8 @@ class ScaledGradient(keras.layers.Layer):
         self.scale = scale
 
     def call(self, x):
-        @tf.custom_gradient
-        def f(t):
-            return tf.identity(t), lambda dy: dy * self.scale
-
-        return f(x)
+        # forward: x exactly (x - stop_gradient(x) is 0); backward: 1 + (scale - 1) = scale
+        return x + (self.scale - 1.0) * (x - keras.ops.stop_gradient(x))
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}
@@ -81,9 +86,9 @@ def test_catches_a_wrong_gradient():
     failed_vars = {e.variable for e in report.failures}
     assert failed_vars == {"first/kernel", "first/bias"}
     worst = max(report.failures, key=lambda e: e.rel_error)
-    assert worst.rel_error == pytest.approx(0.2, rel=1e-3)  # |1.5n - n| / (1.5n + n)
+    assert worst.rel_error == pytest.approx(0.2, rel=1e-3 if FLOAT64 else 1e-2)  # |1.5n - n| / (1.5n + n)
     assert band(worst.rel_error) == "wrong"
-    assert report.max_rel_error("last/kernel") < 1e-7
+    assert report.max_rel_error("last/kernel") < AGREES
     assert check_gradients(_buggy_model(scale=1.0), x, y, loss="mse").passed
 
 
@@ -113,10 +118,10 @@ def test_logs_history_and_frequency():
     cb = GradientCheck((x, y), frequency=2)
     history = model.fit(x, y, epochs=4, verbose=0, callbacks=[cb])
     errors = history.history["grad_check_max_rel_error"]
-    assert math.isnan(errors[0]) and math.isnan(errors[2]) and errors[1] < 1e-4 and errors[3] < 1e-4
+    assert math.isnan(errors[0]) and math.isnan(errors[2]) and errors[1] < max(AGREES, 1e-4) and errors[3] < max(AGREES, 1e-4)
     assert "grad_check/dense_1/kernel" in history.history and "grad_check/predictions/bias" in history.history
     assert [r.epochs_completed for r in cb.reports] == [0, 2, 4]
-    assert all(r.dtype == "float64" for r in cb.reports)
+    assert all(r.dtype == CHECK_DTYPE for r in cb.reports)
 
 
 class Unserializable(keras.Model):
@@ -136,12 +141,13 @@ def test_float32_fallback_for_models_that_cannot_be_cloned():
     model = Unserializable(5)
     x, y = RNG.normal(size=(8, 3)).astype("float32"), RNG.normal(size=(8, 1)).astype("float32")
     model(x)
-    with pytest.warns(UserWarning, match="Could not clone"):
+    with pytest.warns(UserWarning, match=r"Could not check '\w+' in float64"):
         report = check_gradients(model, x, y, loss="mse")
     assert report.dtype == "float32" and report.tolerance == 2e-2
     assert report.passed
 
 
+@pytest.mark.skipif(not FLOAT64, reason="float32 differences through MobileNet's 13 blocks cannot resolve its gradients")
 def test_keras_applications_model():
     keras.utils.set_random_seed(0)
     model = keras.applications.MobileNet(input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=4)
@@ -153,7 +159,7 @@ def test_keras_applications_model():
         layer.momentum = 0.0
     model(RNG.uniform(size=(16, 32, 32, 3)).astype("float32"), training=True)
     report = check_gradients(model, x, np.array([0, 3]), loss="sparse_categorical_crossentropy", num_entries=2)
-    assert report.dtype == "float64" and report.passed
+    assert report.dtype == CHECK_DTYPE and report.passed
     assert len({e.variable for e in report.entries}) == len(model.trainable_variables)
 
 
@@ -168,8 +174,17 @@ def _case(name):
 GRADIENT_CHECK_INPUT = {"plain110": (16, 16, 3)}
 
 
+# Without float64 (JAX, PyTorch) the convnets are left out: a 5e-3 float32 step crosses ReLU and max-pool kinks
+# in their stacked 3x3 layers, and their loss changes drown in float32 rounding (measured at initialisation,
+# relative errors 0.029-0.034 against the 0.02 tolerance: mnist_convnet, resnet20, resnext29, wrn on JAX;
+# fashion_simplenet, plain20, densenet_bc on PyTorch). The MLPs, gates and XOR nets pass on every backend.
+FLOAT32_UNRESOLVED_FAMILIES = {"convnets", "resnets"}
+
+
 @pytest.mark.parametrize("name", [_case(n) for n in zoo.list_models()])
 def test_every_zoo_model_passes(name):
+    if not FLOAT64 and zoo.registry.get_entry(name).family in FLOAT32_UNRESOLVED_FAMILIES:
+        pytest.skip(f"float32 finite differences cannot resolve a convnet's gradients ({WHY_NOT_FLOAT64})")
     keras.utils.set_random_seed(0)  # the same weights every run (unseeded, plain44 failed once in CI)
     if name in GRADIENT_CHECK_INPUT:
         model = zoo.build(name, input_shape=GRADIENT_CHECK_INPUT[name])
@@ -179,12 +194,23 @@ def test_every_zoo_model_passes(name):
     # In the deep plain nets at initialisation the last stages' pre-activations shrink toward the default
     # ±1e-6 step, so one step crosses several ReLU kinks at once (measured: 6 such entries in plain56, none
     # left at 1e-8; plain44 failed the same way once in CI); float64 keeps 1e-8 steps accurate to about 1e-8.
-    epsilon = 1e-8 if name in ("plain32", "plain44", "plain56", "plain110") else None
+    epsilon = 1e-8 if FLOAT64 and name in ("plain32", "plain44", "plain56", "plain110") else None
     report = check_gradients(model, x, y, loss=loss, num_entries=4, epsilon=epsilon)
-    assert report.dtype == "float64"
+    assert report.dtype == CHECK_DTYPE
     assert report.passed, report.describe_failure(report.failures[0]) if report.failures else ""
     checked = {e.variable for e in report.entries}
     assert checked == {v.path for v in model.trainable_variables}  # every variable, biases included
+
+
+@pytest.mark.skipif(FLOAT64, reason="this backend computes float64")
+def test_without_float64_the_check_says_why_and_still_catches_a_wrong_gradient():
+    x, y = RNG.normal(size=(6, 3)).astype("float32"), RNG.normal(size=(6, 1)).astype("float32")
+    with pytest.warns(UserWarning, match=re.escape(WHY_NOT_FLOAT64)):
+        report = check_gradients(_buggy_model(), x, y, loss="mse")
+    assert report.dtype == "float32" and report.tolerance == 2e-2
+    assert {e.variable for e in report.failures} == {"first/kernel", "first/bias"}
+    with pytest.warns(UserWarning, match=re.escape(WHY_NOT_FLOAT64)):
+        assert check_gradients(_buggy_model(scale=1.0), x, y, loss="mse").passed
 
 
 def test_requires_a_loss_and_valid_arguments():
@@ -220,7 +246,7 @@ def test_callback_on_a_subclassed_model():
     x, y = RNG.normal(size=(16, 3)).astype("float32"), RNG.normal(size=(16, 1)).astype("float32")
     cb = GradientCheck((x, y))
     history = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
-    assert all(r.dtype == "float64" and r.passed for r in cb.reports)
+    assert all(r.dtype == CHECK_DTYPE and r.passed for r in cb.reports)
     assert len(history.history["grad_check_max_rel_error"]) == 2
 
 
@@ -265,13 +291,13 @@ def test_non_finite_gradients_are_failures_never_passes(where):
         cb.on_train_begin()
 
 
-def test_a_loss_object_is_checked_in_float64_and_a_healthy_model_passes():
+def test_a_loss_object_is_checked_in_the_check_dtype_and_a_healthy_model_passes():
     from callbacks import check_gradients
 
     model, (x, y) = _logits_model(), _xy()
     report = check_gradients(model, x, y)  # the compiled SparseCategoricalCrossentropy(from_logits=True)
-    assert report.dtype == "float64" and report.passed and not report.kinks
-    assert report.max_rel_error() < 1e-6
+    assert report.dtype == CHECK_DTYPE and report.passed and not report.kinks
+    assert report.max_rel_error() < max(AGREES, 1e-6)
 
 
 def test_epochs_without_a_check_carry_every_key_as_nan_from_epoch_0(tmp_path):

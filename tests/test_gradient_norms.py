@@ -8,6 +8,8 @@ import pytest
 
 from callbacks import GradientNormMonitor, kernel_gradient_norms
 
+pytestmark = pytest.mark.every_backend
+
 RNG = np.random.default_rng(0)
 
 

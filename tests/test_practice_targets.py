@@ -1,4 +1,4 @@
-"""Issue 7's pieces: the activation and regularised MLPs, the training-error tracker, check_overfit,
+"""The training-practice lectures' pieces: the activation and regularised MLPs, the training-error tracker,
 resumable DeadReLUDetector, the double-descent widths, and the section D targets end to end (quick)."""
 
 import hashlib
@@ -12,7 +12,7 @@ import pytest
 import keras
 
 import zoo
-from callbacks import DeadReLUDetector, check_overfit
+from callbacks import DeadReLUDetector
 from reproductions import targets
 from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import Profile
@@ -108,38 +108,6 @@ def test_spearman_and_time_to_loss_are_exact():
     rows = [{"Epoch": 1, "Train Loss": 0.5}, {"Epoch": 2, "Train Loss": 0.09}, {"Epoch": 3, "Train Loss": 0.05}]
     assert optimizers_compare._time_to(rows, [2.0, 3.0, 4.0], 0.1) == (2.0, 5.0)
     assert all(math.isnan(v) for v in optimizers_compare._time_to(rows, [1, 1, 1], 0.01))
-
-
-# --------------------------------------------------------------------------- check_overfit
-
-
-def test_check_overfit_passes_a_healthy_model_and_fails_a_crippled_one():
-    keras.utils.set_random_seed(0)
-    x = RNG.normal(size=(40, 6)).astype("float32")
-    y = RNG.integers(0, 3, 40)  # random labels: only memorising fits them
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(64, activation="relu"),
-                              keras.layers.BatchNormalization(), keras.layers.Dense(3, activation="softmax")])
-    report = check_overfit(model, x, y, loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.01),
-                           max_steps=500)
-    assert report.passed and report.final_loss <= 0.01 and report.train_accuracy == 1.0
-    assert report.curve[0][0] == 0 and report.steps == report.curve[-1][0] < 500
-    linear = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
-    bad = check_overfit(linear, x, y, loss="sparse_categorical_crossentropy", optimizer=keras.optimizers.Adam(0.01),
-                        max_steps=100)
-    assert not bad.passed and bad.steps == 100 and "did NOT reach" in bad.describe()
-
-
-def test_check_overfit_argument_errors():
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
-    with pytest.raises(ValueError, match="No loss"):
-        check_overfit(model, x, y)
-    with pytest.raises(ValueError, match="`max_steps` must be an integer >= 1"):
-        check_overfit(model, x, y, loss="mse", max_steps=0)
-    with pytest.raises(ValueError, match="`threshold` must be a number > 0"):
-        check_overfit(model, x, y, loss="mse", threshold=0)
-    with pytest.raises(ValueError, match="same number"):
-        check_overfit(model, x, y[:3], loss="mse")
 
 
 # --------------------------------------------------------------------------- double descent

@@ -8,6 +8,8 @@ import zoo
 from tests._small_models import SLOW_BUILD, build_small
 from zoo.registry import register_model
 
+pytestmark = pytest.mark.every_backend
+
 ALL_MODELS = zoo.list_models()
 SWEEP = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_BUILD else n for n in ALL_MODELS]
 

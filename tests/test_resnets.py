@@ -8,6 +8,8 @@ import zoo
 from tests._small_models import SMALL_KWARGS
 from zoo.layers import ZeroPadShortcut
 
+pytestmark = pytest.mark.every_backend
+
 
 def _trainable(model):
     return int(sum(np.prod(v.shape) for v in model.trainable_weights))

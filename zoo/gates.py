@@ -143,7 +143,30 @@ class Perceptron(keras.Model):
         """Compile without an optimizer: the update rule lives in ``train_step``."""
         super().compile(optimizer=optimizer or "sgd", **kwargs)
 
-    def train_step(self, data):
+    # Keras' JAX trainer calls train_step(state, data) and test_step(state, data) with the variables'
+    # values and expects the new ones back; the other backends call them with data alone.
+    def train_step(self, *args):
+        return self._on_backend(self._rule_step, args, with_optimizer=True)
+
+    def test_step(self, *args):
+        return self._on_backend(self._count_step, args, with_optimizer=False)
+
+    def _on_backend(self, step, args, with_optimizer):
+        if keras.backend.backend() != "jax":
+            return step(*args)
+        state, data = args
+        trainable, non_trainable, *rest = state
+        metrics_values = rest[-1]
+        mapping = [*zip(self.trainable_variables, trainable), *zip(self.non_trainable_variables, non_trainable),
+                   *zip(self.metrics_variables, metrics_values)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = step(data)
+        trainable = [scope.get_current_value(v) for v in self.trainable_variables]
+        metrics_values = [scope.get_current_value(v) for v in self.metrics_variables]
+        return logs, ((trainable, non_trainable, rest[0], metrics_values) if with_optimizer
+                      else (trainable, non_trainable, metrics_values))
+
+    def _rule_step(self, data):
         x, t, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = ops.cast(x, self.compute_dtype)
         t = ops.reshape(ops.cast(t, self.compute_dtype), (-1, 1))
@@ -154,7 +177,7 @@ class Perceptron(keras.Model):
         self.errors_tracker.update_state(ops.sum(ops.cast(ops.not_equal(t, o), "float32")))
         return {"errors": self.errors_tracker.result()}
 
-    def test_step(self, data):
+    def _count_step(self, data):
         x, t, _ = keras.utils.unpack_x_y_sample_weight(data)
         o = self(ops.cast(x, self.compute_dtype), training=False)
         t = ops.reshape(ops.cast(t, self.compute_dtype), (-1, 1))

@@ -12,10 +12,10 @@ def gate_metrics(model_name, gate, n_inputs=None, *, pre_activation=True):
 
     x, _ = data.truth_table(gate, n_inputs)
     model = zoo.build(model_name)
-    y = np.asarray(model(x, training=False)).reshape(-1)
+    y = keras.ops.convert_to_numpy(model(x, training=False)).reshape(-1)
     out = {}
     if pre_activation:
-        z = np.asarray(keras.Model(model.input, model.get_layer("z").output)(x)).reshape(-1)
+        z = keras.ops.convert_to_numpy(keras.Model(model.input, model.get_layer("z").output)(x)).reshape(-1)
     for i, row in enumerate(x.astype(int)):
         key = "".join(map(str, row))
         if pre_activation:

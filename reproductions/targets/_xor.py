@@ -80,7 +80,7 @@ def inspect(builder, controls=False):
         hidden = model.get_layer("hidden")
         k, b = (np.asarray(v) for v in hidden.get_weights())
         k0, b0 = (np.asarray(v) for v in zoo.build(builder, seed=ctx.seed).get_layer("hidden").get_weights())
-        acts = np.asarray(keras.Model(model.input, hidden.output)(x))
+        acts = keras.ops.convert_to_numpy(keras.Model(model.input, hidden.output)(x))
         corr = np.corrcoef(acts.T)
         off = corr[~np.eye(len(corr), dtype=bool)]
         metrics = {

@@ -89,6 +89,7 @@ SOURCE_SIG = "L003 (δ = σ(z) − y)"
 SOURCE_SOFT = "L004 (∂L/∂z_j = ŷ_j − 1(j = c))"
 
 TARGET = Target(
+    tensorflow_only="it differentiates the losses with tf.GradientTape in float64",
     name="losses.ce_sigmoid_delta",
     title="Cross-entropy's output delta: σ(z) − y and softmax ŷ − onehot, by autodiff",
     source="L003, L004",

@@ -63,6 +63,7 @@ def compute(seed, ctx):
 
 
 TARGET = Target(
+    tensorflow_only="its training loop is the problem set's tf.GradientTape code, as the lecture wrote it",
     name="mnist.softmax",
     title="MNIST softmax regression with a custom GradientTape step (L004 problem set)",
     source="L004 problem set",

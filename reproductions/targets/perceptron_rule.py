@@ -29,7 +29,7 @@ def train(gate, seed, ctx, eta=ETA, max_epochs=MAX_EPOCHS):
 
     class Watch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            w, b = (v.numpy().reshape(-1) for v in (self.model.dense.kernel, self.model.dense.bias))
+            w, b = (keras.ops.convert_to_numpy(v.value).reshape(-1) for v in (self.model.dense.kernel, self.model.dense.bias))
             counts = tuple(np.rint(np.concatenate([(w - w0.reshape(-1)), b]) / (2 * eta)).astype(int))
             errors = int(logs["errors"])
             log.append({"epoch": epoch + 1, "errors": errors, "w": w.tolist(), "b": float(b[0])})
