@@ -2,7 +2,8 @@
 
 Each side runs in its own process (a process has one Keras backend), the sides alternating order from round
 to round; every process first trains a few batches untimed (tracing and compilation), then times one epoch
-of ``--images`` images at batch ``--batch`` (Adam, cross-entropy, the zoo's 421,642-parameter net). Sides:
+of ``--images`` images at batch ``--batch`` (Adam, cross-entropy, the zoo's 421,642-parameter net); the
+untimed batches include one of the epoch's last, partial size, so no (re)compilation is timed. Sides:
 
 - ``tensorflow``, ``jax``, ``torch``: a plain Keras ``model.fit`` on in-memory arrays;
 - ``jax-engine``, ``torch-engine``: the same fit through the engine's input path on those backends (a
@@ -56,7 +57,9 @@ def _keras_epoch(side, images, batch, warmup):
     keras.utils.set_random_seed(0)
     model = zoo.build("fashion_simplenet", input_shape=(28, 28, 1))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    model.fit(x[: warmup * batch], y[: warmup * batch], batch_size=batch, epochs=1, verbose=0)
+    # untimed: full batches and one of the epoch's last (partial) size, so no compilation falls in the epoch
+    seen = warmup * batch + images % batch
+    model.fit(x[:seen], y[:seen], batch_size=batch, epochs=1, verbose=0)
     if side.endswith("-engine"):
         epoch_batches, _ = _batches({"x_train": x, "y_train": y, "x_val": None}, batch)
         data = epoch_batches([np.random.default_rng([0, 0]).permutation(images)])
