@@ -66,7 +66,7 @@ def _limit_threads(threads):
         import torch
 
         torch.set_num_threads(threads)
-    # JAX sizes its CPU thread pool when it starts: the parent sets XLA_FLAGS for the worker instead
+    # JAX: not limited (XLA sizes its CPU thread pool when it starts; --jobs workers share the cores)
 
 
 if __name__ == "__main__":
