@@ -4,7 +4,8 @@ A random direction d gets, filter by filter, the norm of the weights it perturbs
 (d_f ← d_f · ‖θ_f‖ / ‖d_f‖; a filter is one output channel of a conv kernel or one unit of a
 Dense kernel), so surfaces of networks with different weight scales are comparable. Biases and
 BatchNorm parameters get no perturbation, and BatchNorm's moving statistics stay fixed, as in
-the paper. Works on any Keras model.
+the paper. Works on any Keras model, on every Keras backend (TensorFlow keeps its own compiled
+evaluation; JAX and PyTorch evaluate through :mod:`callbacks._autodiff`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ def filter_normalized_direction(model, seed):
     rng = np.random.default_rng(seed)
     direction = []
     for w in model.trainable_weights:
-        value = np.asarray(w.numpy(), dtype=np.float64)
+        value = np.asarray(_numpy(w), dtype=np.float64)
         if value.ndim <= 1:
             direction.append(np.zeros_like(value))
             continue
@@ -34,21 +35,10 @@ def loss_surface(model, x, y, directions, coordinates, *, batch_size=None):
     """Mean sparse cross-entropy and accuracy of ``model`` at θ + Σ aᵢ dᵢ for each row of ``coordinates``
     (shape (points, len(directions))), in inference mode; the weights are restored afterwards.
     Returns (losses, accuracies) as arrays of length ``points``."""
-    import keras
-    import tensorflow as tf
-
     variables = list(model.trainable_weights)
-    base = [np.asarray(v.numpy()) for v in variables]
-    x = tf.constant(x)
-    y = tf.constant(y)
+    base = [_numpy(v) for v in variables]
+    evaluate, x, y = _evaluator(model, x, y)
     batch_size = batch_size or len(x)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(reduction="sum")
-
-    @tf.function
-    def evaluate(xb, yb):
-        p = model(xb, training=False)
-        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(p, axis=-1, output_type=tf.int32), tf.cast(yb, tf.int32)), tf.float32))
-        return loss_fn(yb, p), correct
 
     coordinates = np.atleast_2d(np.asarray(coordinates, dtype=np.float64))
     if coordinates.shape[1] != len(directions):
@@ -68,6 +58,41 @@ def loss_surface(model, x, y, directions, coordinates, *, batch_size=None):
         for v, b in zip(variables, base):
             v.assign(b)
     return losses, accuracies
+
+
+def _numpy(variable):
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(variable.value))
+
+
+def _evaluator(model, x, y):
+    """(evaluate(xb, yb) -> (summed cross-entropy, correct count), x, y as it takes them), compiled for the
+    active backend; it reads the model's variables as they are at each call."""
+    import keras
+    from keras import ops
+
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(reduction="sum")
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function
+        def evaluate(xb, yb):
+            p = model(xb, training=False)
+            correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(p, axis=-1, output_type=tf.int32), tf.cast(yb, tf.int32)), tf.float32))
+            return loss_fn(yb, p), correct
+
+        return evaluate, tf.constant(x), tf.constant(y)
+    from callbacks._autodiff import compile_stateless, values_of
+
+    def forward(xb, yb):
+        p = model(xb, training=False)
+        correct = ops.sum(ops.cast(ops.equal(ops.cast(ops.argmax(p, axis=-1), "int32"), ops.cast(yb, "int32")), "float32"))
+        return loss_fn(yb, p), correct
+
+    variables = list(model.variables)
+    compiled = compile_stateless(forward, variables)
+    return (lambda xb, yb: compiled(values_of(variables), xb, yb)), np.asarray(x), np.asarray(y)
 
 
 def nonconvex_fraction(grid):

@@ -117,7 +117,6 @@ def report(results, folder):
 
 
 TARGET = Target(
-    tensorflow_only="its surfaces are evaluated by a tf.function (reproductions/landscape.py)",
     name="landscape.resnet_vs_plain",
     title="Filter-normalised loss surfaces: ResNet vs plain, depth 20 and 56",
     source="L004",
