@@ -30,8 +30,12 @@ def compute(seed, ctx):
     for scale in SCALES:
         keras.utils.set_random_seed(seed)
         init = keras.initializers.VarianceScaling(2.0 * scale**2, mode="fan_in", distribution="truncated_normal")
-        model = zoo.deep_mlp(depth=DEPTH, width=WIDTH, hidden_activation="relu", kernel_initializer=init)
-        per_layer = kernel_gradient_norms(model, x, y, keras.losses.SparseCategoricalCrossentropy(), layers=["dense_*"])
+        # logits and a from-logits loss: a saturated softmax output would clip the loss's gradient to 0 on JAX and
+        # PyTorch at s = 4 (TensorFlow's Keras recovers the logits from the softmax by itself)
+        model = zoo.deep_mlp(depth=DEPTH, width=WIDTH, hidden_activation="relu", kernel_initializer=init,
+                             classifier_activation=None)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        per_layer = kernel_gradient_norms(model, x, y, loss, layers=["dense_*"])
         norms[_key(scale)] = [float(v) for v in per_layer.values()]
         metrics[f"log10_grad_norm_first_layer_{_key(scale)}"] = math.log10(norms[_key(scale)][0])
     base = metrics[f"log10_grad_norm_first_layer_{_key(1.0)}"]
