@@ -21,7 +21,11 @@ def backend() -> str:
 
 
 def to_numpy(x):
-    """A backend tensor (or a nested structure of them) as NumPy, detached from any autodiff graph."""
+    """A backend tensor (or a nested structure of them) as NumPy, detached from any autodiff graph.
+
+    PyTorch tensors go through ``Tensor.numpy()``: ``keras.ops.convert_to_numpy`` would detach them too,
+    but through ``np.array(tensor)``, which warns under NumPy 2 on every call (torch's ``__array__``
+    takes no ``copy`` keyword), once per finite difference in a gradient check."""
     if backend() == "torch":
         import torch
 

@@ -107,18 +107,10 @@ def _to_float64_config(obj):
     return obj
 
 
-def float64_unavailable(model):
-    """Why ``model`` is checked in its own dtype rather than float64 (None when float64 is used)."""
-    supported, how = float64_supported()
-    if not supported:
-        return f"float64 is off on this backend ({how})"
-    return None
-
-
 def float64_copy(model, sample_x):
     """A float64 clone of ``model`` with the same weights, or None if the model cannot be cloned
     or the backend computes no float64 (JAX without x64)."""
-    if float64_unavailable(model):
+    if not float64_supported()[0]:
         return None
     previous = keras.config.dtype_policy()
     try:
@@ -145,7 +137,8 @@ def sync_weights(source, target):
 
 
 def _no_float64_message(model):
-    reason = float64_unavailable(model) or "its config does not clone to float64"
+    supported, how = float64_supported()
+    reason = "its config does not clone to float64" if supported else f"float64 is off on this backend ({how})"
     return f"Could not check {model.name!r} in float64: {reason}; checking in {model.dtype} with looser tolerances."
 
 

@@ -211,6 +211,7 @@ def _record(argv, data_dir):
 
     from reproductions.engine import backend_name
 
+    backend = backend_name()
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -232,9 +233,9 @@ def _record(argv, data_dir):
             "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
             "matplotlib": matplotlib.__version__,
         },
-        "backend": backend_name(),
+        "backend": backend,
         "hardware": {
-            "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "gpus": _accelerators(),
+            "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "gpus": _accelerators(backend),
         },
     }
 
@@ -255,11 +256,8 @@ def _backend_versions():
     return versions
 
 
-def _accelerators():
-    """The accelerators the active backend trains on (names; empty on a CPU)."""
-    from reproductions.engine import backend_name
-
-    backend = backend_name()
+def _accelerators(backend):
+    """The accelerators the active ``backend`` trains on (names; empty on a CPU)."""
     if backend == "tensorflow":
         import tensorflow as tf
         return [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -390,16 +388,15 @@ def _select_backend(name):
     os.environ["KERAS_BACKEND"] = name
 
 
-def _check_backends(chosen, strategy):
-    """Refuse targets whose own code is TensorFlow, and tf.distribute strategies, on another backend."""
+def _check_backends(chosen):
+    """Refuse targets whose own code is TensorFlow on another backend (a tf.distribute strategy there is
+    refused by :func:`reproductions.distribute.setup`)."""
     from reproductions import targets
     from reproductions.engine import backend_name
 
     backend = backend_name()
     if backend == "tensorflow":
         return
-    if strategy != "default":
-        raise UsageError(f"--strategy {strategy} is a tf.distribute strategy: it needs --backend tensorflow, not {backend}")
     refused = [(name, targets.get(name).tensorflow_only) for name in chosen if targets.get(name).tensorflow_only]
     if refused:
         why = "; ".join(f"{name}: {reason}" for name, reason in refused)
@@ -430,7 +427,7 @@ def _run(args, argv):
                          "single-device processes, a strategy gives one seed all devices; use one or the other")
     if args.devices < 1:
         raise UsageError(f"--devices must be a positive number of logical CPU devices, got {args.devices}")
-    _check_backends(chosen, args.strategy)
+    _check_backends(chosen)
     if args.strategy == "multiworker":
         _check_tf_config()
     data_dir = Path(args.data_dir) if args.data_dir else None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from callbacks._autodiff import compile_stateless, to_numpy, values_of
+
 __all__ = ["filter_normalized_direction", "loss_surface", "nonconvex_fraction"]
 
 
@@ -20,7 +22,7 @@ def filter_normalized_direction(model, seed):
     rng = np.random.default_rng(seed)
     direction = []
     for w in model.trainable_weights:
-        value = np.asarray(_numpy(w), dtype=np.float64)
+        value = np.asarray(to_numpy(w.value), dtype=np.float64)
         if value.ndim <= 1:
             direction.append(np.zeros_like(value))
             continue
@@ -36,7 +38,7 @@ def loss_surface(model, x, y, directions, coordinates, *, batch_size=None):
     (shape (points, len(directions))), in inference mode; the weights are restored afterwards.
     Returns (losses, accuracies) as arrays of length ``points``."""
     variables = list(model.trainable_weights)
-    base = [_numpy(v) for v in variables]
+    base = [to_numpy(v.value) for v in variables]
     evaluate, x, y = _evaluator(model, x, y)
     batch_size = batch_size or len(x)
 
@@ -60,12 +62,6 @@ def loss_surface(model, x, y, directions, coordinates, *, batch_size=None):
     return losses, accuracies
 
 
-def _numpy(variable):
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(variable.value))
-
-
 def _evaluator(model, x, y):
     """(evaluate(xb, yb) -> (summed cross-entropy, correct count), x, y as it takes them), compiled for the
     active backend; it reads the model's variables as they are at each call."""
@@ -83,8 +79,6 @@ def _evaluator(model, x, y):
             return loss_fn(yb, p), correct
 
         return evaluate, tf.constant(x), tf.constant(y)
-    from callbacks._autodiff import compile_stateless, values_of
-
     def forward(xb, yb):
         p = model(xb, training=False)
         correct = ops.sum(ops.cast(ops.equal(ops.cast(ops.argmax(p, axis=-1), "int32"), ops.cast(yb, "int32")), "float32"))
