@@ -131,7 +131,9 @@ def resume(work):
 
     yield "quick work resumed as full", refused(killed(quick=True), tiny_target())
     yield "full work resumed as quick", refused(killed(), tiny_target(), quick=True)
-    yield "batch size changed", refused(killed(), dataclasses.replace(tiny_target(), batch_size=32))
+    target = tiny_target()
+    yield "batch size changed", refused(killed(), dataclasses.replace(
+        target, recipe=dataclasses.replace(target.recipe, batch_size=32)))
     yield "epochs changed", refused(killed(), tiny_target(epochs=5))
     out = killed()
     fp = out / ".work" / "tiny.mlp" / "fingerprint.json"
