@@ -34,8 +34,41 @@ import numpy as np
 from reproductions.errors import CheckpointError, ResumeMismatch
 from reproductions.fileio import _jsonable, atomic_path, fault_point
 
-__all__ = ["Recipe", "train", "derive_seed", "configure_determinism", "fit_full_batch_steps", "check_fingerprint", "has_checkpoint",
-           "save_network", "fmt_seconds", "history_row", "CHECKPOINT"]
+__all__ = ["Recipe", "Augmentation", "train", "derive_seed", "configure_determinism", "fit_full_batch_steps", "check_fingerprint", "has_checkpoint",
+           "save_network", "fmt_seconds", "history_row", "resolve_steps_per_execution", "CHECKPOINT"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """He et al.'s CIFAR augmentation for image batches (N, H, W, C): zero-pad ``pad`` pixels on each side,
+    crop a random H×W window, and mirror left-right with probability 1/2 when ``flip``.
+
+    Each epoch draws every image's crop offset and flip from ``numpy.random.default_rng([seed, epoch,
+    AUGMENT_KEY])``, indexed by image, so the augmented batches are a pure function of seed and epoch (a
+    resumed run sees the same ones) and are the same gathers on every backend."""
+
+    pad: int = 4
+    flip: bool = True
+
+    def draws(self, seed, epoch, n):
+        """(row offset, column offset, flipped) of each of ``n`` images in ``epoch``, as int32 arrays."""
+        rng = np.random.default_rng([int(seed), int(epoch), AUGMENT_KEY])
+        offsets = rng.integers(0, 2 * self.pad + 1, size=(n, 2)).astype(np.int32)
+        flips = (rng.random(n) < 0.5).astype(np.int32) if self.flip else np.zeros(n, np.int32)
+        return offsets[:, 0], offsets[:, 1], flips
+
+    def padded(self, x):
+        """The training images with their zero border (once per run; batches are cut from it)."""
+        if x.ndim != 4:
+            raise ValueError(f"augment needs image arrays (N, H, W, C), got shape {x.shape}")
+        p = self.pad
+        return np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+
+    def describe(self):
+        return {"pad": self.pad, "flip": self.flip}
+
+
+AUGMENT_KEY = 0x617567  # "aug": the augmentation's stream within a seed's epoch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,9 +82,10 @@ class Recipe:
     model (a ``"metrics"`` entry joins the metrics); ``history_metrics(rows)`` metrics from the per-epoch
     rows. ``full_batch_steps``: every epoch is one full batch, trained as one ``fit`` of ``epochs`` steps
     (the fast path); ``steps_per_execution`` runs that many steps per call into the compiled function;
-    ``epochs_per_call`` trains that many epochs (each in its own seeded order) per ``fit`` call and
-    checkpoints after each call, for small networks whose epochs take less time than a ``fit`` call's set-up;
-    ``shuffle=False`` visits the training set in its own order every epoch (``fit(shuffle=False)``).
+    ``checkpoint_every`` writes the checkpoint every that many epochs (and at the end), for small networks
+    whose epochs take less time than writing one (the epochs all run in one ``fit`` call either way);
+    ``shuffle=False`` visits the training set in its own order every epoch (``fit(shuffle=False)``);
+    ``augment`` an :class:`Augmentation` of the training batches (validation and test data stay as they are).
     """
 
     build: Callable[[int], Any]
@@ -65,9 +99,10 @@ class Recipe:
     inspect: Callable[[Any, dict, Any], dict] | None = None
     history_metrics: Callable[[list], dict] | None = None
     full_batch_steps: bool = False
-    steps_per_execution: int = 1
-    epochs_per_call: int = 1
+    steps_per_execution: int | None = None
+    checkpoint_every: int = 1
     shuffle: bool = True
+    augment: Augmentation | None = None
 
     def describe(self) -> dict:
         """The recipe as JSON-able data, for the run record."""
@@ -79,8 +114,9 @@ class Recipe:
             "optimizer": _describe_optimizer(self.optimizer),
             "full_batch_steps": self.full_batch_steps,
             "steps_per_execution": self.steps_per_execution,
-            "epochs_per_call": self.epochs_per_call,
+            "checkpoint_every": self.checkpoint_every,
             "shuffle": self.shuffle,
+            **({"augment": self.augment.describe()} if self.augment else {}),
         }
 
 
@@ -391,11 +427,13 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
     work_dir.mkdir(parents=True, exist_ok=True)
     resumed = has_checkpoint(work_dir)
     keras.utils.set_random_seed(seed)
+    recipe_callbacks = recipe.callbacks(work_dir) if recipe.callbacks else []
+    spe = resolve_steps_per_execution(recipe, len(d["x_train"]), recipe_callbacks, distribution)
     with (distribution.strategy.scope() if distribution is not None else contextlib.nullcontext()):
         # model, optimizer and metrics are created inside the strategy's scope (mirrored variables)
         model = recipe.build(seed)
         model.compile(optimizer=recipe.optimizer(), loss=recipe.loss, metrics=list(recipe.metrics),
-                      steps_per_execution=_steps_per_execution(recipe))
+                      steps_per_execution=spe)
     custom_step = None
     if distribution is not None and distribution.custom_loop:
         from reproductions import distribute
@@ -406,7 +444,7 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
     if resumed:
         start, history, cb_states, seconds = _load_checkpoint(work_dir, model, fingerprint)
         print(f"  resuming seed {seed} after epoch {start}", flush=True)
-    callbacks = _Persistent(recipe.callbacks(work_dir) if recipe.callbacks else [], model)
+    callbacks = _Persistent(recipe_callbacks, model)
     callbacks.begin(cb_states)
     diverged = None
     if recipe.full_batch_steps and custom_step is None:
@@ -414,49 +452,64 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         history, diverged = _fit_full_batch(model, d, epochs, recipe)
         seconds = [(time.perf_counter() - t0) / max(1, len(history))] * len(history)
     else:
-        train_data, validation = (_pipelines if backend_name() == "tensorflow" else _batches)(d, recipe.batch_size)
-        # PyTorch: one epoch per call, so every epoch starts its data iterator and its dropout draws afresh
-        # (several per call repeat bitwise on TensorFlow and JAX, not on PyTorch: measured, tests/test_engine.py)
-        per_call = 1 if custom_step is not None or backend_name() == "torch" else max(1, recipe.epochs_per_call)
+        train_data, validation = (_pipelines if backend_name() == "tensorflow" else _batches)(
+            d, recipe.batch_size, recipe.augment, seed)
+        # One fit call for all remaining epochs, each epoch in its own seeded order and checkpointed from its
+        # on_epoch_end: no per-epoch fit set-up or pipeline start (benchmarks/engine_step.py). PyTorch and the
+        # custom distributed step take one epoch per call, so every epoch starts its data iterator and its
+        # dropout draws afresh (several per call repeat bitwise on TensorFlow and JAX, not on PyTorch: measured,
+        # tests/test_engine.py).
+        per_call = 1 if custom_step is not None or backend_name() == "torch" else epochs
         steps = math.ceil(len(d["x_train"]) / recipe.batch_size)
-        epoch = start
-        while epoch < epochs:
-            span = range(epoch, min(epoch + per_call, epochs))
-            perms = [np.random.default_rng([seed, e]).permutation(len(d["x_train"])) if recipe.shuffle
-                     else np.arange(len(d["x_train"])) for e in span]
-            keras.utils.set_random_seed(derive_seed(seed, epoch))  # any global-RNG op in these epochs
-            t0 = time.perf_counter()
-            if custom_step is not None:
-                epoch_logs = [_custom_epoch(model, custom_step, d, perms[0], recipe, epoch, callbacks.forward)]
-            else:
-                data = train_data(perms)
-                h = model.fit(
-                    data, epochs=span[-1] + 1, initial_epoch=epoch, shuffle=False,
-                    steps_per_epoch=steps if len(span) > 1 else None,
-                    validation_data=validation, callbacks=[callbacks.forward, *_reseed_each_epoch(seed)],
-                    verbose=1 if verbose > 1 else 0,
-                )
-                ran = max((len(v) for v in h.history.values()), default=0)
-                epoch_logs = [{k: v[i] for k, v in h.history.items()} for i in range(ran)]
-            took = (time.perf_counter() - t0) / max(1, len(epoch_logs))
-            for logs in epoch_logs:
-                seconds.append(took)
-                history.append(history_row(epoch + 1, logs))
-                epoch += 1
-                if not math.isfinite(logs.get("loss", 0.0)):
-                    diverged = epoch
-                    break
-            if verbose == 1 and history:
+        every = max(1, recipe.checkpoint_every)
+        state = {"epoch": start, "diverged": None, "t0": None}
+
+        def epoch_began(_epoch):
+            state["t0"] = time.perf_counter()
+
+        def epoch_ended(logs):
+            """History, divergence, progress and (every ``checkpoint_every`` epochs, and at a stop) the checkpoint."""
+            seconds.append(time.perf_counter() - state["t0"])
+            history.append(history_row(state["epoch"] + 1, logs))
+            state["epoch"] += 1
+            epoch = state["epoch"]
+            if not math.isfinite(logs.get("loss", 0.0)):
+                state["diverged"] = epoch
+                model.stop_training = True
+            if verbose == 1:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in history[-1].items() if k != "Epoch" and v is not None and "/" not in k)
                 left = (epochs - epoch) * float(np.mean(seconds[-5:]))
                 eta = f", ETA {fmt_seconds(left)}" if epoch < epochs else ""
                 print(f"  epoch {epoch}/{epochs}: {shown} ({seconds[-1]:.1f} s{eta})", flush=True)
-            if diverged:
+            if state["diverged"] is None and (epoch % every == 0 or epoch == epochs or model.stop_training):
+                _save_checkpoint(work_dir, model, epoch, history, callbacks.states(), seconds, fingerprint)
+
+        class EpochEnd(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                epoch_began(epoch)
+
+            def on_epoch_end(self, epoch, logs=None):
+                epoch_ended(logs or {})
+
+        while state["epoch"] < epochs and state["diverged"] is None:
+            epoch = state["epoch"]
+            span = range(epoch, min(epoch + per_call, epochs))
+            perms = [np.random.default_rng([seed, e]).permutation(len(d["x_train"])) if recipe.shuffle
+                     else np.arange(len(d["x_train"])) for e in span]
+            keras.utils.set_random_seed(derive_seed(seed, epoch))  # any global-RNG op in these epochs
+            if custom_step is not None:
+                epoch_began(epoch)
+                epoch_ended(_custom_epoch(model, custom_step, d, perms[0], recipe, epoch, callbacks.forward))
+            else:
+                model.fit(
+                    train_data(perms, span), epochs=span[-1] + 1, initial_epoch=epoch, shuffle=False,
+                    steps_per_epoch=steps if len(span) > 1 else None,
+                    validation_data=validation, callbacks=[callbacks.forward, EpochEnd(), *_reseed_each_epoch(seed)],
+                    verbose=1 if verbose > 1 else 0,
+                )
+            if model.stop_training or state["epoch"] < span[-1] + 1:
                 break
-            stop = model.stop_training or len(epoch_logs) < len(span)
-            _save_checkpoint(work_dir, model, epoch, history, callbacks.states(), seconds, fingerprint)
-            if stop:
-                break
+        diverged = state["diverged"]
     callbacks.end()
     metrics = {} if diverged else (recipe.evaluate or _default_evaluate)(model, d)
     extras = recipe.inspect(model, d, context) if recipe.inspect and not diverged else {}
@@ -465,7 +518,7 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         metrics.update(recipe.history_metrics(history))
     metrics["epochs_run"] = float(len(history) and history[-1]["Epoch"])
     metrics.update(callbacks.metrics())
-    ran = {**recipe.describe(), "model": model.name, "parameters": int(model.count_params()),
+    ran = {**recipe.describe(), "steps_per_execution": spe, "model": model.name, "parameters": int(model.count_params()),
            "train_size": len(d["x_train"])}
     outcome = {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged,
                "epoch_seconds": {model.name: seconds}, "recipe": ran}
@@ -523,26 +576,65 @@ def _custom_epoch(model, step, d, perm, recipe, epoch, forward):
     return logs
 
 
-def _pipelines(d, batch_size):
+def _epoch_table(perm, epoch, augment, seed, n):
+    """One epoch's rows in visiting order: the image index, then (with ``augment``) its crop's row
+    offset, first column and column step (+1, or -1 when mirrored), int32."""
+    if augment is None:
+        return np.asarray(perm, dtype=np.int32)
+    rows, cols, flips = augment.draws(seed, epoch, n)
+    return np.stack([perm, rows[perm], cols[perm], flips[perm]], axis=1).astype(np.int32)
+
+
+def crop_indices(table, h, w, arange=np.arange, where=np.where):
+    """Row and column indices (batch, h) and (batch, w) into the padded images for a batch's table rows
+    (image, row offset, column offset, flipped): a mirrored crop reads its columns right to left.
+    ``arange``/``where``: NumPy's, or TensorFlow's inside the tf.data pipeline."""
+    rows = table[:, 1:2] + arange(h)[None, :]
+    j = arange(w)[None, :]
+    cols = table[:, 2:3] + where(table[:, 3:4] == 1, w - 1 - j, j)
+    return rows, cols
+
+
+def _augmented_numpy(xp_images, table, h, w):
+    """The augmented batch (NumPy): gather the padded images, then their rows, then their columns."""
+    rows, cols = crop_indices(table, h, w)
+    batch = xp_images[table[:, 0]]
+    batch = np.take_along_axis(batch, rows[:, :, None, None], axis=1)
+    return np.take_along_axis(batch, cols[:, None, :, None], axis=2)
+
+
+def _pipelines(d, batch_size, augment=None, seed=0):
     """(epoch pipeline factory, validation pipeline): the arrays become tensors once; each epoch
-    gathers its batches through a seeded permutation of indices, so no epoch copies the data."""
+    gathers its batches through a seeded permutation of indices, so no epoch copies the data.
+    With ``augment``, each batch is cut from the zero-padded images by the epoch's crops and flips."""
     import tensorflow as tf
 
-    x, y = tf.constant(d["x_train"]), tf.constant(d["y_train"])
+    n = len(d["x_train"])
+    y = tf.constant(d["y_train"])
+    if augment is None:
+        x = tf.constant(d["x_train"])
 
-    def one_epoch(perm):
+        def gather(i):
+            return tf.gather(x, i), tf.gather(y, i)
+    else:
+        h, w = d["x_train"].shape[1:3]
+        xp = tf.constant(augment.padded(d["x_train"]))
+
+        def gather(table):
+            rows, cols = crop_indices(table, h, w, arange=lambda k: tf.range(k, dtype=tf.int32), where=tf.where)
+            batch = tf.gather(xp, table[:, 0])
+            batch = tf.gather(batch, rows, axis=1, batch_dims=1)
+            return tf.gather(batch, cols, axis=2, batch_dims=1), tf.gather(y, table[:, 0])
+
+    def train_data(perms, span):
+        """The batches of every epoch in ``span`` (orders ``perms``) in turn, each epoch's last one partial."""
+        tables = np.stack([_epoch_table(perm, e, augment, seed, n) for perm, e in zip(perms, span)])
         return (
-            tf.data.Dataset.from_tensor_slices(perm)
-            .batch(batch_size)
-            .map(lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            tf.data.Dataset.from_tensor_slices(tables)
+            .flat_map(lambda t: tf.data.Dataset.from_tensor_slices(t).batch(batch_size))
+            .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE)
         )
-
-    def train_data(perms):
-        data = one_epoch(perms[0])
-        for perm in perms[1:]:
-            data = data.concatenate(one_epoch(perm))
-        return data
 
     validation = None
     if d.get("x_val") is not None and len(d["x_val"]):
@@ -550,24 +642,31 @@ def _pipelines(d, batch_size):
     return train_data, validation
 
 
-def _batches(d, batch_size):
+def _batches(d, batch_size, augment=None, seed=0):
     """The same (epoch data factory, validation data) as :func:`_pipelines` without tf.data, for JAX and
     PyTorch: a ``keras.utils.PyDataset`` gathering each batch through the epochs' seeded permutations, so
-    the batches (each epoch's last one partial) are exactly the tf.data ones."""
+    the batches (each epoch's last one partial, augmented the same way) are exactly the tf.data ones."""
     import keras
 
     x, y = d["x_train"], d["y_train"]
+    n = len(x)
+    xp = augment.padded(x) if augment is not None else None
+    h, w = x.shape[1:3] if augment is not None else (None, None)
 
     class EpochBatches(keras.utils.PyDataset):
-        def __init__(self, perms):
+        def __init__(self, perms, span):
             super().__init__()
-            self.index = [perm[start:start + batch_size] for perm in perms for start in range(0, len(perm), batch_size)]
+            tables = [_epoch_table(perm, e, augment, seed, n) for perm, e in zip(perms, span)]
+            self.index = [t[start:start + batch_size] for t in tables for start in range(0, n, batch_size)]
 
         def __len__(self):
             return len(self.index)
 
         def __getitem__(self, i):
-            return x[self.index[i]], y[self.index[i]]
+            t = self.index[i]
+            if augment is None:
+                return x[t], y[t]
+            return _augmented_numpy(xp, t, h, w), y[t[:, 0]]
 
     validation = None
     if d.get("x_val") is not None and len(d["x_val"]):
@@ -600,9 +699,40 @@ def _reseed_each_epoch(seed):
     return [Reseed()]
 
 
-def _steps_per_execution(recipe):
-    """The recipe's steps per compiled call; 1 on PyTorch, whose trainer takes one step at a time."""
-    return 1 if backend_name() == "torch" else recipe.steps_per_execution
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def watches_batches(callback):
+    """Whether a Keras callback overrides a per-batch training hook (with several steps per execution
+    Keras calls those once per execution, so such a callback needs one step per call)."""
+    import keras
+
+    return any(getattr(type(callback), hook, None) is not getattr(keras.callbacks.Callback, hook)
+               for hook in _BATCH_HOOKS)
+
+
+def resolve_steps_per_execution(recipe, train_size, callbacks=(), distribution=None):
+    """Steps per compiled call for ``recipe``: its own number where it gives one; otherwise the largest
+    divisor of the epoch's steps up to 128 (the same updates, bitwise, with Keras' per-step Python work paid
+    once per call; past about 100 steps per call nothing more is gained, measured in benchmarks/engine_step.py),
+    or the whole epoch where that divisor is below 8; and 1 where a callback watches single batches, under a
+    tf.distribute strategy, and on PyTorch, whose trainer takes one step at a time. A call never spans two
+    epochs: the epochs run in one ``fit`` call, so the number must divide the epoch's steps."""
+    if backend_name() == "torch":
+        return 1
+    steps = max(1, math.ceil(train_size / recipe.batch_size))
+    if recipe.steps_per_execution is not None:
+        spe = int(recipe.steps_per_execution)
+        if not recipe.full_batch_steps and steps % spe:
+            raise ValueError(f"steps_per_execution must divide the {steps} steps of an epoch, got {spe}")
+        return spe
+    if distribution is not None or any(watches_batches(cb) for cb in callbacks):
+        return 1
+    best = max(k for k in range(1, min(steps, _MAX_STEPS_PER_CALL) + 1) if steps % k == 0)
+    return best if best >= 8 or steps <= _MAX_STEPS_PER_CALL else steps
+
+
+_MAX_STEPS_PER_CALL = 128
 
 
 def fit_full_batch_steps(model, x, y, steps, callbacks=()):

@@ -72,7 +72,7 @@ def test_several_epochs_per_fit_call_make_the_same_updates(tmp_path):
     configure_determinism()
     d = tiny_data(None)
     one, m1 = engine.train(_recipe(5), d, seed=1, work_dir=tmp_path / "one", verbose=0)
-    three, m3 = engine.train(_recipe(5, epochs_per_call=3), d, seed=1, work_dir=tmp_path / "three", verbose=0)
+    three, m3 = engine.train(_recipe(5, checkpoint_every=3), d, seed=1, work_dir=tmp_path / "three", verbose=0)
     assert [r["Epoch"] for r in three["history"]] == [1, 2, 3, 4, 5]
     assert three["history"] == one["history"] and three["metrics"] == one["metrics"]
     for a, b in zip(m1.get_weights(), m3.get_weights()):

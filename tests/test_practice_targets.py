@@ -140,7 +140,7 @@ def test_double_descent_widths_train_through_the_engine_deterministically(tmp_pa
     assert {e["network"] for e in manifest["networks"]} == {f"H{h}" for h in widths}
     for entry in manifest["networks"]:
         data = (tmp_path / "a" / "double_descent.mnist" / entry["file"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and entry["recipe"]["epochs_per_call"] == 3
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and entry["recipe"]["checkpoint_every"] == 3
 
 
 # --------------------------------------------------------------------------- targets

@@ -37,7 +37,7 @@ def width_recipe(h, epochs):
         ], name=f"width_{h}")
 
     return Recipe(build=build, optimizer=lambda: keras.optimizers.Adam(LR), loss="mse", metrics=(), batch_size=BATCH,
-                  epochs=epochs, steps_per_execution=N // BATCH, epochs_per_call=min(CHUNK, epochs), evaluate=squared_errors)
+                  epochs=epochs, steps_per_execution=N // BATCH, checkpoint_every=min(CHUNK, epochs), evaluate=squared_errors)
 
 
 def squared_errors(model, d):

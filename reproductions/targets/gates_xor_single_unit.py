@@ -39,7 +39,7 @@ def rosenblatt_best(seed, ctx, epochs=100):
     w0 = np.random.default_rng(seed).integers(-2, 3, size=(2, 1)).astype("float32")
     recipe = Recipe(build=lambda _seed: zoo.perceptron(kernel_initializer=keras.initializers.Constant(w0)),
                     optimizer=lambda: None, loss=None, metrics=(), batch_size=1, epochs=epochs, shuffle=False,
-                    epochs_per_call=epochs, evaluate=lambda model, d: {})
+                    checkpoint_every=epochs, evaluate=lambda model, d: {})
     outcome, _ = ctx.train_network("rosenblatt", recipe, _xor_data(2 * y - 1))
     return 1.0 - min(row["errors"] for row in outcome["history"]) / len(x)
 

@@ -42,7 +42,7 @@ def train(gate, seed, ctx, eta=ETA, max_epochs=MAX_EPOCHS):
     # the rule's own train_step, online (batch 1) in the table's order, all epochs in one fit call
     recipe = Recipe(build=lambda _seed: zoo.perceptron(learning_rate=eta, kernel_initializer=keras.initializers.Constant(w0)),
                     optimizer=lambda: None, loss=None, metrics=(), batch_size=1, epochs=max_epochs, shuffle=False,
-                    epochs_per_call=max_epochs, callbacks=lambda _work_dir: [Watch()], evaluate=lambda model, d: {})
+                    checkpoint_every=max_epochs, callbacks=lambda _work_dir: [Watch()], evaluate=lambda model, d: {})
     ctx.train_network(gate, recipe, {"x_train": x, "y_train": t, "x_val": None, "y_val": None, "x_test": x, "y_test": t})
     last = log[-1]
     out = {"converged": float(last["errors"] == 0), "epochs": float(last["epoch"]),
