@@ -632,6 +632,8 @@ def _pipelines(d, batch_size, augment=None, seed=0):
         return (
             tf.data.Dataset.from_tensor_slices(tables)
             .flat_map(lambda t: tf.data.Dataset.from_tensor_slices(t).batch(batch_size))
+            # flat_map hides the length; Keras needs it to end each epoch without "ran out of data"
+            .apply(tf.data.experimental.assert_cardinality(len(tables) * math.ceil(n / batch_size)))
             .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE)
         )

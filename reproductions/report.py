@@ -14,7 +14,7 @@ from reproductions.errors import UnsafeOutput
 from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
                                  swap_in)
 from reproductions.spec import (CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
-                                REPRODUCED)
+                                REPRODUCED, SCHEDULE_SHORT)
 
 __all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders", "rejudge",
            "load_results", "class_counts", "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
@@ -29,7 +29,7 @@ SUMMARY_COLUMNS = [
     "source", "verdict", "wall_time_s", "run_commit", "judged_commit",
 ]
 # The verdict columns of the per-class counts, in order; "fails as predicted" counts as reproduced.
-COUNT_COLUMNS = (REPRODUCED, NOT_REPRODUCED, NOT_TRAINED, "diverged or no data")
+COUNT_COLUMNS = (REPRODUCED, NOT_REPRODUCED, NOT_TRAINED, SCHEDULE_SHORT, "diverged or no data")
 
 
 def markdown_table(df) -> str:
@@ -51,9 +51,16 @@ def _fmt(x, digits=4):
     return f"{x:.{digits}f}" if abs(x) >= 1e-3 else f"{x:.3g}"
 
 
-def summary_rows(target, results, wall_time, run_commit="", judged_commit=""):
+def short_of(target, record):
+    """How the run's schedule falls short of the source's: the full profile's ``short_of`` for a full run,
+    else "" (a quick run is a smoke test, not a reproduction)."""
+    return target.full.short_of if (record.get("config") or {}).get("profile") == "full" else ""
+
+
+def summary_rows(target, results, wall_time, run_commit="", judged_commit="", short=""):
     """One row per reference: its class, ours over seeds (mean, std, min, max, n), the reference and
-    the verdict under the target's current criteria."""
+    the verdict under the target's current criteria; with ``short`` (the run's schedule falls short of the
+    source's), a row not reproduced or not trained is "schedule short"."""
     rows = []
     diverged = sum(1 for r in results.values() if r.get("diverged_epoch"))
     for ref in target.references:
@@ -73,12 +80,16 @@ def summary_rows(target, results, wall_time, run_commit="", judged_commit=""):
             "reference": ref.value,
             "criterion": ref.criterion(),
             "source": ref.source + (f" ({ref.label})" if ref.label else ""),
-            "verdict": ref.verdict(values, diverged, trained if ref.trained else None),
+            "verdict": _short(ref.verdict(values, diverged, trained if ref.trained else None), short),
             "wall_time_s": round(wall_time, 1),
             "run_commit": run_commit,
             "judged_commit": judged_commit or run_commit,
         })
     return rows
+
+
+def _short(verdict, short):
+    return SCHEDULE_SHORT if short and verdict in (NOT_REPRODUCED, NOT_TRAINED) else verdict
 
 
 def _finite_by_seed(metric, results):
@@ -143,6 +154,9 @@ def _summary_markdown(target, rows, results, record, extra=""):
         lines += ["**Missed** (kept in the table; computed from this run's numbers):", ""]
         for ref, r in missed:
             line = f"- `{ref.metric}` ({r['verdict']}): {miss_numbers(ref, results)}"
+            if r["verdict"] == SCHEDULE_SHORT:
+                line += f". The schedule is short: {short_of(target, record)}" + "".join(
+                    f"; {t.removeprefix('- ')}" for t in _epoch_time_lines(record))
             cause = target.causes.get(ref.metric) or target.causes.get("*")
             if cause:
                 line += f". Likely cause: {cause(results)}"
@@ -329,7 +343,8 @@ def write_target(output_dir, target, results, record, judged_commit="", stored=N
                 shutil.copy2(src, stage / name)
     else:
         _write_run_data(stage, results, record)
-    rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0), record.get("git_commit", ""), judged_commit)
+    rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0), record.get("git_commit", ""), judged_commit,
+                        short=short_of(target, record))
     atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
     extra = target.report(results, stage) if target.report else ""
     atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra))

@@ -8,13 +8,15 @@ import statistics
 from typing import Any, Callable
 
 __all__ = ["Reference", "Trained", "learned", "Change", "Retired", "Profile", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
-           "NOT_REPRODUCED", "NOT_TRAINED", "DIVERGED", "NO_DATA", "MISSED"]
+           "NOT_REPRODUCED", "NOT_TRAINED", "SCHEDULE_SHORT", "DIVERGED", "NO_DATA", "MISSED"]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
 FAILS_AS_PREDICTED = "reproduced: fails as predicted"
 NOT_TRAINED = "not trained"
-MISSED = (NOT_REPRODUCED, NOT_TRAINED, DIVERGED, NO_DATA)  # verdicts that need a cause line
+# a miss (not reproduced, or not trained) of a run whose profile declares its schedule shorter than the source's
+SCHEDULE_SHORT = "schedule short"
+MISSED = (NOT_REPRODUCED, NOT_TRAINED, SCHEDULE_SHORT, DIVERGED, NO_DATA)  # verdicts that need a cause line
 KINDS = ("fit", "exact", "custom")
 # Row classes, in the order the results index lists them:
 #   published: a number from a paper, a lecture or an official example, with a tolerance from the source's
@@ -192,12 +194,15 @@ def claim_holds(effects) -> bool:
 class Profile:
     """Run settings of one profile (full or quick): seeds, epochs and training-set size of a fit recipe, and
     ``options``, a target's own settings that differ between profiles (the widths of a sweep, a grid size),
-    so a target reads them from its profile instead of asking which profile runs."""
+    so a target reads them from its profile instead of asking which profile runs. ``short_of``: where the
+    longest schedule that fits one sitting on this machine still falls short of the source's, how (e.g.
+    "3,752 of He et al.'s 64,000 steps"); a full run's misses are then judged "schedule short", still misses."""
 
     seeds: int
     epochs: int | None = None
     train_size: int | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    short_of: str = ""
 
 
 @dataclasses.dataclass

@@ -13,8 +13,8 @@ import pytest
 
 from reproductions import report, targets
 from reproductions.suite import configure_determinism, run_target
-from reproductions.spec import (CLASSES, FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, Reference,
-                                Target, Trained, claim_holds)
+from reproductions.spec import (CLASSES, FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, SCHEDULE_SHORT,
+                                Profile, Reference, Target, Trained, claim_holds)
 
 ALL_REFS = [(t, i, ref) for t in targets.names() for i, ref in enumerate(targets.get(t).references)]
 CLAIMS = [(t, i, ref) for t, i, ref in ALL_REFS if ref.cls == "claim"]
@@ -91,6 +91,29 @@ def test_trained_conditions_read_every_seed(tmp_path):
     bad = {**good, 2: {"metrics": {"gap": 0.5, "err_a": 0.9}}}
     assert report.summary_rows(target, bad, 0)[0]["verdict"] == NOT_TRAINED
     assert report.miss_numbers(ref, bad) == "seed 2: err_a = 0.9000, needs <= 0.5 (a learned)"
+
+
+def test_a_full_run_on_a_declared_short_schedule_misses_as_schedule_short_never_passes():
+    """A full profile that says how its schedule falls short turns "not reproduced" and "not trained" into
+    "schedule short" (still a miss, with the shortfall and the measured epoch times); passes stay passes, and
+    a quick run or a profile that is not short keeps the plain verdicts."""
+    gap = Reference("gap", 0.0, "src", compare=">", cls="claim", margin=0.1, trained=(Trained("err", "<=", 0.5, "learned"),))
+    close = Reference("acc", 0.9, "src", tolerance=0.01, cls="published", tolerance_rule="the source's spread")
+    short = Target(name="t.short", title="", source="", kind="exact", compute=lambda s, c: {}, references=(gap, close),
+                   full=Profile(seeds=2, short_of="300 of the paper's 64,000 steps"), quick=Profile(seeds=1))
+    results = {0: {"metrics": {"gap": 0.0, "err": 0.1, "acc": 0.9}}, 1: {"metrics": {"gap": 0.01, "err": 0.9, "acc": 0.9}}}
+    full = {"config": {"profile": "full"}, "seconds_per_epoch": {"net": {"mean": 12.5, "min": 12.0, "max": 13.0, "epochs": 4}}}
+    assert report.short_of(short, full) == "300 of the paper's 64,000 steps"
+    assert report.short_of(short, {"config": {"profile": "quick"}}) == ""
+    rows = report.summary_rows(short, results, 0, short=report.short_of(short, full))
+    assert [r["verdict"] for r in rows] == [SCHEDULE_SHORT, REPRODUCED]
+    assert [r["verdict"] for r in report.summary_rows(short, results, 0)] == [NOT_TRAINED, REPRODUCED]
+    text = report._summary_markdown(short, rows, results, full)
+    assert ("- `gap` (schedule short): seed 1: err = 0.9000, needs <= 0.5 (learned). The schedule is short: 300 of "
+            "the paper's 64,000 steps; wall time per training epoch on this CPU: net 12.5 s (min 12.0, max 13.0, 4 epochs)"
+            ) in text
+    counts = report.class_counts(__import__("pandas").DataFrame(rows))
+    assert counts.set_index("class").loc["all", SCHEDULE_SHORT] == 1
 
 
 def test_causes_are_computed_not_written():
