@@ -464,7 +464,7 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         every = max(1, recipe.checkpoint_every)
         state = {"epoch": start, "diverged": None, "t0": None}
 
-        def epoch_began(_epoch):
+        def epoch_began():
             state["t0"] = time.perf_counter()
 
         def epoch_ended(logs):
@@ -486,7 +486,7 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
 
         class EpochEnd(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
-                epoch_began(epoch)
+                epoch_began()
 
             def on_epoch_end(self, epoch, logs=None):
                 epoch_ended(logs or {})
@@ -498,7 +498,7 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
                      else np.arange(len(d["x_train"])) for e in span]
             keras.utils.set_random_seed(derive_seed(seed, epoch))  # any global-RNG op in these epochs
             if custom_step is not None:
-                epoch_began(epoch)
+                epoch_began()
                 epoch_ended(_custom_epoch(model, custom_step, d, perms[0], recipe, epoch, callbacks.forward))
             else:
                 model.fit(
@@ -578,7 +578,7 @@ def _custom_epoch(model, step, d, perm, recipe, epoch, forward):
 
 def _epoch_table(perm, epoch, augment, seed, n):
     """One epoch's rows in visiting order: the image index, then (with ``augment``) its crop's row
-    offset, first column and column step (+1, or -1 when mirrored), int32."""
+    offset, column offset and whether it is mirrored (1) or not (0), int32."""
     if augment is None:
         return np.asarray(perm, dtype=np.int32)
     rows, cols, flips = augment.draws(seed, epoch, n)
