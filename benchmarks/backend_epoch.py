@@ -62,7 +62,7 @@ def _keras_epoch(side, images, batch, warmup):
     model.fit(x[:seen], y[:seen], batch_size=batch, epochs=1, verbose=0)
     if side.endswith("-engine"):
         epoch_batches, _ = _batches({"x_train": x, "y_train": y, "x_val": None}, batch)
-        data = epoch_batches([np.random.default_rng([0, 0]).permutation(images)], [0])
+        data = epoch_batches([(np.random.default_rng([0, 0]).permutation(images), 0)])
         start = time.perf_counter()
         model.fit(data, epochs=1, verbose=0, shuffle=False)
     else:

@@ -1,4 +1,5 @@
-"""Command line: ``python -m reproductions list | run TARGET... | report`` (console script ``zoo-repro``).
+"""Command line: ``python -m reproductions list | run TARGET... | report | export-weights TARGET...`` (console
+script ``zoo-repro``).
 
 A run writes into ``my-results/`` (the user's own folder) unless ``--publish`` asks in so many words to
 replace the published set ``results/``; ``report --compare results`` sets the two side by side.
@@ -144,7 +145,7 @@ def _check_tf_config():
 
 def build_parser():
     parser = _Parser(prog="python -m reproductions", description="Reproduce the lectures' results as Keras runs.")
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export-weights}")
     sub.required = True
     listing = sub.add_parser("list", help="list the targets")
     listing.add_argument("--markdown", action="store_true", help="as the Markdown table the README quotes")
@@ -181,6 +182,13 @@ def build_parser():
     rep.add_argument("--rejudge", nargs="*", metavar="TARGET",
                      help="judge the stored runs of these targets (all when none is named) again under the current "
                           "criteria: summaries and figures remade, measured numbers kept byte for byte")
+    exp = sub.add_parser("export-weights", help="turn a full run's trained networks into the zoo's weight sets "
+                         "(zoo/trained/ and its manifest)")
+    exp.add_argument("targets", nargs="+", metavar="TARGET")
+    exp.add_argument("--from", dest="source", help="the results folder holding the run (default: the published set "
+                     "results/, with the weights files its run kept)")
+    exp.add_argument("--seed", type=int, help="take this seed's network instead of the target's declared choice")
+    exp.add_argument("--into", help="the zoo's weights folder to write (default: zoo/trained of this checkout)")
     return parser
 
 
@@ -296,6 +304,8 @@ def main(argv=None):
             return _list(args.markdown)
         if args.command == "report":
             return _report(args)
+        if args.command == "export-weights":
+            return _export_weights(args)
         return _run(args, argv)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -324,6 +334,36 @@ def _list(markdown=False):
             continue
         epochs = f", {full.epochs} epochs (quick {quick.epochs})" if t.kind == "fit" else ""
         print(f"{name:28s} {t.kind:5s} {full.seeds} seeds (quick {quick.seeds}){epochs}  {t.title}")
+    return 0
+
+
+def _export_weights(args):
+    """Write the named targets' declared weight sets from a full run into the zoo (see reproductions.export)."""
+    from reproductions import targets
+    from reproductions.export import export_weights
+    from zoo.weights import TRAINED_DIR
+
+    chosen, unknown = targets.resolve(args.targets)
+    if unknown:
+        hints = [m for name in unknown for m in targets.close_matches(name)]
+        hint = f"; closest matches: {', '.join(dict.fromkeys(hints))}" if hints else ""
+        raise UsageError(f"unknown target {', '.join(map(repr, unknown))}{hint}")
+    without = [n for n in chosen if not targets.get(n).exports]
+    if without:
+        having = [n for n in targets.names() if targets.get(n).exports]
+        raise UsageError(f"{', '.join(without)} declare(s) no weight sets; these do: {', '.join(having) or 'none'}")
+    source = Path(args.source) if args.source else PUBLISHED
+    if not source.is_dir():
+        raise UsageError(f"--from {str(source)!r} is not a directory")
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed must be an integer from 0 to {MAX_SEED}, got {args.seed}")
+    into = Path(args.into) if args.into else TRAINED_DIR
+    for name in chosen:
+        for entry in export_weights(targets.get(name), source / name, into, seed=args.seed):
+            acc = entry["metrics"].get("test_accuracy")
+            print(f"{entry['model']}/{entry['dataset']}: seed {entry['source']['seed']} of {name}"
+                  + (f", test accuracy {acc:.4f}" if acc is not None else "")
+                  + f", {entry['bytes'] / 1e6:.2f} MB -> {into / entry['file']}")
     return 0
 
 

@@ -85,7 +85,10 @@ class Recipe:
     ``checkpoint_every`` writes the checkpoint every that many epochs (and at the end), for small networks
     whose epochs take less time than writing one (the epochs all run in one ``fit`` call either way);
     ``shuffle=False`` visits the training set in its own order every epoch (``fit(shuffle=False)``);
-    ``augment`` an :class:`Augmentation` of the training batches (validation and test data stay as they are).
+    ``augment`` an :class:`Augmentation` of the training batches (validation and test data stay as they are);
+    ``passes``: each epoch (a history row, the callbacks' epoch hooks, a checkpoint point) is that many passes
+    over the training set, each in its own seeded order and ending with its own partial batch, for schedules of
+    thousands of tiny epochs, where Keras' per-epoch work would cost more than the steps.
     """
 
     build: Callable[[int], Any]
@@ -103,6 +106,13 @@ class Recipe:
     checkpoint_every: int = 1
     shuffle: bool = True
     augment: Augmentation | None = None
+    passes: int = 1
+
+    def __post_init__(self):
+        if isinstance(self.passes, bool) or not isinstance(self.passes, int) or self.passes < 1:
+            raise ValueError(f"`passes` must be a positive integer, got {self.passes!r}.")
+        if self.passes > 1 and (self.augment is not None or self.full_batch_steps):
+            raise ValueError("`passes` > 1 takes neither `augment` nor `full_batch_steps`.")
 
     def describe(self) -> dict:
         """The recipe as JSON-able data, for the run record."""
@@ -117,6 +127,7 @@ class Recipe:
             "checkpoint_every": self.checkpoint_every,
             "shuffle": self.shuffle,
             **({"augment": self.augment.describe()} if self.augment else {}),
+            **({"passes": self.passes} if self.passes > 1 else {}),
         }
 
 
@@ -333,10 +344,11 @@ def _join_state(i, state, arrays):
     return out
 
 
-def _save_checkpoint(work_dir, model, epochs_done, history, callback_states, seconds, fingerprint):
-    """Model and optimizer variables, Dropout seed generators, history, callback states, epoch times
-    and the fingerprint as ONE file, replaced by one rename: a kill leaves the old checkpoint or the
-    new one, never weights of one epoch with the progress of another."""
+def _save_checkpoint(work_dir, model, epochs_done, history, callback_states, seconds, fingerprint, stopped=False):
+    """Model and optimizer variables, Dropout seed generators, history, callback states, epoch times,
+    the fingerprint and whether a callback stopped the training (an early stop: a resumed run must not
+    train on) as ONE file, replaced by one rename: a kill leaves the old checkpoint or the new one, never
+    weights of one epoch with the progress of another."""
     arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.get_weights())}
     arrays.update({f"opt_{i}": _numpy(v) for i, v in enumerate(model.optimizer.variables)})
     states = [_split_state(i, s, arrays) for i, s in enumerate(callback_states)]
@@ -350,6 +362,7 @@ def _save_checkpoint(work_dir, model, epochs_done, history, callback_states, sec
         "n_optimizer": len(model.optimizer.variables),
         "epoch_seconds": list(seconds),
         "fingerprint": fingerprint,
+        "stopped": bool(stopped),
     }
     arrays[_STATE_KEY] = np.frombuffer(json.dumps(state, default=_jsonable).encode(), dtype=np.uint8)
     with atomic_path(work_dir / CHECKPOINT, suffix=".npz") as tmp:
@@ -390,7 +403,8 @@ def _read_checkpoint(work_dir, fingerprint):
 
 
 def _load_checkpoint(work_dir, model, fingerprint=None):
-    """Restore a checkpoint into a freshly built and compiled ``model``; returns its progress."""
+    """Restore a checkpoint into a freshly built and compiled ``model``; returns its progress (epochs done,
+    history, callback states, epoch times, and whether a callback had stopped the training)."""
     arrays, state = _read_checkpoint(work_dir, fingerprint)
     model.optimizer.build(model.trainable_variables)
     if len(model.optimizer.variables) != state["n_optimizer"] or len(model.get_weights()) != state["n_model"]:
@@ -402,7 +416,7 @@ def _load_checkpoint(work_dir, model, fingerprint=None):
     states = [_join_state(i, s, arrays) for i, s in enumerate(state["callback_states"])]
     for gen, value in zip(_seed_generators(model), state["seed_generators"]):
         gen.state.assign(np.asarray(value, dtype=gen.state.dtype))
-    return state["epochs_done"], state["history"], states, state["epoch_seconds"]
+    return state["epochs_done"], state["history"], states, state["epoch_seconds"], bool(state.get("stopped"))
 
 
 # --------------------------------------------------------------------------- one network
@@ -440,10 +454,10 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
 
         custom_step = distribute.train_step(model, recipe.loss, distribution.strategy, _accuracy_kind(recipe))
         model._distribute_strategy = None  # evaluate/predict on each worker alone (keras-team/keras#20585)
-    start, history, cb_states, seconds = 0, [], None, []
+    start, history, cb_states, seconds, stopped = 0, [], None, [], False
     if resumed:
-        start, history, cb_states, seconds = _load_checkpoint(work_dir, model, fingerprint)
-        print(f"  resuming seed {seed} after epoch {start}", flush=True)
+        start, history, cb_states, seconds, stopped = _load_checkpoint(work_dir, model, fingerprint)
+        print(f"  resuming seed {seed} after epoch {start}" + (" (stopped early there)" if stopped else ""), flush=True)
     callbacks = _Persistent(recipe_callbacks, model)
     callbacks.begin(cb_states)
     diverged = None
@@ -460,7 +474,9 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         # dropout draws afresh (several per call repeat bitwise on TensorFlow and JAX, not on PyTorch: measured,
         # tests/test_engine.py).
         per_call = 1 if custom_step is not None or backend_name() == "torch" else epochs
-        steps = math.ceil(len(d["x_train"]) / recipe.batch_size)
+        if custom_step is not None and recipe.passes > 1:
+            raise ValueError("`passes` > 1 does not run under the custom multi-worker step; use passes=1.")
+        steps = epoch_steps(recipe, len(d["x_train"]))
         every = max(1, recipe.checkpoint_every)
         state = {"epoch": start, "diverged": None, "t0": None}
 
@@ -482,7 +498,8 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
                 eta = f", ETA {fmt_seconds(left)}" if epoch < epochs else ""
                 print(f"  epoch {epoch}/{epochs}: {shown} ({seconds[-1]:.1f} s{eta})", flush=True)
             if state["diverged"] is None and (epoch % every == 0 or epoch == epochs or model.stop_training):
-                _save_checkpoint(work_dir, model, epoch, history, callbacks.states(), seconds, fingerprint)
+                _save_checkpoint(work_dir, model, epoch, history, callbacks.states(), seconds, fingerprint,
+                                 stopped=model.stop_training)
 
         class EpochEnd(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
@@ -491,18 +508,17 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
             def on_epoch_end(self, epoch, logs=None):
                 epoch_ended(logs or {})
 
-        while state["epoch"] < epochs and state["diverged"] is None:
+        while not stopped and state["epoch"] < epochs and state["diverged"] is None:
             epoch = state["epoch"]
             span = range(epoch, min(epoch + per_call, epochs))
-            perms = [np.random.default_rng([seed, e]).permutation(len(d["x_train"])) if recipe.shuffle
-                     else np.arange(len(d["x_train"])) for e in span]
+            orders = [(perm, e) for e in span for perm in _epoch_orders(recipe, seed, e, len(d["x_train"]))]
             keras.utils.set_random_seed(derive_seed(seed, epoch))  # any global-RNG op in these epochs
             if custom_step is not None:
                 epoch_began()
-                epoch_ended(_custom_epoch(model, custom_step, d, perms[0], recipe, epoch, callbacks.forward))
+                epoch_ended(_custom_epoch(model, custom_step, d, orders[0][0], recipe, epoch, callbacks.forward))
             else:
                 model.fit(
-                    train_data(perms, span), epochs=span[-1] + 1, initial_epoch=epoch, shuffle=False,
+                    train_data(orders), epochs=span[-1] + 1, initial_epoch=epoch, shuffle=False,
                     steps_per_epoch=steps if len(span) > 1 else None,
                     validation_data=validation, callbacks=[callbacks.forward, EpochEnd(), *_reseed_each_epoch(seed)],
                     verbose=1 if verbose > 1 else 0,
@@ -576,6 +592,22 @@ def _custom_epoch(model, step, d, perm, recipe, epoch, forward):
     return logs
 
 
+def epoch_steps(recipe, train_size):
+    """Training steps in one of ``recipe``'s epochs: a partial batch closes each of its passes."""
+    return recipe.passes * max(1, math.ceil(train_size / recipe.batch_size))
+
+
+def _epoch_orders(recipe, seed, epoch, n):
+    """The orders of an epoch's passes over ``n`` examples: ``default_rng([seed, epoch])`` for a one-pass
+    epoch (as always), ``default_rng([seed, epoch, p])`` for pass p of a longer one; in index order without
+    ``shuffle``."""
+    if not recipe.shuffle:
+        return [np.arange(n)] * recipe.passes
+    if recipe.passes == 1:
+        return [np.random.default_rng([seed, epoch]).permutation(n)]
+    return [np.random.default_rng([seed, epoch, p]).permutation(n) for p in range(recipe.passes)]
+
+
 def _epoch_table(perm, epoch, augment, seed, n):
     """One epoch's rows in visiting order: the image index, then (with ``augment``) its crop's row
     offset, column offset and whether it is mirrored (1) or not (0), int32."""
@@ -626,9 +658,9 @@ def _pipelines(d, batch_size, augment=None, seed=0):
             batch = tf.gather(batch, rows, axis=1, batch_dims=1)
             return tf.gather(batch, cols, axis=2, batch_dims=1), tf.gather(y, table[:, 0])
 
-    def train_data(perms, span):
-        """The batches of every epoch in ``span`` (orders ``perms``) in turn, each epoch's last one partial."""
-        tables = np.stack([_epoch_table(perm, e, augment, seed, n) for perm, e in zip(perms, span)])
+    def train_data(orders):
+        """The batches of every pass in ``orders`` ((order, epoch) pairs) in turn, each pass's last one partial."""
+        tables = np.stack([_epoch_table(perm, e, augment, seed, n) for perm, e in orders])
         return (
             tf.data.Dataset.from_tensor_slices(tables)
             .flat_map(lambda t: tf.data.Dataset.from_tensor_slices(t).batch(batch_size))
@@ -656,9 +688,9 @@ def _batches(d, batch_size, augment=None, seed=0):
     h, w = x.shape[1:3] if augment is not None else (None, None)
 
     class EpochBatches(keras.utils.PyDataset):
-        def __init__(self, perms, span):
+        def __init__(self, orders):
             super().__init__()
-            tables = [_epoch_table(perm, e, augment, seed, n) for perm, e in zip(perms, span)]
+            tables = [_epoch_table(perm, e, augment, seed, n) for perm, e in orders]
             self.index = [t[start:start + batch_size] for t in tables for start in range(0, n, batch_size)]
 
         def __len__(self):
@@ -722,7 +754,7 @@ def resolve_steps_per_execution(recipe, train_size, callbacks=(), distribution=N
     epochs: the epochs run in one ``fit`` call, so the number must divide the epoch's steps."""
     if backend_name() == "torch":
         return 1
-    steps = max(1, math.ceil(train_size / recipe.batch_size))
+    steps = epoch_steps(recipe, train_size)
     if recipe.steps_per_execution is not None:
         spe = int(recipe.steps_per_execution)
         if not recipe.full_batch_steps and steps % spe:

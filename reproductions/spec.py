@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import Any, Callable
 
-__all__ = ["Reference", "Trained", "learned", "Change", "Retired", "Profile", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
+__all__ = ["Reference", "Trained", "learned", "Change", "Retired", "Profile", "Export", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
            "NOT_REPRODUCED", "NOT_TRAINED", "SCHEDULE_SHORT", "DIVERGED", "NO_DATA", "MISSED"]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
@@ -205,6 +205,28 @@ class Profile:
     short_of: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Export:
+    """A trained network of a target that the zoo ships as a weight set (``export-weights``): the run's network
+    (a fit target's: its model's name), the zoo model and builder arguments that rebuild it, the data set the
+    set is named after, the network metric that picks the seed (``choose``: "median", the representative seed;
+    "best", e.g. a seed that solves XOR), the run's metrics the manifest keeps (those a reload measures again)
+    and the batch size they were measured with."""
+
+    network: str
+    model: str
+    dataset: str
+    builder_args: dict = dataclasses.field(default_factory=dict)
+    metric: str = "test_accuracy"
+    choose: str = "median"
+    metrics: tuple = ("test_accuracy", "test_loss")
+    batch_size: int = 32
+
+    def __post_init__(self):
+        if self.choose not in ("median", "best"):
+            raise ValueError(f"Export {self.network!r}: `choose` must be 'median' or 'best', got {self.choose!r}.")
+
+
 @dataclasses.dataclass
 class Target:
     """One experiment: references, how to produce the per-seed metrics, and how to summarise them.
@@ -241,6 +263,7 @@ class Target:
     derive: Callable[[dict], dict] | None = None
     retired: tuple = ()  # Retired rows: criteria dropped after a results commit, shown in the summary
     needs: tuple = ()  # targets whose trained networks this one uses (run before it, into the same folder)
+    exports: tuple = ()  # Export: trained networks the zoo ships as weight sets (python -m reproductions export-weights)
     # why the target's own code runs on TensorFlow only (a tf.GradientTape loop, tf ops); "" for every backend
     tensorflow_only: str = ""
     module: str = dataclasses.field(default="", compare=False)  # the module defining it (set by the registry)

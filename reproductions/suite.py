@@ -107,6 +107,11 @@ class Context:
         model.load_weights(path)
         return model, entry
 
+    def keep_network(self, key, model, metrics, recipe):
+        """Keep a network trained by a target's own loop (not the engine) as the engine keeps its networks: the
+        weights file, its SHA-256, the recipe and the network's final metrics."""
+        self._keep(key, model, {"recipe": recipe, "metrics": metrics, "diverged_epoch": None}, self.seed_dir / key)
+
     def _keep(self, key, model, outcome, folder):
         entry = {"recipe": outcome["recipe"], "metrics": outcome["metrics"], "diverged_epoch": outcome["diverged_epoch"]}
         if not outcome["diverged_epoch"]:

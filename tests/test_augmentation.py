@@ -21,7 +21,7 @@ def _images(n=40, h=6, w=5, c=2):
 
 
 def _batches_of(factory, perms, span):
-    data = factory(perms, span)
+    data = factory(list(zip(perms, span)))
     if isinstance(data, keras.utils.PyDataset):
         return [data[i] for i in range(len(data))]
     return [(np.asarray(a), np.asarray(b)) for a, b in data]

@@ -68,6 +68,68 @@ def test_a_resumed_network_ends_with_the_uninterrupted_numbers_and_callback_stat
     assert [s.tolist() for s in made[-1].snapshots] == [[e, e] for e in (0.0, 1.0, 2.0, 3.0)]
 
 
+class StopAfter(keras.callbacks.Callback):
+    """Stops training at the end of epoch ``n`` (1-based), like an early stop on a threshold."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.n:
+            self.model.stop_training = True
+
+
+def test_a_network_stopped_early_is_not_trained_on_when_its_run_resumes(tmp_path):
+    """A kill after a network's early stop (its last checkpoint written, its outcome not yet kept) must not make
+    the resumed run train it further: the stop is part of the checkpoint."""
+    configure_determinism()
+    d = tiny_data(None)
+    recipe = _recipe(6, lambda _work_dir: [StopAfter(2)])
+    first, m1 = engine.train(recipe, d, seed=5, work_dir=tmp_path / "net", verbose=0)
+    again, m2 = engine.train(recipe, d, seed=5, work_dir=tmp_path / "net", verbose=0)  # resumes from that checkpoint
+    assert [r["Epoch"] for r in first["history"]] == [1, 2]
+    assert again["history"] == first["history"] and again["metrics"] == first["metrics"]
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _dense_build(_seed):
+    inputs = keras.Input((6,))
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Dense(8, activation="tanh")(inputs)))
+
+
+def test_an_epoch_of_several_passes_makes_each_pass_in_its_own_seeded_order(tmp_path):
+    """``passes=3``: each epoch is three passes, pass p of epoch e in the order default_rng([seed, e, p]), each
+    ending with its own partial batch; the same updates as those batches one by one."""
+    configure_determinism()
+    d = tiny_data(None)  # 160 training examples: batches of 24 make 7 steps a pass, the last of 16
+    recipe = Recipe(build=_dense_build, optimizer=lambda: keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
+                    epochs=2, batch_size=24, passes=3)
+    outcome, model = engine.train(recipe, d, seed=4, work_dir=tmp_path / "net", verbose=0)
+    assert [r["Epoch"] for r in outcome["history"]] == [1, 2] and outcome["recipe"]["passes"] == 3
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2 * 3 * 7
+    keras.utils.set_random_seed(4)
+    by_hand = _dense_build(4)
+    by_hand.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy")
+    for e in range(2):
+        for p in range(3):
+            order = np.random.default_rng([4, e, p]).permutation(160)
+            for start in range(0, 160, 24):
+                batch = order[start:start + 24]
+                by_hand.train_on_batch(d["x_train"][batch], d["y_train"][batch])
+    for a, b in zip(model.get_weights(), by_hand.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_passes_refuses_what_it_cannot_run():
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="`passes` must be a positive integer"):
+            Recipe(build=_dense_build, optimizer=lambda: None, loss="mse", passes=bad)
+    with pytest.raises(ValueError, match="takes neither `augment` nor `full_batch_steps`"):
+        Recipe(build=_dense_build, optimizer=lambda: None, loss="mse", passes=2, full_batch_steps=True)
+
+
 def test_several_epochs_per_fit_call_make_the_same_updates(tmp_path):
     configure_determinism()
     d = tiny_data(None)

@@ -125,7 +125,7 @@ def test_double_descent_widths_train_through_the_engine_deterministically(tmp_pa
     epoch of every width is in the history, and each width's trained weights are kept with their SHA-256."""
     widths = double_descent_mnist.QUICK_WIDTHS
     short = replace(targets.get("double_descent.mnist"),
-                    quick=Profile(seeds=1, epochs=3, train_size=4000, options={"widths": widths}))
+                    quick=Profile(seeds=1, epochs=3, train_size=4000, options={"widths": widths, "passes": 2}))
     configure_determinism()
     tables = []
     for out in (tmp_path / "a", tmp_path / "b"):
@@ -140,7 +140,37 @@ def test_double_descent_widths_train_through_the_engine_deterministically(tmp_pa
     assert {e["network"] for e in manifest["networks"]} == {f"H{h}" for h in widths}
     for entry in manifest["networks"]:
         data = (tmp_path / "a" / "double_descent.mnist" / entry["file"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and entry["recipe"]["checkpoint_every"] == 3
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and entry["recipe"]["passes"] == 2
+
+
+def test_double_descent_weight_reuse_puts_the_smaller_net_in_the_first_units():
+    rng = np.random.default_rng(0)
+    fresh = [rng.normal(size=s).astype("float32") for s in ((784, 8), (8,), (8, 10), (10,))]
+    small = [rng.normal(size=s).astype("float32") for s in ((784, 3), (3,), (3, 10), (10,))]
+    out = double_descent_mnist.reused(fresh, small)
+    np.testing.assert_array_equal(out[0][:, :3], small[0])
+    np.testing.assert_array_equal(out[0][:, 3:], fresh[0][:, 3:])  # new units keep their fresh draws
+    np.testing.assert_array_equal(out[1], np.r_[small[1], np.zeros(5, "float32")])  # new biases start at 0
+    np.testing.assert_array_equal(out[2][:3], small[2])
+    np.testing.assert_array_equal(out[2][3:], fresh[2][3:])
+    np.testing.assert_array_equal(out[3], small[3])
+
+
+def test_double_descent_small_nets_stop_at_zero_training_error_and_large_ones_do_not(tmp_path):
+    """Belkin et al.'s rule: an under-parameterised net stops once it classifies every training image; a net
+    beyond the threshold trains its whole schedule."""
+    from reproductions import engine
+
+    configure_determinism()
+    rng = np.random.default_rng(1)
+    labels = np.arange(40) % 10
+    x = (0.3 * rng.random((40, 784)) + np.repeat(np.eye(10), 79, axis=1)[:, :784][labels]).astype("float32")
+    d = {"x_train": x, "y_train": np.eye(10, dtype="float32")[labels], "labels": labels, "x_val": None, "y_val": None,
+         "x_test": x, "y_test": np.eye(10, dtype="float32")[labels], "labels_test": labels}
+    small, _ = engine.train(double_descent_mnist.width_recipe(50, d, 20, 40), d, seed=0, work_dir=tmp_path / "s", verbose=0)
+    large, _ = engine.train(double_descent_mnist.width_recipe(60, d, 5, 3), d, seed=0, work_dir=tmp_path / "l", verbose=0)
+    assert small["metrics"]["train_error"] == 0.0 and len(small["history"]) < 40
+    assert len(large["history"]) == 3
 
 
 # --------------------------------------------------------------------------- targets

@@ -190,3 +190,24 @@ def test_every_target_runs_its_quick_profile_to_a_summary(tmp_path, data_dir):
         summary = pd.read_csv(out / name / "summary.csv")
         assert summary["metric"].tolist() == [r.metric for r in targets.get(name).references], name
     assert done.stdout.splitlines()[-1].startswith(f"results in {out}/")
+
+
+def test_rising_momentum_sgd_makes_hintons_updates():
+    """v ← p·v − (1 − p)·ε·g, w ← w + v, with p rising linearly over the ramp and ε decaying once per epoch:
+    three steps on a constant gradient against the closed form."""
+    import keras
+
+    from reproductions.targets import regularization_dropout_max_norm as t
+
+    epochs, steps = 12, 1  # the ramp takes round(12 / 6) = 2 epochs = 2 steps; ε × decay per step (one step per epoch)
+    opt = t.rising_momentum_sgd(2.0, epochs, steps)
+    w = keras.Variable(np.zeros(3, dtype="float32"))
+    g = np.array([1.0, -2.0, 0.5], dtype="float32")
+    decay = t.FINAL_RATE_FACTOR ** (1 / (epochs - 1))
+    v, expect = np.zeros(3), np.zeros(3)
+    for step in range(3):
+        opt.apply([keras.ops.convert_to_tensor(g)], [w])
+        p = t.MOMENTUM_START + (t.MOMENTUM_END - t.MOMENTUM_START) * min(step / 2, 1.0)
+        v = p * v - (1 - p) * 2.0 * decay ** step * g
+        expect = expect + v
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expect, rtol=1e-5)

@@ -20,7 +20,7 @@ import importlib
 __version__ = "0.1.0"
 
 # The public API is every name in these modules' ``__all__``; importing them registers the builders.
-_API_MODULES = ("registry", "layers", "gates", "mlp", "convnets", "resnets")
+_API_MODULES = ("registry", "layers", "gates", "mlp", "convnets", "resnets", "weights")
 
 
 def _export(modules):

@@ -1,4 +1,5 @@
-"""``python -m zoo [PATTERN]``: print the registered models as a Markdown table (name, lecture, parameters)."""
+"""``python -m zoo [PATTERN]``: print the registered models as a Markdown table (name, lecture, parameters, the
+shipped trained weights with their test accuracy and size, what the model is)."""
 
 import argparse
 import os
@@ -13,12 +14,13 @@ def main(argv=None):
 
     import zoo
 
-    print("| model | lecture / source | parameters | what it is |")
-    print("|---|---|---:|---|")
+    print("| model | lecture / source | parameters | trained weights (`weights=`) | what it is |")
+    print("|---|---|---:|---|---|")
     for name in zoo.list_models(args.pattern):
         entry = zoo.get_entry(name)
         params = entry.builder().count_params()
-        print(f"| `{name}` | {entry.lecture} | {params:,} | {entry.summary} |")
+        sets = "; ".join(w.describe() for w in zoo.list_weights() if w.model == name) or "—"
+        print(f"| `{name}` | {entry.lecture} | {params:,} | {sets} | {entry.summary} |")
 
 
 if __name__ == "__main__":

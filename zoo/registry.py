@@ -1,7 +1,9 @@
 """Name → builder registry for every lecture model (timm-style).
 
 Builders register themselves with ``@register_model(lecture=..., family=...)``;
-users call ``build("fashion_simplenet")`` or ``list_models("*mlp*")``.
+users call ``build("fashion_simplenet")`` or ``list_models("*mlp*")``. Registering gives every builder a
+``weights=`` argument (None, a shipped weight set's name such as ``"fashion_mnist"``, or a path to a
+``.weights.h5`` file; see :mod:`zoo.weights`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import functools
+import inspect
 from typing import Callable
 
 import keras
@@ -50,6 +54,7 @@ def register_model(
         if key in _REGISTRY:
             raise ValueError(f"A model named {key!r} is already registered.")
         doc = (builder.__doc__ or "").strip().splitlines()
+        builder = _with_weights(key, builder)
         _REGISTRY[key] = ModelEntry(
             name=key,
             builder=builder,
@@ -63,6 +68,28 @@ def register_model(
     if fn is not None:
         return decorator(fn)
     return decorator
+
+
+def _with_weights(model_name, builder):
+    """``builder`` with a keyword-only ``weights=None``: the model is built as before, then the named weight set
+    (after its builder arguments and SHA-256 are checked) or the ``.weights.h5`` file is loaded into it."""
+    signature = inspect.signature(builder)
+
+    @functools.wraps(builder)
+    def build_with_weights(*args, weights=None, **kwargs):
+        model = builder(*args, **kwargs)
+        if weights is not None:
+            from zoo import weights as trained
+
+            bound = signature.bind(*args, **kwargs).arguments
+            trained.load(model, model_name, weights, bound, builder)
+        return model
+
+    params = list(signature.parameters.values())
+    extra = inspect.Parameter("weights", inspect.Parameter.KEYWORD_ONLY, default=None)
+    at = next((i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params))
+    build_with_weights.__signature__ = signature.replace(parameters=[*params[:at], extra, *params[at:]])
+    return build_with_weights
 
 
 def list_models(pattern: str = "*") -> list[str]:

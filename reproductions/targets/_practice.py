@@ -59,6 +59,17 @@ def training_error_tracker(x, y, steps_per_epoch, checks_per_epoch=4):
     return TrainingErrorTracker()
 
 
+def zero_one_errors(model, d, splits=("train", "val", "test")):
+    """``<split>_error``: the share of misclassified images of each split ``d`` holds (inference mode)."""
+    out = {}
+    for split in splits:
+        if d.get(f"x_{split}") is None:
+            continue
+        pred = model.predict(d[f"x_{split}"], batch_size=2000, verbose=0)
+        out[f"{split}_error"] = float(np.mean(np.argmax(pred, axis=1) != d[f"y_{split}"]))
+    return out
+
+
 def first_reach(points, level):
     """The first (fractional) epoch at which the measured error is <= ``level``; NaN if never."""
     return next((epoch for epoch, error in points if error <= level), math.nan)

@@ -8,7 +8,7 @@ import zoo
 from callbacks import DeadReLUDetector
 from reproductions.report import pyplot, save_figure
 from reproductions.engine import Recipe
-from reproductions.spec import Profile, Reference, Target, seed_values
+from reproductions.spec import Export, Profile, Reference, Target, seed_values
 from reproductions.targets._data import xor_data
 
 KEYS = ("00", "01", "10", "11")
@@ -254,6 +254,8 @@ def xor_target(name, builder, title, accuracy, probs, extra_notes="", controls=F
     )
     return Target(
         name=name,
+        exports=(Export(network=builder, model=builder, dataset="xor", metric="accuracy", choose="best",
+                        metrics=tuple(f"p({k})" for k in KEYS), batch_size=32),),
         title=title,
         source=source,
         data=xor_data,

@@ -4,7 +4,7 @@ import keras
 
 import zoo
 from reproductions.engine import Recipe
-from reproductions.spec import Profile, Reference, Target, spread
+from reproductions.spec import Export, Profile, Reference, Target, spread
 from reproductions.targets._data import image_data
 
 TUTORIAL = "TensorFlow basic classification tutorial"
@@ -16,6 +16,7 @@ def _train_accuracy(history):
 
 
 TARGET = Target(
+    exports=(Export(network="fashion_mlp", model="fashion_mlp", dataset="fashion_mnist"),),
     name="fashion.mlp",
     title="Fashion-MNIST MLP 784-128-10 (TensorFlow tutorial)",
     source=TUTORIAL,

@@ -4,12 +4,13 @@ on validation loss with best-model saving, per-epoch stats in the lecture's colu
 import dataclasses
 
 from callbacks import EarlyStopping
-from reproductions.spec import Profile, Reference, Retired, Target
+from reproductions.spec import Export, Profile, Reference, Retired, Target
 from reproductions.targets._fashion import SIMPLENET, simplenet_data
 
 BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README)"
 
 TARGET = Target(
+    exports=(Export(network="fashion_simplenet", model="fashion_simplenet", dataset="fashion_mnist"),),
     name="fashion.simplenet",
     title="FashionSimpleNet (2 conv + pool, dropout, 128 FC) with early stopping",
     source="L000",

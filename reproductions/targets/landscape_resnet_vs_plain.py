@@ -9,6 +9,7 @@ from reproductions.landscape import filter_normalized_direction, loss_surface, n
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, learned, spread
 from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPOCHS, DEGRADATION_NETWORKS as NETWORKS,
+                                            DEGRADATION_SHORT_OF as SHORT_OF,
                                             DEGRADATION_TRAIN_SIZE as TRAIN_SIZE, QUICK_TEST_SIZE, SCHEDULE,
                                             nan_if_missing, residual_data)
 
@@ -133,7 +134,8 @@ TARGET = Target(
                   "chaotic (less convex)", compare=">", cls="claim", margin=0.05, label="share claims need 5 points",
                   trained=LEARNED, history=(Change("every seed > 0", "2026-11-23", HISTORY),)),
     ),
-    full=Profile(seeds=1, train_size=TRAIN_SIZE, options={"grid": FULL_GRID}),
+    full=Profile(seeds=1, train_size=TRAIN_SIZE, options={"grid": FULL_GRID},
+                 short_of="its networks are residual.degradation's: " + SHORT_OF),
     quick=Profile(seeds=1, train_size=512, options={"grid": QUICK_GRID, "test_size": QUICK_TEST_SIZE}),
     causes={"*": lambda results: (
         "test error per network: " + ", ".join(f"{n} {spread(results, f'test_error_{n}', 3)}" for n in NETWORKS)

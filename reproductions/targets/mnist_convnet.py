@@ -4,10 +4,11 @@ import keras
 
 import zoo
 from reproductions.engine import Recipe
-from reproductions.spec import Profile, Reference, Target, spread
+from reproductions.spec import Export, Profile, Reference, Target, spread
 from reproductions.targets._data import image_data
 
 TARGET = Target(
+    exports=(Export(network="mnist_convnet", model="mnist_convnet", dataset="mnist"),),
     name="mnist.convnet",
     title="Simple MNIST convnet (keras.io)",
     source="keras.io Simple MNIST convnet",

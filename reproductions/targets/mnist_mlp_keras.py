@@ -4,10 +4,11 @@ import keras
 
 import zoo
 from reproductions.engine import Recipe
-from reproductions.spec import Profile, Reference, Target
+from reproductions.spec import Export, Profile, Reference, Target
 from reproductions.targets._data import image_data
 
 TARGET = Target(
+    exports=(Export(network="mnist_mlp_keras", model="mnist_mlp_keras", dataset="mnist"),),
     name="mnist.mlp_keras",
     title="MNIST MLP 784-512-512-10 with dropout (Keras example)",
     source="Keras example mnist_mlp",

@@ -4,12 +4,13 @@ import keras
 
 import zoo
 from reproductions.engine import Recipe
-from reproductions.spec import Profile, Retired, Target
+from reproductions.spec import Export, Profile, Retired, Target
 from reproductions.targets._data import image_data
 
 LECUN = "LeCun et al. 1998 / MNIST page table"
 
 TARGET = Target(
+    exports=(Export(network="mnist_mlp_lecture", model="mnist_mlp_lecture", dataset="mnist"),),
     name="mnist.mlp_lecture",
     title="MNIST MLP 784-32-10 (L001 Keras slide)",
     source="L001",

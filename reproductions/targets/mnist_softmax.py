@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from reproductions.spec import Profile, Reference, Target, spread
+from reproductions.spec import Export, Profile, Reference, Target, spread
 from reproductions.targets._data import image_data
 
 SOURCE = 'TensorFlow "MNIST for beginners" (≈ 92%)'
@@ -58,11 +58,27 @@ def compute(seed, ctx):
                             "Train Accuracy": correct / len(order), "Test Accuracy": accuracy(x_test, d["y_test"])})
         if not np.isfinite(losses[-1]):
             break
+    keep_as_zoo_model(ctx, W, b, d)
     return {"test_accuracy": accuracy(x_test, d["y_test"]), "train_accuracy": accuracy(x_train, d["y_train"]),
             "steps": float(ctx.profile.epochs * -(-len(x_train) // BATCH_SIZE))}
 
 
+def keep_as_zoo_model(ctx, W, b, d):
+    """The trained W and b in `zoo.softmax_regression`, kept as the run's network (the zoo's weight set) with
+    its test metrics measured as Keras measures them (batch 32)."""
+    import zoo
+
+    net = zoo.softmax_regression()
+    net.set_weights([W.numpy(), b.numpy()])
+    net.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    values = net.evaluate(d["x_test"], d["y_test"], batch_size=32, verbose=0, return_dict=True)
+    ctx.keep_network("softmax_regression", net, {"test_accuracy": float(values["accuracy"]), "test_loss": float(values["loss"])},
+                     {"loop": "the L004 problem set's GradientTape step", "optimizer": {"class": "SGD", "learning_rate": LEARNING_RATE},
+                      "batch_size": BATCH_SIZE, "epochs": ctx.profile.epochs, "initial_weights": "zeros"})
+
+
 TARGET = Target(
+    exports=(Export(network="softmax_regression", model="softmax_regression", dataset="mnist"),),
     tensorflow_only="its training loop is the problem set's tf.GradientTape code, as the lecture wrote it",
     name="mnist.softmax",
     title="MNIST softmax regression with a custom GradientTape step (L004 problem set)",

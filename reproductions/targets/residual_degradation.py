@@ -9,6 +9,7 @@ import zoo
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, learned, spread
 from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPOCHS, DEGRADATION_NETWORKS as NETWORKS,
+                                            DEGRADATION_SHORT_OF as SHORT_OF,
                                             DEGRADATION_TRAIN_SIZE as TRAIN_SIZE, HE_AUGMENTATION, QUICK_TEST_SIZE, SCHEDULE,
                                             nan_if_missing, residual_data, train_networks)
 
@@ -115,7 +116,7 @@ TARGET = Target(
                   cls="claim", margin=0.005, label="error differences need half a point",
                   trained=nets_learned("resnet56"), history=(Change("every seed > 0", "2026-11-23", HISTORY),)),
     ),
-    full=Profile(seeds=2, epochs=EPOCHS, train_size=TRAIN_SIZE),
+    full=Profile(seeds=2, epochs=EPOCHS, train_size=TRAIN_SIZE, short_of=SHORT_OF),
     quick=Profile(seeds=1, epochs=1, train_size=512, options={"test_size": QUICK_TEST_SIZE}),
     causes={m: (lambda results: (
         "training error per network: " + ", ".join(f"{n} {spread(results, f'train_error_{n}', 3)}" for n in NETWORKS)
