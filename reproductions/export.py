@@ -1,5 +1,6 @@
 """A full run's trained networks as the zoo's weight sets (``python -m reproductions export-weights TARGET``):
-the chosen seed's ``.weights.h5`` is copied from the run's results folder into ``zoo/trained/`` with its
+the chosen seed's ``.weights.h5`` in the run's results folder is loaded into the zoo's builder and saved again
+(the model's weights without the optimizer's state, a half to a third of the size) into ``zoo/trained/`` with its
 manifest entry: the zoo model and builder arguments that rebuild it, the data set it is named after, the
 target, network and seed (and how the seed was chosen), the test metrics measured in that run, the commit,
 versions, hardware and recipe, and the file's size and SHA-256."""
@@ -7,7 +8,6 @@ versions, hardware and recipe, and the file's size and SHA-256."""
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 from pathlib import Path
 
@@ -70,14 +70,15 @@ def export_weights(target, folder, into, *, seed=None):
         model.load_weights(source)  # it must fit the zoo's builder with these arguments
         name = f"{export.model}-{export.dataset}.weights.h5"
         with atomic_path(into / name, suffix=".weights.h5") as tmp:
-            shutil.copyfile(source, tmp)
+            model.save_weights(tmp)  # the model's weights only: the run's file also holds the optimizer's state
         new.append({
-            "model": export.model, "dataset": export.dataset, "file": name, "sha256": chosen["sha256"],
+            "model": export.model, "dataset": export.dataset, "file": name, "sha256": trained.sha256_of(into / name),
             "bytes": (into / name).stat().st_size, "builder_args": dict(export.builder_args),
             "structure": trained.structure_of(model),
             "metrics": {k: chosen["metrics"][k] for k in (export.metric, *export.metrics) if k in chosen["metrics"]},
             "evaluation": {"split": "test", "data": export.dataset, "batch_size": export.batch_size},
             "source": {"target": target.name, "network": export.network, "seed": chosen["seed"], "chosen": how,
+                       "file": chosen["file"], "file_sha256": chosen["sha256"],
                        "commit": commit, "command": record.get("command"), "versions": record.get("versions"),
                        "hardware": record.get("hardware"), "recipe": chosen.get("recipe")},
         })

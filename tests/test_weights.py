@@ -126,7 +126,10 @@ def _fake_run(folder, accuracies, *, profile="full", commit="a" * 40):
         keras.utils.set_random_seed(seed)
         path = folder / "networks" / f"seed_{seed}" / "fashion_mlp.weights.h5"
         path.parent.mkdir(parents=True, exist_ok=True)
-        zoo.fashion_mlp().save_weights(path)
+        model = zoo.fashion_mlp()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.optimizer.build(model.trainable_variables)  # a run's file holds the optimizer's state too
+        model.save_weights(path)
         entries.append({"network": "fashion_mlp", "seed": seed, "file": str(path.relative_to(folder)),
                         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size,
                         "metrics": {"test_accuracy": acc, "test_loss": 1 - acc, "epochs_run": 3.0}, "recipe": {"epochs": 3}})
@@ -150,6 +153,13 @@ def test_export_takes_the_median_seed_and_writes_its_provenance(tmp_path, monkey
     assert entry["metrics"]["test_accuracy"] == 0.88 and chosen == 0  # sorted 0.86, 0.87, 0.88, 0.89, 0.90
     assert "median of 5 seeds by test_accuracy" in entry["source"]["chosen"]
     assert entry["sha256"] == hashlib.sha256((into / entry["file"]).read_bytes()).hexdigest()
+    run_entry = json.loads((run / "networks" / "manifest.json").read_text())["networks"][0]
+    assert entry["source"]["file"] == run_entry["file"] and entry["source"]["file_sha256"] == run_entry["sha256"]
+    import h5py
+
+    with h5py.File(into / entry["file"]) as shipped, h5py.File(run / run_entry["file"]) as kept:
+        assert "optimizer" in kept and "optimizer" not in shipped  # the model's weights only
+    assert entry["bytes"] < run_entry["bytes"] / 2
     assert entry["source"]["commit"] == "a" * 40 and entry["source"]["recipe"] == {"epochs": 3}
     monkeypatch.setattr(trained, "TRAINED_DIR", into)
     model = zoo.build("fashion_mlp", weights="fashion_mnist")
