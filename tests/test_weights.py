@@ -208,8 +208,9 @@ REQUIRED = {"softmax_regression/mnist", "mnist_mlp_lecture/mnist", "mnist_mlp_ke
             "xor_model3/xor", "resnet20/fashion_mnist", "densenet_bc/fashion_mnist"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20: the weight sets need full runs that keep their networks; none is "
-                   "exported yet (strict: this fails once they are, and the mark must go)")
+@pytest.mark.xfail(strict=True, reason="issue 20: resnet20/fashion_mnist and densenet_bc/fashion_mnist need "
+                   "residual.fashion_accuracy's full run that keeps its networks (strict: this fails once they ship, "
+                   "and the mark must go)")
 def test_the_zoo_ships_the_weight_sets_issue_20_asks_for():
     assert REQUIRED <= {w.name for w in SHIPPED}
     assert sum(w.bytes for w in SHIPPED) < export_mod.MAX_TOTAL_BYTES
@@ -217,17 +218,30 @@ def test_the_zoo_ships_the_weight_sets_issue_20_asks_for():
 
 @pytest.mark.parametrize("entry", SHIPPED, ids=[w.name for w in SHIPPED])
 def test_every_shipped_set_measures_its_manifest_metrics_again(entry, data_dir):
-    """Bitwise on TensorFlow's CPU kernels, which measured them."""
+    """Bitwise on TensorFlow's CPU kernels, which measured them; within 1e-6 on JAX and PyTorch, whose kernels
+    sum in another order (the same weights, other rounding)."""
     import keras
 
+    tolerance = 0.0 if keras.backend.backend() == "tensorflow" else 1e-6
     model = zoo.build(entry.model, **entry.builder_args, weights=entry.dataset)
     if entry.dataset == "xor":
         x, _ = zoo.data.xor()
         prob = model.predict(x, verbose=0).reshape(-1)
         for key, p in zip(("00", "01", "10", "11"), prob):
-            assert float(p) == entry.metrics[f"p({key})"]
+            assert abs(float(p) - entry.metrics[f"p({key})"]) <= tolerance, key
         return
     split = zoo.data.load(entry.dataset, data_dir)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     got = model.evaluate(split.x_test, split.y_test, batch_size=entry.evaluation["batch_size"], verbose=0, return_dict=True)
-    assert keras.backend.backend() != "tensorflow" or float(got["accuracy"]) == entry.metrics["test_accuracy"]
+    assert abs(float(got["accuracy"]) - entry.metrics["test_accuracy"]) <= tolerance
+
+
+def test_an_xor_set_says_whether_it_solves_xor():
+    def xor_set(accuracy, chosen):
+        return trained.WeightSet(model="xor_model1", dataset="xor", file="f", sha256="0", bytes=20_000, builder_args={},
+                                 structure=[], metrics={"accuracy": accuracy}, evaluation={},
+                                 source={"target": "xor.keras_model1", "seed": 4, "chosen": chosen})
+
+    assert xor_set(1.0, "the best of 20 seeds").describe().startswith("xor: solves XOR (4 of 4 points), accuracy 1,")
+    assert "does not solve XOR (3 of 4 points; no seed of its run does)" in xor_set(0.75, "the best of 20 seeds").describe()
+    assert "does not solve XOR (3 of 4 points)," in xor_set(0.75, "seed 4, as asked").describe()
