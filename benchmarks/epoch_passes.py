@@ -16,15 +16,14 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.engine_step import EpochClock  # noqa: E402  (the same clock on both benchmarks)
 from reproductions import engine  # noqa: E402
 from reproductions.targets import double_descent_mnist as dd  # noqa: E402
 from zoo import data as zdata  # noqa: E402
@@ -37,17 +36,6 @@ def _data(data_dir):
     onehot = np.eye(dd.K, dtype="float32")[labels]
     return {"x_train": x, "y_train": onehot, "labels": labels, "x_val": None, "y_val": None,
             "x_test": x[:100], "y_test": onehot[:100], "labels_test": labels[:100]}
-
-
-class EpochClock(keras.callbacks.Callback):
-    """The time at every epoch's end (an epoch hook only, so it leaves steps_per_execution free)."""
-
-    def __init__(self, marks):
-        super().__init__()
-        self.marks = marks
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.marks.append(time.perf_counter())
 
 
 def seconds_per_pass(d, width, passes, total):
