@@ -7,8 +7,6 @@ from reproductions.engine import Recipe
 from reproductions.spec import Export, Profile, Retired, Target
 from reproductions.targets._data import image_data
 
-LECUN = "LeCun et al. 1998 / MNIST page table"
-
 TARGET = Target(
     exports=(Export(network="mnist_mlp_lecture", model="mnist_mlp_lecture", dataset="mnist"),),
     name="mnist.mlp_lecture",
@@ -34,7 +32,8 @@ TARGET = Target(
     notes=(
         "The lecture gives the architecture but no training recipe or number. We train with Adam (defaults), "
         "batch 32 (the Keras default), 10 epochs, softmax + cross-entropy, validating on the last 10% of the "
-        "training set. LeCun's rows are larger networks trained with MSE and no Adam, so they are a floor: "
-        "the criterion is that a 32-unit net with a modern optimizer does at least as well in every seed."
+        "training set. The target has no results row: the lecture gives no number for its 32-unit net, and "
+        "LeCun's 300- and 1000-unit rows, once used as a floor, could not realistically fail for it (see the "
+        "criterion history); its test accuracy is in the per-seed metrics, and its trained weights ship with the zoo."
     ),
 )
