@@ -16,7 +16,8 @@ from reproductions.suite import configure_determinism, run_target
 
 from tests._tiny_targets import two_network_target
 
-RESIDUAL_TARGETS = ("residual.degradation", "landscape.resnet_vs_plain", "residual.fashion_accuracy")
+RESIDUAL_TARGETS = ("residual.degradation", "landscape.resnet_vs_plain", "residual.fashion_resnet20",
+                    "residual.fashion_densenet")
 
 
 def _run(target, out, resume=False, seeds=(0,)):

@@ -209,7 +209,7 @@ REQUIRED = {"softmax_regression/mnist", "mnist_mlp_lecture/mnist", "mnist_mlp_ke
 
 
 @pytest.mark.xfail(strict=True, reason="issue 20: resnet20/fashion_mnist and densenet_bc/fashion_mnist need "
-                   "residual.fashion_accuracy's full run that keeps its networks (strict: this fails once they ship, "
+                   "the full runs of residual.fashion_resnet20 and residual.fashion_densenet (strict: this fails once they ship, "
                    "and the mark must go)")
 def test_the_zoo_ships_the_weight_sets_issue_20_asks_for():
     assert REQUIRED <= {w.name for w in SHIPPED}
