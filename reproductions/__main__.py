@@ -403,7 +403,7 @@ def _report(args):
         done, skipped = report.rejudge(out, commit, {n: targets.get(n) for n in targets.names()}, names)
         print(f"re-judged {len(done)} targets under the criteria at {commit}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
-    df = report.write_index(out)
+    df = report.write_index(out, known=targets.names() if _is_published(out) else None)
     print(f"wrote {out / 'README.md'} ({len(df)} rows)")
     return 0
 
@@ -509,6 +509,7 @@ def _run(args, argv):
             [targets.get(name) for name in chosen], seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
             resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
             dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
+            index_known=targets.names() if _is_published(output_dir) else None,
         )
         if (output_dir / "README.md").is_file():  # the chief of a multiworker run, or any other run
             _print_verdicts(output_dir, chosen)

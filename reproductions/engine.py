@@ -259,13 +259,17 @@ class _Persistent:
             def on_epoch_end(self, epoch, logs=None):
                 outer.inner.on_epoch_end(epoch, logs)
 
+        class ForwardBatches(Forward):
             def on_train_batch_begin(self, batch, logs=None):
                 outer.inner.on_train_batch_begin(batch, logs)
 
             def on_train_batch_end(self, batch, logs=None):
                 outer.inner.on_train_batch_end(batch, logs)
 
-        self.forward = Forward()
+        # Batch hooks only where a recipe callback has them: a callback with on_train_batch_end makes Keras
+        # turn each call's logs into Python numbers before it starts the next call (no asynchronous dispatch),
+        # a wait per call that a bare fit does not pay (benchmarks/engine_step.py)
+        self.forward = (ForwardBatches if any(watches_batches(cb) for cb in self.callbacks) else Forward)()
 
     def begin(self, states=None):
         for cb, state in zip(self.callbacks, states or [None] * len(self.callbacks)):

@@ -502,9 +502,26 @@ def check_index(output_dir):
                            "choose another --output-dir (a folder of its own for results)")
 
 
-def write_index(output_dir):
+def coverage_lines(output_dir, known):
+    """For a set that should hold every target (the published one): a line naming the targets of this code
+    with no run in it, and one naming folders of targets this code no longer has; none when all match."""
+    have = {_target_name(folder) for folder in result_folders(output_dir)}
+    lines = []
+    missing = sorted(set(known) - have)
+    if missing:
+        lines += [f"Targets with no run in this set yet ({len(missing)}; `python -m reproductions run --publish "
+                  f"<target>` adds one): " + ", ".join(missing) + ".", ""]
+    retired = sorted(have - set(known))
+    if retired:
+        lines += [f"Folders of targets this code no longer has ({len(retired)}; their rows cannot be rerun): "
+                  + ", ".join(retired) + ".", ""]
+    return lines
+
+
+def write_index(output_dir, known=None):
     """Regenerate ``output_dir/README.md``: one table over every target's summary (refused if a
-    README.md there was not written by this tool)."""
+    README.md there was not written by this tool). ``known`` (target names), for a set meant to hold
+    them all, adds which have no run there and which folders belong to no target."""
     output_dir = Path(output_dir)
     check_index(output_dir)
     df = _load_summaries(output_dir)
@@ -550,6 +567,8 @@ def write_index(output_dir):
             "wall time (s)": df["wall_time_s"],
         })
         lines += [markdown_table(table), ""]
+    if known is not None:
+        lines += coverage_lines(output_dir, known)
     atomic_write_text(output_dir / "README.md", "\n".join(lines))
     return df
 

@@ -210,3 +210,28 @@ def test_a_fit_recipe_takes_its_epochs_from_the_profiles():
     with pytest.raises(ValueError, match="epochs come from its profiles"):
         Target(name="t.x", title="t", source="s", references=(Reference("m", 1, "s", compare=">=", cls="sanity"),),
                full=Profile(1, 2), quick=Profile(1, 1), data=tiny_data, recipe=_recipe(3))
+
+
+class BatchLog(keras.callbacks.Callback):
+    """Records every training batch it is shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches.append(batch)
+
+
+def test_batch_hooks_reach_only_recipes_that_watch_batches(tmp_path):
+    """Keras dispatches the end of each call asynchronously only when no callback has a batch hook; the
+    engine's own callbacks add none unless a recipe callback needs them, and then every batch reaches it."""
+    epochs_only = engine._Persistent([Counter()], tiny_build(0))
+    assert not any(engine.watches_batches(cb) for cb in (epochs_only.forward,))
+    log = BatchLog()
+    assert engine.watches_batches(engine._Persistent([log], tiny_build(0)).forward)
+    outcome, _ = engine.train(_recipe(2, lambda _w: [log]), tiny_data(None), seed=0, work_dir=tmp_path, verbose=0)
+    assert outcome["recipe"]["steps_per_execution"] == 1 and log.batches == list(range(10)) * 2
+    fast, _ = engine.train(_recipe(2, lambda _w: [Counter()]), tiny_data(None), seed=0, work_dir=tmp_path / "b",
+                           verbose=0)
+    assert fast["recipe"]["steps_per_execution"] == (1 if engine.backend_name() == "torch" else 10)

@@ -233,3 +233,27 @@ def test_rejudge_cli_names_targets_and_refuses_unknown_ones(tmp_path, capsys):
     assert (tmp_path / "gates.or" / "summary.md").read_bytes() == before
     assert main(["report", "--output-dir", str(tmp_path), "--rejudge", "gates.nand"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: --rejudge: unknown target gates.nand")
+
+
+def test_the_published_index_names_targets_without_a_run_and_folders_without_a_target(tmp_path):
+    """A set meant to hold every target says which have no run there and which folders no target of this code
+    can rerun; the published index holds every target but the ones it names."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("gates.and", "gates.or"):
+        shutil.copytree(root / "results" / name, tmp_path / name)
+    shutil.copytree(root / "results" / "gates.or", tmp_path / "gates.nor")
+    (tmp_path / "README.md").write_text((root / "results" / "README.md").read_text())
+    report.write_index(tmp_path, known=["gates.and", "gates.or", "gates.xor"])
+    index = (tmp_path / "README.md").read_text()
+    assert "Targets with no run in this set yet (1; `python -m reproductions run --publish <target>` adds one): gates.xor." in index
+    assert "Folders of targets this code no longer has (1; their rows cannot be rerun): gates.nor." in index
+    report.write_index(tmp_path)
+    assert "no run in this set" not in (tmp_path / "README.md").read_text()
+    published = (root / "results" / "README.md").read_text()
+    named = re.search(r"Targets with no run in this set yet \(\d+; [^)]*\): (.*?)\.\n", published)
+    missing = set(named.group(1).split(", ")) if named else set()
+    have = {p.parent.name for p in (root / "results").glob("*/summary.csv")}
+    assert have | missing == set(targets.names()) and not have & missing
+    assert "Folders of targets this code no longer has" not in published
