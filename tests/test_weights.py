@@ -208,8 +208,6 @@ REQUIRED = {"softmax_regression/mnist", "mnist_mlp_lecture/mnist", "mnist_mlp_ke
             "xor_model3/xor", "resnet20/fashion_mnist", "densenet_bc/fashion_mnist"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20: densenet_bc/fashion_mnist needs residual.fashion_densenet's "
-                   "full run (strict: this fails once it ships, and the mark must go)")
 def test_the_zoo_ships_the_weight_sets_issue_20_asks_for():
     assert REQUIRED <= {w.name for w in SHIPPED}
     assert sum(w.bytes for w in SHIPPED) < export_mod.MAX_TOTAL_BYTES
