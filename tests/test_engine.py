@@ -227,7 +227,7 @@ def test_batch_hooks_reach_only_recipes_that_watch_batches(tmp_path):
     """Keras dispatches the end of each call asynchronously only when no callback has a batch hook; the
     engine's own callbacks add none unless a recipe callback needs them, and then every batch reaches it."""
     epochs_only = engine._Persistent([Counter()], tiny_build(0))
-    assert not any(engine.watches_batches(cb) for cb in (epochs_only.forward,))
+    assert not engine.watches_batches(epochs_only.forward)
     log = BatchLog()
     assert engine.watches_batches(engine._Persistent([log], tiny_build(0)).forward)
     outcome, _ = engine.train(_recipe(2, lambda _w: [log]), tiny_data(None), seed=0, work_dir=tmp_path, verbose=0)
