@@ -316,9 +316,12 @@ def _network_curves(path, target, histories):
     seeds = len(histories)
     fig.suptitle(f"{target.name}: per network, " + (f"mean of {seeds} seeds with min-max band" if seeds > 1 else "one seed"),
                  fontsize=9)
+    # the legend in one row where the panels are wide enough (3 or more columns), else two to a row
+    ncol = max(1, len(named) if cols >= 3 else min(2, len(named)))
+    legend_rows = -(-len(named) // ncol)
     if named:
-        fig.legend(list(named.values()), list(named), loc="lower center", ncol=len(named), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+        fig.legend(list(named.values()), list(named), loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, (0.05 + 0.17 * legend_rows) / fig.get_figheight(), 1, 0.96))
     save_figure(fig, path)
 
 

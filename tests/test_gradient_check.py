@@ -11,7 +11,7 @@ import zoo
 from callbacks import GradientCheck, GradientCheckError, check_gradients
 from callbacks.gradient_check import band
 from callbacks._autodiff import float64_supported
-from tests._small_models import SLOW_GRADIENT_CHECK, build_small
+from tests._small_models import LONG_GRADIENT_CHECK, SLOW_GRADIENT_CHECK, build_small, depth_marks
 
 pytestmark = pytest.mark.every_backend
 
@@ -164,7 +164,7 @@ def test_keras_applications_model():
 
 
 def _case(name):
-    return pytest.param(name, marks=[pytest.mark.slow] if name in SLOW_GRADIENT_CHECK else [])
+    return pytest.param(name, marks=depth_marks(name, SLOW_GRADIENT_CHECK, LONG_GRADIENT_CHECK))
 
 
 # plain110 on the 8x8 test input: stage 3 runs 36 convolutions on 2x2 maps, where zero padding drops

@@ -5,13 +5,13 @@ import pytest
 import keras
 
 import zoo
-from tests._small_models import SLOW_BUILD, build_small
+from tests._small_models import LONG_BUILD, SLOW_BUILD, build_small, depth_marks
 from zoo.registry import register_model
 
 pytestmark = pytest.mark.every_backend
 
 ALL_MODELS = zoo.list_models()
-SWEEP = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_BUILD else n for n in ALL_MODELS]
+SWEEP = [pytest.param(n, marks=depth_marks(n, SLOW_BUILD, LONG_BUILD)) for n in ALL_MODELS]
 
 
 def _sample_input(model, batch=3, seed=0):

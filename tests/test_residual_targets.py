@@ -223,7 +223,7 @@ def test_dataset_option_is_checked_against_each_target(tmp_path, capsys):
         assert targets.get(name).datasets == ("fashion_mnist", "cifar10")
 
 
-@pytest.mark.slow
+@pytest.mark.long  # 54 s; CI runs the degradation quick profile on Fashion-MNIST and tests the cifar10 data switch
 def test_degradation_quick_runs_end_to_end_on_mocked_cifar10(mock_cifar10, tmp_path):
     out = tmp_path / "out"
     assert main(["run", "residual.degradation", "--quick", "--dataset", "cifar10", "--output-dir", str(out), "--verbose", "0"]) == 0

@@ -180,6 +180,21 @@ def test_tox_runs_any_target_through_one_env_and_keeps_no_list_of_them():
     assert not any(name in (REPO / "tox.ini").read_text() for name in targets.names())
 
 
+def test_the_default_tox_run_leaves_out_the_long_tests_and_runs_the_rest():
+    """`tox` (CI) runs the envs of env_list: each pytest there deselects ``long`` or selects only ``slow``, and
+    `tox -e long` runs them, so a long check is neither lost nor run in CI's 30 minutes."""
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(REPO / "tox.ini")
+    default = cfg["tox"]["env_list"].replace(",", " ").split()
+    assert "long" not in default and 'pytest -m long' in cfg["testenv:long"]["commands"]
+    for env in default:
+        command = cfg[f"testenv:{env}"]["commands"]
+        assert '-m "not slow and not long"' in command or "-m slow " in command, (env, command)
+    setup = configparser.ConfigParser(interpolation=None)
+    setup.read(REPO / "setup.cfg")
+    assert "long:" in setup["tool:pytest"]["markers"]
+
+
 def test_xor_fast_path_makes_the_plain_recipes_updates():
     """60 full-batch epochs as one fit of 60 steps give the plain fit(epochs=60) result."""
     import keras
@@ -280,3 +295,20 @@ def test_a_killed_seed_process_fails_the_run_and_resume_finishes_it(tmp_path, mo
     assert main(argv + ["--resume"]) == 0
     assert capsys.readouterr().out.count("already finished") == 2
     assert pd.read_csv(out / "xor.keras_model2" / "metrics.csv")["seed"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("networks", [1, 2, 4])
+def test_per_network_curves_keep_their_legend_inside_the_figure(tmp_path, monkeypatch, networks):
+    """The one- and two-panel figures (residual.fashion_resnet20, residual.fashion_densenet) clipped their
+    one-row legend at both sides; every entry must lie within the figure."""
+    rows = [{"Network": f"net{n}", "Epoch": e, "Train Loss": 1 / e, "Validation Loss": 1.1 / e,
+             "Train Accuracy": 1 - 0.5 / e, "Validation Accuracy": 1 - 0.6 / e} for n in range(networks) for e in (1, 2, 3)]
+    saved = {}
+    monkeypatch.setattr(report, "save_figure", lambda fig, path: saved.setdefault("fig", fig))
+    report._network_curves(tmp_path / "curves.png", tiny_target(), {0: pd.DataFrame(rows)})
+    fig = saved["fig"]
+    renderer = fig.canvas.get_renderer()
+    box, legend = fig.bbox, fig.legends[0].get_window_extent(renderer)
+    assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and box.y0 <= legend.y0, (networks, legend, box)
+    for ax in fig.axes:  # and the panels' x labels stay above the legend
+        assert ax.get_tightbbox(renderer).y0 >= legend.y1 - 1, (networks, ax.get_title())
