@@ -214,7 +214,7 @@ def test_every_target_runs_its_quick_profile_to_a_summary(tmp_path, data_dir):
         assert proc.returncode == 0, out.with_suffix(".err").read_text()[-3000:]
         printed = out.with_suffix(".out").read_text().splitlines()
         assert printed[-1].startswith(f"results in {out}/")
-        assert printed[0].startswith(f"running {len(halves[out])} target"), printed[0]
+        assert printed[0].startswith(f"[target 1/{len(halves[out])} "), printed[0]
     for out, half in halves.items():
         for name in half:
             summary = pd.read_csv(out / name / "summary.csv")
