@@ -155,8 +155,8 @@ def _summary_markdown(target, rows, results, record, extra=""):
         for ref, r in missed:
             line = f"- `{ref.metric}` ({r['verdict']}): {miss_numbers(ref, results)}"
             if r["verdict"] == SCHEDULE_SHORT:
-                line += f". The schedule is short: {short_of(target, record)}" + "".join(
-                    f"; {t.removeprefix('- ')}" for t in _epoch_time_lines(record))
+                line += f". The schedule is short: {short_of(target, record)}" + (
+                    " (the measured wall time per epoch is under Run)" if _epoch_time_lines(record) else "")
             cause = target.causes.get(ref.metric) or target.causes.get("*")
             if cause:
                 line += f". Likely cause: {cause(results)}"

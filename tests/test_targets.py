@@ -175,8 +175,23 @@ def test_custom_target_history_and_details(tmp_path, data_dir):
     assert pd.read_csv(tmp_path / "mnist.softmax" / "metrics.csv").loc[0, "test_accuracy"] > 0.6
 
 
-def test_run_all_names_every_target(tmp_path, capsys):
-    """`run --all` is every registered target (the slow test below names them, in two halves)."""
+QUICK_SHARDS = 6  # the slow test below runs in this many processes; pytest-xdist spreads them over the cores
+
+
+def quick_shards():
+    """Every target in QUICK_SHARDS lists: a target and those that use its networks (`needs`) stay in one list,
+    so that one `run NAMES` process trains the networks once and no list adds a target from another."""
+    groups = {}
+    for name in targets.names():
+        root = name
+        while targets.get(root).needs:
+            root = targets.get(root).needs[0]
+        groups.setdefault(root, []).append(name)
+    return [[n for group in list(groups.values())[i::QUICK_SHARDS] for n in group] for i in range(QUICK_SHARDS)]
+
+
+def test_run_all_names_every_target_and_the_quick_shards_cover_each_once(tmp_path, capsys):
+    """`run --all` is every registered target, and the slow test below names each in exactly one shard."""
     from reproductions.__main__ import main
 
     assert main(["run", "--all", "--quick", "--dry-run", "--output-dir", str(tmp_path / "out")]) == 0
@@ -184,41 +199,33 @@ def test_run_all_names_every_target(tmp_path, capsys):
     assert printed[0].startswith(f"would run {len(targets.names())} targets")
     assert sorted(line.split()[0] for line in printed[1:len(targets.names()) + 1]) == sorted(targets.names())
     assert not (tmp_path / "out").exists()
+    shards = quick_shards()
+    assert sorted(n for shard in shards for n in shard) == sorted(targets.names())
+    for shard in shards:
+        assert all(set(targets.get(n).needs) <= set(shard) for n in shard), shard
 
 
 @pytest.mark.slow
-def test_every_target_runs_its_quick_profile_to_a_summary(tmp_path, data_dir):
-    """Every target's quick profile as a user runs it (`run NAMES --quick`, fresh processes): a target that cannot
-    run cannot land. The targets alternate between two processes that run side by side, as a user with two
-    cores would, which keeps this test (the slow run's longest, about 8 minutes serially) inside CI's budget.
-    Each process's stdout says it ran only its own half (no needed target was added from the other)."""
+@pytest.mark.parametrize("shard", range(QUICK_SHARDS))
+def test_every_target_runs_its_quick_profile_to_a_summary(shard, tmp_path, data_dir):
+    """Every target's quick profile as a user runs it (`run NAMES --quick`, a fresh process per shard): a target
+    that cannot run cannot land. The shards are separate tests so that `pytest -n` runs them side by side (the
+    whole, serially, is the slow run's longest: about 8 minutes). The process says it ran only its own shard (no
+    needed target was added from another), and each target's summary has its references' rows."""
     import subprocess
     import sys
 
-    groups = {}  # a target and those whose networks it uses (`needs`) run in one process, into one folder
-    for name in targets.names():
-        root = name
-        while targets.get(root).needs:
-            root = targets.get(root).needs[0]
-        groups.setdefault(root, []).append(name)
-    halves = {tmp_path / f"quick{i}": [n for group in list(groups.values())[i::2] for n in group] for i in range(2)}
-    procs = []
-    for out, half in halves.items():
-        # files, not pipes: neither process may block on a full pipe while the other is waited for
-        with open(out.with_suffix(".out"), "w") as stdout, open(out.with_suffix(".err"), "w") as stderr:
-            procs.append((out, subprocess.Popen(
-                [sys.executable, "-m", "reproductions", "run", *half, "--quick", "--output-dir", str(out), "--verbose", "0"],
-                stdout=stdout, stderr=stderr, text=True)))
-    for out, proc in procs:
-        proc.wait(timeout=1500)
-        assert proc.returncode == 0, out.with_suffix(".err").read_text()[-3000:]
-        printed = out.with_suffix(".out").read_text().splitlines()
-        assert printed[-1].startswith(f"results in {out}/")
-        assert printed[0].startswith(f"[target 1/{len(halves[out])} "), printed[0]
-    for out, half in halves.items():
-        for name in half:
-            summary = pd.read_csv(out / name / "summary.csv")
-            assert summary["metric"].tolist() == [r.metric for r in targets.get(name).references], name
+    names, out = quick_shards()[shard], tmp_path / "quick"
+    proc = subprocess.run(
+        [sys.executable, "-m", "reproductions", "run", *names, "--quick", "--output-dir", str(out), "--verbose", "0"],
+        capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    printed = proc.stdout.splitlines()
+    assert printed[-1].startswith(f"results in {out}/")
+    assert printed[0].startswith(f"[target 1/{len(names)} "), printed[0]
+    for name in names:
+        summary = pd.read_csv(out / name / "summary.csv")
+        assert summary["metric"].tolist() == [r.metric for r in targets.get(name).references], name
 
 
 def test_rising_momentum_sgd_makes_hintons_updates():
