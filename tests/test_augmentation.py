@@ -65,6 +65,21 @@ def test_tf_data_and_numpy_give_the_same_augmented_batches():
         np.testing.assert_array_equal(ya, yb)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data is the TensorFlow path")
+@pytest.mark.parametrize("n, batch, sizes", [(40, 16, [16, 16, 8] * 2), (32, 16, [16, 16] * 2), (12, 16, [12, 12])])
+def test_tf_data_and_numpy_give_the_same_plain_batches_in_the_same_order(n, batch, sizes):
+    """Without augmentation too (full batches cut by one reshape, then the partial one), over two passes."""
+    d = _images(n)
+    perms = [np.random.default_rng([2, e]).permutation(n) for e in (0, 1)]
+    a = _batches_of(engine._pipelines(d, batch, None, seed=2)[0], perms, [0, 1])
+    b = _batches_of(engine._batches(d, batch, None, seed=2)[0], perms, [0, 1])
+    assert [x.shape[0] for x, _ in a] == [x.shape[0] for x, _ in b] == sizes
+    for (xa, ya), (xb, yb) in zip(a, b):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in a]), d["y_train"][np.concatenate(perms)])
+
+
 def test_augmentation_of_non_images_is_refused():
     with pytest.raises(ValueError, match=r"augment needs image arrays \(N, H, W, C\), got shape \(4, 3\)"):
         Augmentation().padded(np.zeros((4, 3), "float32"))
