@@ -665,9 +665,8 @@ def _pipelines(d, batch_size, augment=None, seed=0):
     full = n // batch_size
 
     def pass_batches(table):
-        """One pass's table as batches: its full batches cut by one reshape (no per-row work in the pipeline:
-        measured 13-17% faster per minibatch-10 epoch than batching row by row, benchmarks/engine_step.py's
-        MLP), then the partial last one."""
+        """One pass's table as batches: its full batches cut by one reshape, then the partial last one (no
+        per-row work in the pipeline; against batching row by row: benchmarks/pipeline_batching.py)."""
         batches = tf.data.Dataset.from_tensor_slices(
             tf.reshape(table[:full * batch_size], [full, batch_size, *table.shape[1:]]))
         if n % batch_size:

@@ -1,0 +1,87 @@
+"""Benchmark: the engine's tf.data epochs with each pass's full batches cut by one reshape (the engine's
+pipeline) against the same pipeline batching the rows one by one (``Dataset.batch``, its form before
+2026-12-06), through ``engine.train`` on the 5×1000 tanh MLP with minibatch 10 (Glorot & Bengio's deep
+nets: thousands of tiny steps per epoch, where per-row work in the pipeline competes with the training
+for the two cores). Both give the same batches in the same order (tests/test_augmentation.py); only the
+time differs. Rounds alternate the two sides; best-of-rounds, medians and the median of the per-round
+ratios are printed.
+
+    python benchmarks/pipeline_batching.py --data-dir ../shared/datasets --rounds 8
+"""
+
+import argparse
+import math
+import os
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import engine_step  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from reproductions import engine  # noqa: E402
+
+
+def row_by_row_pipelines(d, batch_size, augment=None, seed=0):
+    """The engine's pipelines with the training batches made by ``Dataset.batch`` over single rows."""
+    import tensorflow as tf
+
+    if augment is not None:
+        raise ValueError("this benchmark compares the plain (unaugmented) pipeline")
+    _, validation = reshaped(d, batch_size, augment, seed)
+    n = len(d["x_train"])
+    x, y = tf.constant(d["x_train"]), tf.constant(d["y_train"])
+
+    def train_data(orders):
+        tables = np.stack([engine._epoch_table(perm, e, augment, seed, n) for perm, e in orders])
+        return (
+            tf.data.Dataset.from_tensor_slices(tables)
+            .flat_map(lambda t: tf.data.Dataset.from_tensor_slices(t).batch(batch_size))
+            .apply(tf.data.experimental.assert_cardinality(len(tables) * math.ceil(n / batch_size)))
+            .map(lambda i: (tf.gather(x, i), tf.gather(y, i)), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
+    return train_data, validation
+
+
+reshaped = engine._pipelines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=os.environ.get("ZOO_DATA_DIR"))
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    engine.configure_determinism()
+    case = engine_step.mlp_case(args.data_dir, args.images)
+    steps = math.ceil(args.images / case["recipe"].batch_size)
+    print(f"Keras {keras.__version__} on {keras.backend.backend()}, {os.cpu_count()} CPUs")
+    print(f"{case['title']}: {steps} steps per epoch, {args.epochs} epochs per run, seconds per epoch after the first")
+    sides = {"reshape": reshaped, "row by row": row_by_row_pipelines}
+    times = {side: [] for side in sides}
+    for r in range(args.rounds):
+        for side in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
+            engine._pipelines = sides[side]
+            try:
+                times[side].append(engine_step.engine_fit(case, args.epochs)[0])
+            finally:
+                engine._pipelines = reshaped
+            print(f"  round {r + 1} {side:10s}: {times[side][-1]:.3f} s", flush=True)
+    for side, t in times.items():
+        print(f"  {side:10s}: best {min(t):.3f} s, median {statistics.median(t):.3f} s")
+    ratios = [a / b for a, b in zip(times["reshape"], times["row by row"])]
+    print(f"  reshape / row by row: best-of-{args.rounds} {min(times['reshape']) / min(times['row by row']):.3f}, "
+          f"medians {statistics.median(times['reshape']) / statistics.median(times['row by row']):.3f}, "
+          f"median of the per-round ratios {statistics.median(ratios):.3f}")
+
+
+if __name__ == "__main__":
+    main()
