@@ -195,6 +195,18 @@ def test_the_default_tox_run_leaves_out_the_long_tests_and_runs_the_rest():
     assert "long:" in setup["tool:pytest"]["markers"]
 
 
+def test_no_tox_description_reads_as_a_factor_condition():
+    """tox 4 takes a line that starts "word: " as a factor condition (the value only for envs with that factor),
+    so `description = benchmark: ...` gave every bench env an empty description and listed a phantom env."""
+    import re
+
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(REPO / "tox.ini")
+    for section in (s for s in cfg.sections() if s.startswith("testenv:")):
+        description = cfg[section].get("description", "")
+        assert description and not re.match(r"[\w,!-]+:\s", description), (section, description)
+
+
 def test_xor_fast_path_makes_the_plain_recipes_updates():
     """60 full-batch epochs as one fit of 60 steps give the plain fit(epochs=60) result."""
     import keras
