@@ -14,7 +14,7 @@ untimed batches include one of the epoch's last, partial size, so no (re)compila
 The images are random (timing does not depend on their values). Each backend's Python is found in its tox
 environment (``.tox/shared``, ``.tox/shared-jax``, ``.tox/shared-torch``; ``tox -e jax`` / ``tox -e torch``
 create them) or given with ``--python-BACKEND``. Prints per side the best and median seconds and the ratio of
-each to TensorFlow's.
+each to TensorFlow's (best-of-rounds, medians, median of the per-round ratios; ``side_by_side``).
 
     python benchmarks/backend_epoch.py --rounds 3
 """
@@ -31,6 +31,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import side_by_side  # noqa: E402
+
 SIDES = ("tensorflow", "jax", "torch", "jax-engine", "torch-engine", "lecture")
 ENVS = {"tensorflow": "shared", "jax": "shared-jax", "torch": "shared-torch"}
 
@@ -149,26 +153,27 @@ def main(argv=None):
     if missing:
         print(f"skipping {', '.join(missing)}: no environment (run tox -e jax / tox -e torch, or pass --python-BACKEND)")
         sides = [s for s in sides if s not in missing]
-    times = {s: [] for s in sides}
-    for r in range(args.rounds):
-        order = sides if r % 2 == 0 else sides[::-1]  # alternate, so drift on a noisy machine hits every side
-        for side in order:
+
+    def run_side(side):
+        def measure():
             env = dict(os.environ, KERAS_BACKEND=_backend(side), TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
             out = subprocess.run([pythons[side], __file__, "--worker", side, "--images", str(args.images),
                                   "--batch", str(args.batch), "--warmup", str(args.warmup)],
                                  capture_output=True, text=True, env=env, cwd=ROOT)
             if out.returncode != 0:
                 sys.exit(f"{side} failed:\n{out.stderr[-2000:]}")
-            seconds = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
-            times[side].append(seconds)
-            print(f"round {r + 1} {side:13s} {seconds:7.2f} s", flush=True)
+            return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+        return measure
+
+    times = side_by_side.alternate({side: run_side(side) for side in sides}, args.rounds)
     base = times.get("tensorflow")
     print(f"\none epoch of {args.images} images, batch {args.batch}, {args.rounds} rounds "
           f"({os.cpu_count()} CPUs); ratio = this side / TensorFlow")
-    print(f"{'side':13s} {'best s':>8s} {'median s':>9s} {'best ratio':>11s} {'median ratio':>13s}")
+    print(f"{'side':13s} {'best s':>8s} {'median s':>9s} {'best ratio':>11s} {'median ratio':>13s} {'per-round ratio':>16s}")
     for side in sides:
         best, median = min(times[side]), statistics.median(times[side])
-        ratios = (f"{best / min(base):11.2f} {median / statistics.median(base):13.2f}" if base else "")
+        r = side_by_side.ratio(times, side, "tensorflow") if base else None
+        ratios = f"{r.best:11.2f} {r.medians:13.2f} {r.per_round:16.2f}" if r else ""
         print(f"{side:13s} {best:8.2f} {median:9.2f} {ratios}")
     return 0
 

@@ -1,7 +1,8 @@
 """Benchmark: load + verify full MNIST from the IDX directory vs load the same arrays from an .npz.
 
-Prints times (best of --repeat, interleaved so both see the same machine state) and the
-ratios. Goal (issue #2): warm verified IDX load / uncompressed .npz load <= 1.5.
+Prints times (best of --repeat rounds, each round loading every format once, the order reversed every other
+round so all see the same machine state; ``side_by_side``) and the ratios. Goal (issue #2): warm verified
+IDX load / uncompressed .npz load <= 1.5.
 
     python benchmarks/data_loading.py --data-dir ../shared/datasets
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import side_by_side  # noqa: E402
 from zoo import data  # noqa: E402
 
 
@@ -45,20 +47,20 @@ def main():
             with np.load(path) as z:
                 return {k: z[k] for k in z.files}
 
-        warm, plain, compressed = [], [], []
-        for _ in range(args.repeat):
-            warm.append(timed(lambda: data.load_arrays("mnist", args.data_dir)))
-            plain.append(timed(lambda: load_npz(npz)))
-            compressed.append(timed(lambda: load_npz(npz_c)))
-
+        times = side_by_side.alternate(
+            {"IDX (cached)": lambda: timed(lambda: data.load_arrays("mnist", args.data_dir)),
+             ".npz": lambda: timed(lambda: load_npz(npz)), ".npz compressed": lambda: timed(lambda: load_npz(npz_c))},
+            args.repeat, show=lambda s: f"{s:.4f} s")
+        warm, plain, compressed = times["IDX (cached)"], times[".npz"], times[".npz compressed"]
     w, p, c = min(warm), min(plain), min(compressed)
     print(f"MNIST, 70,000 images, best of {args.repeat} (seconds)")
     print(f"  IDX .gz, first load (gunzip + SHA-256 + cache write): {cold:.4f}")
     print(f"  IDX, later loads (cached decompressed + SHA-256):     {w:.4f}")
     print(f"  .npz uncompressed (np.load):                         {p:.4f}")
     print(f"  .npz compressed (keras.datasets format):             {c:.4f}")
-    print(f"ratio verified IDX / npz uncompressed: {w / p:.2f}  (goal <= 1.5: {'met' if w / p <= 1.5 else 'MISSED'})")
-    print(f"ratio verified IDX / npz compressed:   {w / c:.2f}")
+    uncompressed = side_by_side.ratio(times, "IDX (cached)", ".npz")
+    print(f"ratio verified IDX / npz uncompressed: {uncompressed}  {side_by_side.goal(uncompressed.best, 1.5)}")
+    print(f"ratio verified IDX / npz compressed:   {side_by_side.ratio(times, 'IDX (cached)', '.npz compressed')}")
     print(f"ratio first IDX load / npz uncompressed: {cold / p:.2f}  (one-time cost per source file)")
 
 

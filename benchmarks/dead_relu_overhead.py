@@ -1,6 +1,7 @@
 """Benchmark: FashionSimpleNet training epochs with vs without DeadReLUDetector (default settings).
 
-Alternates plain and detector epochs (after a warm-up) so both see the same machine state.
+Alternates plain and detector epochs (after a warm-up; the order reversed every other round, ``side_by_side``)
+so both see the same machine state.
 At default settings the detector checks once per epoch plus once at train begin; the timed
 detector fits run the per-epoch check only (the one-off begin check is timed separately),
 so the ratio is the steady per-epoch overhead. Goal (issue #3): ratio <= 1.03.
@@ -10,7 +11,6 @@ so the ratio is the steady per-epoch overhead. Goal (issue #3): ratio <= 1.03.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 import zoo  # noqa: E402
+from benchmarks import side_by_side  # noqa: E402
 from callbacks import DeadReLUDetector  # noqa: E402
 from zoo import data  # noqa: E402
 
@@ -43,13 +44,15 @@ def main():
     detector.set_model(model)
     detector.check(0)  # warm-up of the probe path
 
-    plain, probed = [], []
-    for r in range(args.rounds):
-        for label, callbacks, store in (("plain", [], plain), ("detector", [detector], probed)):
+    def epoch(callbacks):
+        def measure():
             start = time.perf_counter()
             model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0, callbacks=callbacks)
-            store.append(time.perf_counter() - start)
-            print(f"round {r + 1} {label:8s} epoch: {store[-1]:.2f} s", flush=True)
+            return time.perf_counter() - start
+        return measure
+
+    times = side_by_side.alternate({"plain": epoch([]), "detector": epoch([detector])}, args.rounds)
+    plain, probed = times["plain"], times["detector"]
     check_times = []
     for _ in range(3):
         start = time.perf_counter()
@@ -66,7 +69,8 @@ def main():
           f"(goal <= 1.03: {'met' if ratio <= 1.03 else 'MISSED'})")
     print(f"ratio (best plain epoch + 1 check) / best plain epoch: {(min(plain) + min(check_times)) / min(plain):.3f}")
     print(f"one-off train-begin check: {min(check_times):.3f} s per fit")
-    print(f"median ratio (noisier: includes epochs slowed by the host): {statistics.median(probed) / statistics.median(plain):.3f}")
+    print(f"ratio detector / plain, all measures (noisier on medians: they include epochs slowed by the host): "
+          f"{side_by_side.ratio(times, 'detector', 'plain')}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ The engine side is ``engine.train`` as the runner calls it (seeded per-epoch ord
 checkpoint, history; final evaluation left out on both sides). The bare side is ``model.fit`` on the
 same arrays with ``shuffle=True``, at each candidate ``steps_per_execution`` in a first sweep; the
 fastest is its best. Times are per epoch after the first (which pays building and tracing, once
-per network: a long schedule pays them once). Rounds alternate the two sides; best-of-rounds and medians are printed.
+per network: a long schedule pays them once). Rounds alternate the two sides (``side_by_side``); the ratio is
+printed best-of-rounds, on medians and as the median of the per-round ratios.
 Goal (issue 19): engine / best bare fit <= 1.05 for both.
 
 FLOP/s: ResNet-20's training FLOPs per image are 3× its forward FLOPs (2 per multiply-add of every
@@ -37,6 +38,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from benchmarks import side_by_side  # noqa: E402
 from reproductions import engine  # noqa: E402
 from zoo import data as zdata  # noqa: E402
 
@@ -176,25 +178,21 @@ def compare(case, epochs, rounds, candidates):
         sweep[spe] = bare_fit(case, epochs, spe)
         print(f"  sweep: bare fit, steps_per_execution={spe}: {sweep[spe]:.2f} s", flush=True)
     best_spe = min(sweep, key=sweep.get)
-    times = {"bare": [], "engine": []}
-    chosen = None
-    for r in range(rounds):
-        for side in (("bare", "engine") if r % 2 == 0 else ("engine", "bare")):
-            if side == "bare":
-                times["bare"].append(bare_fit(case, epochs, best_spe))
-            else:
-                seconds, chosen = engine_fit(case, epochs)
-                times["engine"].append(seconds)
-            print(f"  round {r + 1} {side:6s}: {times[side][-1]:.2f} s", flush=True)
+    chosen = []  # the engine's own steps_per_execution, as engine_fit reports it
+
+    def engine_side():
+        seconds, spe = engine_fit(case, epochs)
+        chosen.append(spe)
+        return seconds
+
+    times = side_by_side.alternate({"bare": lambda: bare_fit(case, epochs, best_spe), "engine": engine_side}, rounds)
     b, e = min(times["bare"]), min(times["engine"])
-    ratio = e / b
+    ratio = side_by_side.ratio(times, "engine", "bare")
     print(f"  bare fit (steps_per_execution={best_spe}, its best): best {b:.3f} s, "
           f"{1000 * b / steps:.2f} ms/step; median {statistics.median(times['bare']):.3f} s")
-    print(f"  engine (steps_per_execution={chosen}):               best {e:.3f} s, "
+    print(f"  engine (steps_per_execution={chosen[-1]}):               best {e:.3f} s, "
           f"{1000 * e / steps:.2f} ms/step; median {statistics.median(times['engine']):.3f} s")
-    print(f"  ratio engine / best bare fit: best-of-{rounds} {ratio:.3f}, medians "
-          f"{statistics.median(times['engine']) / statistics.median(times['bare']):.3f}  "
-          f"(goal <= 1.05: {'met' if ratio <= 1.05 else 'MISSED'})", flush=True)
+    print(f"  ratio engine / best bare fit: {ratio}  {side_by_side.goal(ratio.best, 1.05)}", flush=True)
     return b, steps
 
 

@@ -4,8 +4,8 @@ a pass), where Keras' per-epoch work (callbacks, logs, the engine's history row)
 
 Both sides are ``engine.train`` as the runner calls it, with the same recipe but for ``passes`` and
 ``epochs`` (passes × epochs equal), timed from the first epoch's end (building and tracing left out); no
-zero-error stop (the clock is the only callback). Rounds alternate the sides; best-of-rounds and medians of the seconds per
-pass are printed, and their ratio (goal: passes=10 at least 1.5× faster on the smallest net).
+zero-error stop (the clock is the only callback). Rounds alternate the sides (``side_by_side``); best-of-rounds and
+medians of the seconds per pass are printed, and their ratio (goal: passes=10 at least 1.5× faster on the smallest net).
 
     python benchmarks/epoch_passes.py --data-dir ../shared/datasets --rounds 3
 """
@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import side_by_side  # noqa: E402
 from benchmarks.engine_step import EpochClock  # noqa: E402  (the same clock on both benchmarks)
 from reproductions import engine  # noqa: E402
 from reproductions.targets import double_descent_mnist as dd  # noqa: E402
@@ -59,17 +60,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     d = _data(args.data_dir)
     for width in (int(w) for w in args.widths.split(",")):
-        times = {1: [], args.passes: []}
-        for r in range(args.rounds):
-            for p in ((1, args.passes) if r % 2 == 0 else (args.passes, 1)):
-                times[p].append(seconds_per_pass(d, width, p, args.total))
-        one, many = min(times[1]), min(times[args.passes])
-        print(f"H={width} ({dd.parameters(width):,} parameters), {args.total} passes: "
-              f"1 pass/epoch best {1000 * one:.1f} ms/pass (median {1000 * statistics.median(times[1]):.1f}); "
-              f"{args.passes} passes/epoch best {1000 * many:.1f} ms/pass (median "
-              f"{1000 * statistics.median(times[args.passes]):.1f}); speed-up best {one / many:.2f}×, medians "
-              f"{statistics.median(times[1]) / statistics.median(times[args.passes]):.2f}×", flush=True)
-
+        many = f"{args.passes} passes/epoch"
+        print(f"H={width} ({dd.parameters(width):,} parameters), {args.total} passes, seconds per pass:", flush=True)
+        times = side_by_side.alternate({"1 pass/epoch": lambda: seconds_per_pass(d, width, 1, args.total),
+                                        many: lambda: seconds_per_pass(d, width, args.passes, args.total)},
+                                       args.rounds, show=lambda s: f"{1000 * s:.1f} ms")
+        print(f"  1 pass/epoch best {1000 * min(times['1 pass/epoch']):.1f} ms/pass (median "
+              f"{1000 * statistics.median(times['1 pass/epoch']):.1f}); {many} best {1000 * min(times[many]):.1f} ms/pass "
+              f"(median {1000 * statistics.median(times[many]):.1f})")
+        speedup = side_by_side.ratio(times, "1 pass/epoch", many)
+        print(f"  speed-up (1 pass/epoch over {many}): {speedup}", flush=True)
 
 if __name__ == "__main__":
     main()

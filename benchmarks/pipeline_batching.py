@@ -3,8 +3,8 @@ pipeline) against the same pipeline batching the rows one by one (``Dataset.batc
 2026-12-06), through ``engine.train`` on the 5×1000 tanh MLP with minibatch 10 (Glorot & Bengio's deep
 nets: thousands of tiny steps per epoch, where per-row work in the pipeline competes with the training
 for the two cores). Both give the same batches in the same order (tests/test_augmentation.py); only the
-time differs. Rounds alternate the two sides; best-of-rounds, medians and the median of the per-round
-ratios are printed.
+time differs. Rounds alternate the two sides (``side_by_side``); best-of-rounds, medians and the median of the
+per-round ratios are printed.
 
     python benchmarks/pipeline_batching.py --data-dir ../shared/datasets --rounds 8
 """
@@ -16,14 +16,13 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import engine_step  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks import engine_step, side_by_side  # noqa: E402
 from reproductions import engine  # noqa: E402
 
 reshaped = engine._pipelines  # the engine's own pipeline (the benchmark swaps engine._pipelines per side)
@@ -64,22 +63,20 @@ def main():
     steps = math.ceil(args.images / case["recipe"].batch_size)
     print(f"Keras {keras.__version__} on {keras.backend.backend()}, {os.cpu_count()} CPUs")
     print(f"{case['title']}: {steps} steps per epoch, {args.epochs} epochs per run, seconds per epoch after the first")
-    sides = {"reshape": reshaped, "row by row": row_by_row_pipelines}
-    times = {side: [] for side in sides}
-    for r in range(args.rounds):
-        for side in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
-            engine._pipelines = sides[side]
+
+    def side(pipelines):
+        def measure():
+            engine._pipelines = pipelines
             try:
-                times[side].append(engine_step.engine_fit(case, args.epochs)[0])
+                return engine_step.engine_fit(case, args.epochs)[0]
             finally:
                 engine._pipelines = reshaped
-            print(f"  round {r + 1} {side:10s}: {times[side][-1]:.3f} s", flush=True)
-    for side, t in times.items():
-        print(f"  {side:10s}: best {min(t):.3f} s, median {statistics.median(t):.3f} s")
-    ratios = [a / b for a, b in zip(times["reshape"], times["row by row"])]
-    print(f"  reshape / row by row: best-of-{args.rounds} {min(times['reshape']) / min(times['row by row']):.3f}, "
-          f"medians {statistics.median(times['reshape']) / statistics.median(times['row by row']):.3f}, "
-          f"median of the per-round ratios {statistics.median(ratios):.3f}")
+        return measure
+
+    times = side_by_side.alternate({"reshape": side(reshaped), "row by row": side(row_by_row_pipelines)}, args.rounds)
+    for name, t in times.items():
+        print(f"  {name:10s}: best {min(t):.3f} s, median {statistics.median(t):.3f} s")
+    print(f"  reshape / row by row: {side_by_side.ratio(times, 'reshape', 'row by row')}")
 
 
 if __name__ == "__main__":

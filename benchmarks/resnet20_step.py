@@ -4,7 +4,8 @@ The reference below builds the same network (He et al.'s CIFAR ResNet-20, option
 same layer shapes and parameter count, checked) the way keras.applications writes its ResNets:
 stacked block functions of stock layers, the zero-padding shortcut as a Lambda. Both are compiled
 identically and timed on the same synthetic CIFAR-shaped batches, alternating rounds so both see
-the same machine state; the best round of each is compared (interference only adds time).
+the same machine state (``side_by_side``); the best round of each is compared (interference only adds time),
+beside the medians and the median of the per-round ratios.
 Goal (issue 6): ratio (ours / reference) <= 1.05.
 
     python benchmarks/resnet20_step.py --rounds 5 --steps 20
@@ -12,7 +13,6 @@ Goal (issue 6): ratio (ours / reference) <= 1.05.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 import zoo  # noqa: E402
+from benchmarks import side_by_side  # noqa: E402
 
 
 def _pad_shortcut(filters):
@@ -97,19 +98,20 @@ def main():
     for model in (ours, reference):  # warm-up: tracing and the first steps
         model.fit(x[: 2 * args.batch_size], y[: 2 * args.batch_size], batch_size=args.batch_size, verbose=0)
 
-    times = {"ours": [], "reference": []}
-    for r in range(args.rounds):
-        for label, model in (("ours", ours), ("reference", reference)) if r % 2 == 0 else (("reference", reference), ("ours", ours)):
+    def per_step(model):
+        def measure():
             start = time.perf_counter()
             model.fit(x, y, batch_size=args.batch_size, epochs=1, shuffle=False, verbose=0)
-            times[label].append((time.perf_counter() - start) / args.steps)
-            print(f"round {r + 1} {label:9s}: {1000 * times[label][-1]:.1f} ms/step", flush=True)
-    ratio = min(times["ours"]) / min(times["reference"])
-    median = statistics.median(times["ours"]) / statistics.median(times["reference"])
+            return (time.perf_counter() - start) / args.steps
+        return measure
+
+    times = side_by_side.alternate({"ours": per_step(ours), "reference": per_step(reference)}, args.rounds,
+                                   show=lambda s: f"{1000 * s:.1f} ms/step")
+    ratio = side_by_side.ratio(times, "ours", "reference")
     print(f"best step: ours {1000 * min(times['ours']):.1f} ms, reference {1000 * min(times['reference']):.1f} ms "
           f"(batch {args.batch_size}, 32x32x3, {os.cpu_count()} cores)")
-    print(f"ratio ours/reference (best of {args.rounds}): {ratio:.3f}  (median ratio {median:.3f}; goal <= 1.05)")
-    return 0 if ratio <= 1.05 else 1
+    print(f"ratio ours/reference: {ratio}  {side_by_side.goal(ratio.best, 1.05)}")
+    return 0 if ratio.best <= 1.05 else 1
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ checkpoint (model + optimizer + state, atomic), the history row and the persiste
 callbacks. The runner side is the seed's wall time as the runner records it (build to
 evaluation, like the bare side); the once-per-target report writing is printed apart. Both sides train the same epochs on the same data and batch size, with the
 same validation set, early-stopping callback and final test evaluation. Rounds alternate
-the two; the best of each is compared (interference on this shared machine only adds time).
+the two (``side_by_side``); the best of each is compared (interference on this shared machine only adds
+time), beside the medians and the median of the per-round ratios.
 Goal (issue #4): ratio <= 1.03.
 
     python benchmarks/runner_overhead.py --data-dir ../shared/datasets --epochs 2 --rounds 3
@@ -14,7 +15,6 @@ Goal (issue #4): ratio <= 1.03.
 import argparse
 import dataclasses
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from benchmarks import side_by_side  # noqa: E402
 from callbacks import EarlyStopping  # noqa: E402
 from reproductions import targets  # noqa: E402
 from reproductions.suite import Context, configure_determinism, run_target  # noqa: E402
@@ -62,23 +63,27 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         bare(tmp)  # warm-up: first-call costs (tracing, allocator) paid by neither side
-        times = {"bare": [], "runner": []}
         extra = []  # the runner's once-per-target work after the seeds: tables, figure, record, swap
-        for r in range(args.rounds):
-            for name, fn in (("bare", bare), ("runner", runner)):
-                start = time.perf_counter()
-                seed_time = fn(tmp)
-                total = time.perf_counter() - start
-                times[name].append(seed_time if seed_time is not None else total)
-                if seed_time is not None:
-                    extra.append(total - seed_time)
-                print(f"round {r + 1} {name:6s}: {times[name][-1]:.2f} s for {args.epochs} epochs", flush=True)
+
+        def bare_side():
+            start = time.perf_counter()
+            bare(tmp)
+            return time.perf_counter() - start
+
+        def runner_side():
+            start = time.perf_counter()
+            seed_time = runner(tmp)
+            extra.append(time.perf_counter() - start - seed_time)
+            return seed_time
+
+        times = side_by_side.alternate({"bare": bare_side, "runner": runner_side}, args.rounds,
+                                       show=lambda s: f"{s:.2f} s for {args.epochs} epochs")
     b, rn = min(times["bare"]), min(times["runner"])
     print(f"FashionSimpleNet, {len(d['x_train'])} train images, batch {target.recipe.batch_size}, {args.epochs} epochs per run")
     print(f"  bare model.fit: {', '.join(f'{t:.2f}' for t in times['bare'])} s (best {b:.2f})")
     print(f"  runner:         {', '.join(f'{t:.2f}' for t in times['runner'])} s (best {rn:.2f})")
-    print(f"ratio runner / bare fit (best of {args.rounds}): {rn / b:.3f}  (goal <= 1.03: {'met' if rn / b <= 1.03 else 'MISSED'})")
-    print(f"median ratio (noisier): {statistics.median(times['runner']) / statistics.median(times['bare']):.3f}")
+    ratio = side_by_side.ratio(times, "runner", "bare")
+    print(f"ratio runner / bare fit: {ratio}  {side_by_side.goal(ratio.best, 1.03)}")
     print(f"once per target, not per epoch: results tables + curves + record {min(extra):.2f} s")
 
 

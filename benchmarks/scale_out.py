@@ -3,8 +3,8 @@ wall time of a target's seeds with --jobs 1 vs --jobs 2, both measured here side
 
 Part 1 trains keras.io's MNIST convnet (zoo.mnist_convnet) on synthetic 28×28×1 batches of 128 under
 the default strategy and under MirroredStrategy over 2 logical CPU devices. Each configuration runs in
-its own process (logical devices must be set before TensorFlow starts); rounds alternate and the best
-of each is kept (interference only adds time). Part 2 runs fashion.mlp's quick profile for 2 seeds
+its own process (logical devices must be set before TensorFlow starts); rounds alternate the order of all
+four sides (``side_by_side``) and the best of each is kept (interference only adds time), beside the medians. Part 2 runs fashion.mlp's quick profile for 2 seeds
 serially and as 2 processes.
 
 What to expect: on this 2-core CPU two logical devices share the same cores, so mirrored can only add
@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks import side_by_side  # noqa: E402
 
 WORKER = r"""
 import json, os, sys, time
@@ -76,18 +79,17 @@ def main():
     parser.add_argument("--steps", type=int, default=40, help="batches of 128 per throughput measurement")
     parser.add_argument("--data-dir", default=os.environ.get("ZOO_DATA_DIR"))
     args = parser.parse_args()
-    one, two, serial, parallel = [], [], [], []
-    for r in range(args.rounds):
-        one.append(devices_round(1, args.steps))
-        two.append(devices_round(2, args.steps))
-        serial.append(jobs_round(1, args.data_dir))
-        parallel.append(jobs_round(2, args.data_dir))
-        print(f"round {r + 1}/{args.rounds}: 1 device {one[-1]:.0f} img/s, 2 logical devices {two[-1]:.0f} img/s; "
-              f"--jobs 1 {serial[-1]:.1f} s, --jobs 2 {parallel[-1]:.1f} s", flush=True)
+    rate = lambda v: f"{v:.0f} img/s"  # noqa: E731
+    times = side_by_side.alternate(
+        {"1 device": lambda: devices_round(1, args.steps), "2 logical devices": lambda: devices_round(2, args.steps),
+         "--jobs 1": lambda: jobs_round(1, args.data_dir), "--jobs 2": lambda: jobs_round(2, args.data_dir)},
+        args.rounds, show={"1 device": rate, "2 logical devices": rate, "--jobs 1": side_by_side.seconds,
+                           "--jobs 2": side_by_side.seconds})
     print(f"cores: {os.cpu_count()}")
-    print(f"mirrored over 2 logical CPU devices / 1 device, throughput (best of {args.rounds}): {max(two) / max(one):.3f}")
-    print(f"--jobs 2 / --jobs 1, speed-up in wall time for 2 seeds (best of {args.rounds}): {min(serial) / min(parallel):.3f}")
-
+    mirrored = side_by_side.ratio(times, "2 logical devices", "1 device", higher_is_better=True)
+    print(f"mirrored over 2 logical CPU devices / 1 device, throughput: {mirrored}")
+    jobs = side_by_side.ratio(times, "--jobs 1", "--jobs 2")
+    print(f"--jobs 2 / --jobs 1, speed-up in wall time for 2 seeds: {jobs}")
 
 if __name__ == "__main__":
     main()
