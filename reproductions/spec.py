@@ -196,7 +196,7 @@ class Profile:
     ``options``, a target's own settings that differ between profiles (the widths of a sweep, a grid size),
     so a target reads them from its profile instead of asking which profile runs. ``short_of``: where the
     longest schedule that fits one sitting on this machine still falls short of the source's, how (e.g.
-    "938 of He et al.'s 64,000 steps"); a full run's misses are then judged "schedule short", still misses."""
+    "1,876 of He et al.'s 64,000 steps"); a full run's misses are then judged "schedule short", still misses."""
 
     seeds: int
     epochs: int | None = None
