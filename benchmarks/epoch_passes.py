@@ -69,7 +69,8 @@ def main(argv=None):
               f"{1000 * statistics.median(times['1 pass/epoch']):.1f}); {many} best {1000 * min(times[many]):.1f} ms/pass "
               f"(median {1000 * statistics.median(times[many]):.1f})")
         speedup = side_by_side.ratio(times, "1 pass/epoch", many)
-        print(f"  speed-up (1 pass/epoch over {many}): {speedup}", flush=True)
+        print(f"  speed-up of {many} (the time at 1 pass/epoch over its time): {speedup}", flush=True)
+
 
 if __name__ == "__main__":
     main()

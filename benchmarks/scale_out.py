@@ -4,8 +4,8 @@ wall time of a target's seeds with --jobs 1 vs --jobs 2, both measured here side
 Part 1 trains keras.io's MNIST convnet (zoo.mnist_convnet) on synthetic 28×28×1 batches of 128 under
 the default strategy and under MirroredStrategy over 2 logical CPU devices. Each configuration runs in
 its own process (logical devices must be set before TensorFlow starts); rounds alternate the order of all
-four sides (``side_by_side``) and the best of each is kept (interference only adds time), beside the medians. Part 2 runs fashion.mlp's quick profile for 2 seeds
-serially and as 2 processes.
+four sides (``side_by_side``) and the best of each is kept (interference only adds time), beside the
+medians. Part 2 runs fashion.mlp's quick profile for 2 seeds serially and as 2 processes.
 
 What to expect: on this 2-core CPU two logical devices share the same cores, so mirrored can only add
 overhead (ratio <= 1); the point here is correctness, tested elsewhere. On a machine with N GPUs the
@@ -90,6 +90,7 @@ def main():
     print(f"mirrored over 2 logical CPU devices / 1 device, throughput: {mirrored}")
     jobs = side_by_side.ratio(times, "--jobs 1", "--jobs 2")
     print(f"--jobs 2 / --jobs 1, speed-up in wall time for 2 seeds: {jobs}")
+
 
 if __name__ == "__main__":
     main()
