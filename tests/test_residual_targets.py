@@ -70,6 +70,33 @@ def _small_resnet():
     return model, rng.random((32, 8, 8, 1), dtype=np.float32), rng.integers(0, 10, 32).astype("int32")
 
 
+def test_a_resnet_trains_bitwise_repeatably_through_the_fused_batchnorm_and_resumes_to_the_same_weights(tmp_path):
+    """zoo.resnet20's fused BatchNorm (TensorFlow's kernel) under op determinism: two runs, and a run stopped
+    after 2 of 3 epochs and resumed, end with the same weights, bit for bit."""
+    import keras
+
+    from reproductions import engine
+
+    configure_determinism()
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 8, 8, 1), dtype=np.float32)
+    d = {"x_train": x, "y_train": rng.integers(0, 10, 64), "x_val": None, "y_val": None, "x_test": x[:8],
+         "y_test": rng.integers(0, 10, 8)}
+
+    def recipe(epochs):
+        return engine.Recipe(build=lambda _s: zoo.resnet20(input_shape=(8, 8, 1)), epochs=epochs, batch_size=16,
+                             optimizer=lambda: keras.optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
+
+    _, first = engine.train(recipe(3), d, seed=1, work_dir=tmp_path / "a", verbose=0)
+    _, again = engine.train(recipe(3), d, seed=1, work_dir=tmp_path / "b", verbose=0)
+    engine.train(recipe(2), d, seed=1, work_dir=tmp_path / "c", verbose=0)
+    _, resumed = engine.train(recipe(3), d, seed=1, work_dir=tmp_path / "c", verbose=0)
+    for a, b, c in zip(first.get_weights(), again.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    assert not np.allclose(first.get_layer("stem_bn").moving_variance.numpy(), 1.0)  # the fused path trained
+
+
 def test_filter_normalised_direction_matches_each_filter_norm_and_skips_biases_and_batchnorm():
     model, _, _ = _small_resnet()
     direction = filter_normalized_direction(model, seed=3)

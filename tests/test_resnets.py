@@ -6,6 +6,7 @@ import keras
 
 import zoo
 from tests._small_models import SMALL_KWARGS
+from zoo import layers as zlayers
 from zoo.layers import ZeroPadShortcut
 
 pytestmark = pytest.mark.every_backend
@@ -69,6 +70,82 @@ def test_zero_pad_shortcut_values():
     np.testing.assert_array_equal(y[..., 2:5], x[:, ::2, ::2, :])
     assert not y[..., :2].any() and not y[..., 5:].any()
     assert ZeroPadShortcut(7, 2).compute_output_shape((None, 5, 5, 3)) == (None, 3, 3, 7)
+
+
+def _bn_pair(rng, channels, **kwargs):
+    """keras.layers.BatchNormalization and zoo.layers.BatchNormalization with the same random gamma and beta."""
+    pair = keras.layers.BatchNormalization(**kwargs), zlayers.BatchNormalization(**kwargs)
+    gamma, beta = rng.normal(1, 0.2, channels).astype("float32"), rng.normal(0, 0.2, channels).astype("float32")
+    for layer in pair:
+        layer.build((None, 5, 5, channels))
+        if layer.scale:
+            layer.gamma.assign(gamma)
+        if layer.center:
+            layer.beta.assign(beta)
+    return pair
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"scale": False}, {"center": False, "momentum": 0.5, "epsilon": 1e-4}])
+def test_zoo_batchnorm_matches_keras_in_training_and_inference(kwargs):
+    """Outputs and moving averages (the biased batch variance, as Keras keeps it) after three training calls,
+    then inference with them, agree with Keras' layer to float32 round-off."""
+    rng = np.random.default_rng(0)
+    keras_bn, zoo_bn = _bn_pair(rng, 6, **kwargs)
+    for _ in range(3):
+        x = rng.normal(2, 3, (8, 5, 5, 6)).astype("float32")
+        np.testing.assert_allclose(np.asarray(zoo_bn(x, training=True)), np.asarray(keras_bn(x, training=True)),
+                                   rtol=1e-5, atol=2e-6)
+    for name in ("moving_mean", "moving_variance"):
+        np.testing.assert_allclose(getattr(zoo_bn, name).numpy(), getattr(keras_bn, name).numpy(), rtol=1e-6)
+    assert float(np.min(zoo_bn.moving_variance.numpy())) > 1.1  # the averages moved toward 9 (Keras starts at 1)
+    np.testing.assert_allclose(np.asarray(zoo_bn(x, training=False)), np.asarray(keras_bn(x, training=False)),
+                               rtol=1e-5, atol=2e-6)
+
+
+def _fused_ops(layer, x, training=True):
+    import tensorflow as tf
+
+    graph = tf.function(lambda t: layer(t, training=training)).get_concrete_function(tf.constant(x)).graph
+    return [op.type for op in graph.get_operations() if op.type.startswith("FusedBatchNorm")]
+
+
+def test_zoo_batchnorm_trains_through_the_fused_kernel_with_keras_gradients():
+    """On TensorFlow a training call is one FusedBatchNormV3, whose gradients for the input, gamma and beta
+    are Keras' layer's; inference, 2-D inputs, float64 and an epsilon below the kernel's floor take Keras'
+    own path."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the fused kernel is TensorFlow's; other backends run Keras' layer unchanged")
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    keras_bn, zoo_bn = _bn_pair(rng, 4)
+    x = tf.constant(rng.normal(0, 2, (6, 5, 5, 4)).astype("float32"))
+    w = tf.constant(rng.normal(size=(6, 5, 5, 4)).astype("float32"))
+    grads = []
+    for layer in (keras_bn, zoo_bn):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) * w)
+        grads.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+    for want, got in zip(*grads):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5 * float(np.abs(want).max()))
+    assert _fused_ops(zoo_bn, x) == ["FusedBatchNormV3"]
+    assert _fused_ops(keras_bn, x) == []
+    assert _fused_ops(zoo_bn, x, training=False) == []
+    assert _fused_ops(zlayers.BatchNormalization(epsilon=1e-6), x) == []
+    assert _fused_ops(zlayers.BatchNormalization(), rng.normal(size=(6, 4)).astype("float32")) == []
+    assert _fused_ops(zlayers.BatchNormalization(dtype="float64"), x.numpy().astype("float64")) == []
+
+
+def test_resnets_use_the_zoo_batchnorm_and_keep_it_through_dot_keras(tmp_path):
+    model = zoo.build("resnet20", input_shape=(8, 8, 3))
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(bns) == 19 and all(type(layer) is zlayers.BatchNormalization for layer in bns)
+    model.save(tmp_path / "r.keras")
+    loaded = keras.saving.load_model(tmp_path / "r.keras")
+    assert type(loaded.get_layer(bns[0].name)) is zlayers.BatchNormalization
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
 
 
 def test_resnext_uses_grouped_convolutions_and_densenet_grows_by_k():

@@ -3,7 +3,9 @@
 Blocks are functions that add named layers to a functional graph (as keras.applications does), so
 every model serializes to ``.keras``. The CIFAR design (He et al. 2016, section 4.2): a 3×3 conv with
 16 filters, three stages of ``n`` blocks at 16/32/64 filters (stride 2 at the start of stages 2 and 3),
-global average pooling and a dense classifier; depth = 6n + 2.
+global average pooling and a dense classifier; depth = 6n + 2. BatchNorm layers are
+:class:`zoo.layers.BatchNormalization`: Keras' layer (same name, weights and maths) with TensorFlow's fused
+kernel in training.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import keras
 
 from zoo._validation import check_choice, check_name, check_positive_int, check_rate
 from zoo.convnets import _classifier, _image_input
-from zoo.layers import ZeroPadShortcut
+from zoo.layers import BatchNormalization, ZeroPadShortcut
 from zoo.registry import register_model
 
 __all__ = [
@@ -33,7 +35,7 @@ def _conv(x, filters, kernel, stride=1, groups=1, name=None):
 
 
 def _bn_relu(x, name):
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = BatchNormalization(name=f"{name}_bn")(x)
     return keras.layers.Activation("relu", name=f"{name}_relu")(x)
 
 
@@ -44,7 +46,7 @@ def _shortcut(x, filters, stride, kind, preact, name):
     if kind == "A":
         return ZeroPadShortcut(filters, stride, name=f"{name}_pad")(x)
     s = _conv(x, filters, 1, stride, name=f"{name}_proj")
-    return s if preact else keras.layers.BatchNormalization(name=f"{name}_proj_bn")(s)
+    return s if preact else BatchNormalization(name=f"{name}_proj_bn")(s)
 
 
 def basic_block(x, filters, stride=1, *, preact=False, shortcut="A", dropout_rate=0.0, plain=False, name="block"):
@@ -69,7 +71,7 @@ def basic_block(x, filters, stride=1, *, preact=False, shortcut="A", dropout_rat
     if dropout_rate:
         y = keras.layers.Dropout(dropout_rate, name=f"{name}_dropout")(y)
     y = _conv(y, filters, 3, name=f"{name}_conv2")
-    y = keras.layers.BatchNormalization(name=f"{name}_2_bn")(y)
+    y = BatchNormalization(name=f"{name}_2_bn")(y)
     if not plain:
         y = keras.layers.Add(name=f"{name}_add")([_shortcut(x, filters, stride, shortcut, False, name), y])
     return keras.layers.Activation("relu", name=f"{name}_out")(y)
@@ -87,7 +89,7 @@ def bottleneck_block(x, filters, stride=1, *, inner=None, groups=1, preact=False
     y = _bn_relu(y, f"{name}_2")
     y = _conv(y, filters, 1, name=f"{name}_conv3")
     if not preact:
-        y = keras.layers.BatchNormalization(name=f"{name}_3_bn")(y)
+        y = BatchNormalization(name=f"{name}_3_bn")(y)
     if not plain:
         needs = stride != 1 or x.shape[-1] != filters
         s = _shortcut(src if (preact and needs) else x, filters, stride, shortcut, preact, name)
