@@ -31,11 +31,11 @@ def _epochs(results, network):
 
 
 def fashion_residual_target(*, name, network, title, build, epochs, export, benchmark, reference, ours,
-                            why_smaller):
-    """The target that trains ``build(input_shape)`` (run network ``network``) for ``epochs`` epochs and
-    compares its test accuracy with the benchmark row ``benchmark`` (its label, its parameter count) whose
-    accuracy is ``reference``; ``ours`` names our net in prose and ``why_smaller`` says why it is not the
-    benchmark's."""
+                            why_smaller, seeds=1):
+    """The target that trains ``build(input_shape)`` (run network ``network``) for ``epochs`` epochs in each of
+    the full profile's ``seeds`` seeds and compares its test accuracy with the benchmark row ``benchmark`` (its
+    label, its parameter count) whose accuracy is ``reference``; ``ours`` names our net in prose and
+    ``why_smaller`` says why it is not the benchmark's."""
     metric = f"test_accuracy_{network}"
 
     def compute(seed, ctx):
@@ -74,7 +74,7 @@ def fashion_residual_target(*, name, network, title, build, epochs, export, benc
             Reference(metric, reference, f"{BENCHMARK}: {benchmark[0]}", tolerance=0.01, cls="published",
                       tolerance_rule="±0.01, the rule for the benchmark's single-run rows"),
         ),
-        full=Profile(seeds=1, options={"epochs": epochs}),
+        full=Profile(seeds=seeds, options={"epochs": epochs}),
         quick=Profile(seeds=1, train_size=512, options={"epochs": 1, "test_size": QUICK_TEST_SIZE}),
         causes={metric: lambda results: (
             f"{_epochs(results, network)} epochs with He et al.'s augmentation, and a smaller network than the benchmark's: {ours} with "
@@ -84,7 +84,7 @@ def fashion_residual_target(*, name, network, title, build, epochs, export, benc
         notes=(
             f"Our schedule: {epochs} epochs on the first 54,000 training images (the last 6,000 are the validation "
             f"curve), {SCHEDULE}; the rate's last decay leaves the network a quarter of its epochs at 0.001, where its "
-            f"validation curve flattens; one seed. {why_smaller} Test accuracy is on all 10,000 test images, after "
+            f"validation curve flattens; {'one seed' if seeds == 1 else f'{seeds} seeds'}. {why_smaller} Test accuracy is on all 10,000 test images, after "
             "BatchNorm's statistics are recalibrated on 10,000 training images (`test_accuracy_*`; with the "
             "training-time moving averages: `test_accuracy_ema_bn_*` in metrics.csv). Per-epoch wall times are in "
             "run.json."

@@ -5,7 +5,9 @@ import zoo
 from reproductions.spec import Export
 from reproductions.targets._fashion_residual import fashion_residual_target
 
-# 30 epochs (issue 19): the step schedule ends at the plateau; about 62 min on 2 cores of a 215 GFLOP/s AMD EPYC
+# 30 epochs (issue 19): the step schedule ends at the plateau; one seed took about 46 min on 2 cores of a 215 GFLOP/s
+# AMD EPYC before the fused BatchNorm; two seeds, one per core (--jobs 2), are estimated at about an hour with it on 2
+# Intel Xeon cores (a full run's summary gives the measured time)
 TARGET = fashion_residual_target(
     name="residual.fashion_resnet20",
     network="resnet20",
@@ -17,6 +19,7 @@ TARGET = fashion_residual_target(
     benchmark=("ResNet18", "11M"),
     reference=0.949,
     ours="ResNet-20",
+    seeds=2,
     why_smaller=("The benchmark's ResNet18 is the ImageNet-style 11M-parameter net, trained with augmentation for "
                  "more epochs; we train the CIFAR ResNet-20 (`zoo.resnet20`) on 28×28×1 inputs."),
 )
