@@ -72,6 +72,11 @@ def test_zero_pad_shortcut_values():
     assert ZeroPadShortcut(7, 2).compute_output_shape((None, 5, 5, 3)) == (None, 3, 3, 7)
 
 
+def _np(tensor):
+    """A backend tensor or variable as NumPy (PyTorch's tensors that require grad included)."""
+    return keras.ops.convert_to_numpy(tensor)
+
+
 def _bn_pair(rng, channels, **kwargs):
     """keras.layers.BatchNormalization and zoo.layers.BatchNormalization with the same random gamma and beta."""
     pair = keras.layers.BatchNormalization(**kwargs), zlayers.BatchNormalization(**kwargs)
@@ -93,12 +98,12 @@ def test_zoo_batchnorm_matches_keras_in_training_and_inference(kwargs):
     keras_bn, zoo_bn = _bn_pair(rng, 6, **kwargs)
     for _ in range(3):
         x = rng.normal(2, 3, (8, 5, 5, 6)).astype("float32")
-        np.testing.assert_allclose(np.asarray(zoo_bn(x, training=True)), np.asarray(keras_bn(x, training=True)),
+        np.testing.assert_allclose(_np(zoo_bn(x, training=True)), _np(keras_bn(x, training=True)),
                                    rtol=1e-5, atol=2e-6)
     for name in ("moving_mean", "moving_variance"):
-        np.testing.assert_allclose(getattr(zoo_bn, name).numpy(), getattr(keras_bn, name).numpy(), rtol=1e-6)
-    assert float(np.min(zoo_bn.moving_variance.numpy())) > 1.1  # the averages moved toward 9 (Keras starts at 1)
-    np.testing.assert_allclose(np.asarray(zoo_bn(x, training=False)), np.asarray(keras_bn(x, training=False)),
+        np.testing.assert_allclose(_np(getattr(zoo_bn, name)), _np(getattr(keras_bn, name)), rtol=1e-6)
+    assert float(np.min(_np(zoo_bn.moving_variance))) > 1.1  # the averages moved toward 9 (Keras starts at 1)
+    np.testing.assert_allclose(_np(zoo_bn(x, training=False)), _np(keras_bn(x, training=False)),
                                rtol=1e-5, atol=2e-6)
 
 
@@ -145,7 +150,7 @@ def test_resnets_use_the_zoo_batchnorm_and_keep_it_through_dot_keras(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "r.keras")
     assert type(loaded.get_layer(bns[0].name)) is zlayers.BatchNormalization
     x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
-    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+    np.testing.assert_array_equal(_np(loaded(x)), _np(model(x)))
 
 
 def test_resnext_uses_grouped_convolutions_and_densenet_grows_by_k():
