@@ -5,10 +5,8 @@ import zoo
 from reproductions.spec import Export
 from reproductions.targets._fashion_residual import fashion_residual_target
 
-# 30 epochs (issue 19): the step schedule ends at the plateau; one seed took about 46 min on 2 cores of a 215 GFLOP/s
-# AMD EPYC before the fused BatchNorm; two seeds, one per core (--jobs 2), took 64 min with it (125 s per
-# 54,000-image epoch per seed, where the degradation run had measured 87 s per 60,000-image ResNet-20 epoch with
-# the same split before it: that day's EPYC ran slower; the published run's summary gives the measured times)
+# 30 epochs (issue 19): the step schedule ends at the plateau. Two seeds, one per core (--jobs 2), fit one sitting on
+# 2 CPU cores (about an hour); the published run's summary gives its measured wall time and seconds per epoch
 TARGET = fashion_residual_target(
     name="residual.fashion_resnet20",
     network="resnet20",
