@@ -189,6 +189,7 @@ def _summary_markdown(target, rows, results, record, extra=""):
         f"- seeds: {record.get('seeds')}; profile: {record.get('config', {}).get('profile')}",
         f"- wall time: {record.get('wall_time_seconds', 0):.1f} s",
         f"- git commit: {record.get('git_commit', 'unknown')}",
+        *([f"- made outside the checkout: {record['made_outside_checkout']}"] if record.get("made_outside_checkout") else []),
         *([f"- verdicts re-judged from this run's stored metrics under the criteria at commit {rows[0]['judged_commit']}"]
           if rows and rows[0]["judged_commit"] != rows[0]["run_commit"] else []),
         f"- versions: {', '.join(f'{k} {v}' for k, v in record.get('versions', {}).items())}",
@@ -209,7 +210,8 @@ def _epoch_time_lines(record):
         return []
     shown = "; ".join(f"{net} {t['mean']:.1f} s (min {t['min']:.1f}, max {t['max']:.1f}, {t['epochs']} epochs)"
                       for net, t in per.items())
-    return [f"- wall time per training epoch on this CPU: {shown}"]
+    where = "GPU" if (record.get("hardware") or {}).get("gpus") else "CPU"
+    return [f"- wall time per training epoch on this {where}: {shown}"]
 
 
 def pyplot():

@@ -1,0 +1,199 @@
+"""Full runs on a lent GPU machine (JAX or PyTorch there, no TensorFlow, no network, no git) and their
+publication here. DEVELOPERS.md walks through it.
+
+    python tools/device_kit.py prepare [--datasets fashion-mnist mnist]   # here: wheels + data into .device/
+    bash tools/device_run.sh TARGET... [run options]                       # there: the run, packed into $OUT
+    python tools/device_kit.py adopt FOLDER [TARGET...]                    # here: checks, then into results/
+
+A run there happens in a copy of the working tree without ``.git``, so its run.json cannot name a commit;
+it does record ``source_sha256``, the SHA-256 of every .py file of the three packages. ``adopt`` publishes
+a target only from a clean commit here whose source digest is that one (the code that ran is this commit's,
+byte for byte), from the full profile, with at least the published seeds, and it writes the commit into
+run.json beside a note of where the run was made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KIT = ROOT / ".device"  # ignored by git; the `run` call carries it
+DATASETS = ("fashion-mnist", "mnist")
+# What the GPU machines' image lacks of Keras' requirements (it has numpy, h5py, ml-dtypes, rich, absl-py,
+# packaging, pandas, matplotlib, scikit-learn, scipy, jax and torch): carried as wheels for its Python.
+WHEELS = ("keras", "namex", "optree")
+PACK = "device-results.tgz"  # device_run.sh's archive, split into parts of PART_BYTES (what $OUT brings back)
+
+
+class KitError(Exception):
+    """A refusal: one line, exit status 2."""
+
+
+def _installed_version(dist):
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def prepare(datasets, data_dir, python_version, kit=KIT, download=True):
+    """Fill ``kit`` with the data folders a run there reads (copied from ``data_dir``) and the wheels of
+    WHEELS for ``python_version`` (Keras at the version installed here, so both sides run the same Keras)."""
+    if not data_dir or not Path(data_dir).is_dir():
+        raise KitError(f"--data-dir {data_dir!r} is not a folder (the one with mnist/ and fashion-mnist/; default $ZOO_DATA_DIR)")
+    for name in datasets:
+        if name not in DATASETS:
+            raise KitError(f"--datasets: {name!r} is not one of {', '.join(DATASETS)}")
+        if not (Path(data_dir) / name).is_dir():
+            raise KitError(f"--data-dir {data_dir}: no {name}/ folder in it")
+    data = kit / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    for name in datasets:
+        shutil.copytree(Path(data_dir) / name, data / name)
+    if download:
+        wheels = kit / "wheels"
+        shutil.rmtree(wheels, ignore_errors=True)
+        wanted = [f"{w}=={_installed_version(w)}" if _installed_version(w) else w for w in WHEELS]
+        platforms = [arg for n in (17, 27, 28) for arg in ("--platform", f"manylinux_2_{n}_x86_64")]
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                        "--python-version", python_version, "--implementation", "cp", *platforms,
+                        "--platform", "manylinux2014_x86_64", "-d", str(wheels), *wanted], check=True)
+    size = sum(p.stat().st_size for p in kit.rglob("*") if p.is_file())
+    return size
+
+
+def _unpack(folder, into):
+    """Join the parts device_run.sh left in $OUT (``device-results.tgz.part-*``) and unpack them into ``into``."""
+    parts = sorted(Path(folder).glob(f"{PACK}.part-*"))
+    if not parts:
+        raise KitError(f"FOLDER {folder}: no {PACK}.part-* files in it (what tools/device_run.sh writes into $OUT)")
+    joined = Path(into) / PACK
+    with open(joined, "wb") as out:
+        for part in parts:
+            out.write(part.read_bytes())
+    with tarfile.open(joined) as tar:
+        tar.extractall(into, filter="data")
+    found = Path(into) / "device-results"
+    if not found.is_dir():
+        raise KitError(f"FOLDER {folder}: the archive holds no device-results/ folder")
+    return found
+
+
+def check_run(record, name, digest, published_seeds, full_seeds):
+    """Why the run record ``record`` of target ``name`` cannot be published here, or None."""
+    target, profile = record.get("target"), (record.get("config") or {}).get("profile")
+    if target != name:
+        return f"{name}: its run.json is of {target!r}"
+    if profile != "full":
+        return f"{name}: a {profile} run; only a full run is published"
+    if "--dataset" in str(record.get("command")):
+        return f"{name}: a run with --dataset; only the default data sets are published"
+    if record.get("source_sha256") != digest:
+        return (f"{name}: its code (source_sha256 {str(record.get('source_sha256'))[:12]}) is not this commit's "
+                f"({digest[:12]}); check out the commit the kit was prepared from")
+    seeds = record.get("seeds") or []
+    dropped = sorted(set(published_seeds) - set(seeds))
+    if dropped:
+        return f"{name}: the published run has seeds {published_seeds}; this one would drop {dropped}"
+    if len(seeds) < full_seeds:
+        return f"{name}: {len(seeds)} seeds; its full profile publishes {full_seeds}"
+    return None
+
+
+def clean_commit():
+    """This checkout's commit when its source tree is clean, else a KitError (published numbers come from
+    committed code)."""
+    from reproductions import __main__ as cli
+
+    commit = cli._git_commit()
+    if commit.startswith("unknown") or commit.endswith("+uncommitted changes"):
+        raise KitError(f"adopt publishes only into a clean commit, and the source tree here is {commit}; commit or "
+                       "stash first")
+    return commit
+
+
+def adopt(folder, names=None, *, published=None, commit=None):
+    """Publish the device run in ``folder`` (its $OUT files) into ``published`` (results/ of this clean
+    checkout): every target in it, or ``names``. Returns the names."""
+    from reproductions import __main__ as cli
+    from reproductions import targets
+    from reproductions.fileio import swap_in
+    from reproductions.suite import source_digest
+
+    published = Path(published or cli.PUBLISHED)
+    commit = commit or clean_commit()
+    digest = source_digest()
+    with tempfile.TemporaryDirectory(dir=published, prefix=".adopt-") as tmp:
+        run = _unpack(folder, tmp)
+        found = sorted(p.name for p in run.iterdir() if (p / "run.json").is_file())
+        names = list(names or found)
+        for name in names:
+            if name not in targets.names():
+                raise KitError(f"TARGET: {name!r} is not a registered target")
+        missing = sorted(set(names) - set(found))
+        if missing:
+            raise KitError(f"TARGET: {', '.join(missing)} not in the device run (it holds {', '.join(found) or 'none'})")
+        for name in names:
+            record = json.loads((run / name / "run.json").read_text())
+            before = published / name / "run.json"
+            seeds = json.loads(before.read_text()).get("seeds", []) if before.is_file() else []
+            why = check_run(record, name, digest, seeds, targets.get(name).full.seeds)
+            if why:
+                raise KitError(why)
+        for name in names:
+            path = run / name / "run.json"
+            record = json.loads(path.read_text())
+            record["git_commit"] = commit
+            record["made_outside_checkout"] = (
+                f"run in a copy of commit {commit} without git (tools/device_run.sh, {record.get('backend')} on "
+                f"{', '.join(record.get('hardware', {}).get('gpus') or ['CPU'])}); its source_sha256 matched this commit's "
+                "when tools/device_kit.py adopt published it")
+            path.write_text(json.dumps(record, indent=2) + "\n")
+            stage = published / f".{name}.staging"
+            shutil.rmtree(stage, ignore_errors=True)
+            shutil.copytree(run / name, stage)
+            swap_in(stage, published / name)
+    return names
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python tools/device_kit.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help="wheels and data for a run on a GPU machine, into .device/")
+    prep.add_argument("--datasets", nargs="+", default=["fashion-mnist"], help=f"of {', '.join(DATASETS)}")
+    prep.add_argument("--data-dir", default=os.environ.get("ZOO_DATA_DIR"), help="default $ZOO_DATA_DIR")
+    prep.add_argument("--python-version", default="3.12", help="the GPU machine's Python (3.12)")
+    ado = sub.add_parser("adopt", help="publish a device run (its $OUT files) into results/")
+    ado.add_argument("folder", metavar="FOLDER")
+    ado.add_argument("targets", nargs="*", metavar="TARGET")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "prepare":
+            size = prepare(args.datasets, args.data_dir, args.python_version)
+            print(f"{KIT.relative_to(ROOT)}/: {size / 2**20:.1f} MiB (data: {', '.join(args.datasets)}; wheels: "
+                  f"{', '.join(WHEELS)} for Python {args.python_version}); carry it: run(carry=['.device'], "
+                  "command='bash tools/device_run.sh TARGET...')")
+        else:
+            names = adopt(args.folder, args.targets)
+            print(f"published {', '.join(names)} into results/; next: python -m reproductions report --publish")
+    except KitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())
