@@ -70,6 +70,10 @@ def test_adopt_swaps_the_run_in_and_names_the_commit(tmp_path):
     adopted = json.loads((published / "gates.and" / "run.json").read_text())
     assert adopted["git_commit"] == "f" * 40
     assert "jax on gpu:0 NVIDIA H100 80GB HBM3" in adopted["made_outside_checkout"]
+    summary = (published / "gates.and" / "summary.md").read_text()  # remade from the amended record
+    assert f"- git commit: {'f' * 40}\n- made outside the checkout: run in a copy of commit" in summary
+    assert "GPUs: ['gpu:0 NVIDIA H100 80GB HBM3']" in summary
+    assert (published / "gates.and" / "metrics.csv").read_bytes() == (REPO / "results/gates.and/metrics.csv").read_bytes()
     assert sorted(p.name for p in published.iterdir()) == ["gates.and"]  # no staging or unpacked folders left
 
 

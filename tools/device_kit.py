@@ -127,8 +127,7 @@ def adopt(folder, names=None, *, published=None, commit=None):
     """Publish the device run in ``folder`` (its $OUT files) into ``published`` (results/ of this clean
     checkout): every target in it, or ``names``. Returns the names."""
     from reproductions import __main__ as cli
-    from reproductions import targets
-    from reproductions.fileio import swap_in
+    from reproductions import report, targets
     from reproductions.suite import source_digest
 
     published = Path(published or cli.PUBLISHED)
@@ -160,10 +159,10 @@ def adopt(folder, names=None, *, published=None, commit=None):
                 f"{', '.join(record.get('hardware', {}).get('gpus') or ['CPU'])}); its source_sha256 matched this commit's "
                 "when tools/device_kit.py adopt published it")
             path.write_text(json.dumps(record, indent=2) + "\n")
-            stage = published / f".{name}.staging"
-            shutil.rmtree(stage, ignore_errors=True)
-            shutil.copytree(run / name, stage)
-            swap_in(stage, published / name)
+            # the run data byte for byte (run.json as amended); summary, verdicts and figures remade here,
+            # staged and swapped in whole as the runner does
+            report.write_target(published, targets.get(name), report.load_results(run / name), record,
+                                judged_commit=commit, stored=run / name)
     return names
 
 
