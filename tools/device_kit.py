@@ -8,8 +8,8 @@ publication here. DEVELOPERS.md walks through it.
 A run there happens in a copy of the working tree without ``.git``, so its run.json cannot name a commit;
 it does record ``source_sha256``, the SHA-256 of every .py file of the three packages. ``adopt`` publishes
 a target only from a clean commit here whose source digest is that one (the code that ran is this commit's,
-byte for byte), from the full profile, with at least the published seeds, and it writes the commit into
-run.json beside a note of where the run was made.
+byte for byte), from the full profile, with at least the published seeds; it writes the commit into
+run.json beside a note of where the run was made, and remakes the summary from that record.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 KIT = ROOT / ".device"  # ignored by git; the `run` call carries it
 DATASETS = ("fashion-mnist", "mnist")
 # What the GPU machines' image lacks of Keras' requirements (it has numpy, h5py, ml-dtypes, rich, absl-py,
-# packaging, pandas, matplotlib, scikit-learn, scipy, jax and torch): carried as wheels for its Python.
+# packaging, typing-extensions, pandas, matplotlib, scikit-learn, scipy, jax and torch): carried as wheels.
 WHEELS = ("keras", "namex", "optree")
-PACK = "device-results.tgz"  # device_run.sh's archive, split into parts of PART_BYTES (what $OUT brings back)
+PACK = "device-results.tgz"  # device_run.sh's archive, split into 15 MiB parts (what $OUT brings back)
 
 
 class KitError(Exception):
@@ -66,9 +66,13 @@ def prepare(datasets, data_dir, python_version, kit=KIT, download=True):
         shutil.rmtree(wheels, ignore_errors=True)
         wanted = [f"{w}=={_installed_version(w)}" if _installed_version(w) else w for w in WHEELS]
         platforms = [arg for n in (17, 27, 28) for arg in ("--platform", f"manylinux_2_{n}_x86_64")]
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                        "--python-version", python_version, "--implementation", "cp", *platforms,
-                        "--platform", "manylinux2014_x86_64", "-d", str(wheels), *wanted], check=True)
+        pip = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                              "--python-version", python_version, "--implementation", "cp", *platforms,
+                              "--platform", "manylinux2014_x86_64", "-d", str(wheels), *wanted],
+                             capture_output=True, text=True)
+        if pip.returncode:
+            last = (pip.stderr.strip().splitlines() or ["no message"])[-1]
+            raise KitError(f"pip download of {' '.join(wanted)} for Python {python_version} failed: {last}")
     size = sum(p.stat().st_size for p in kit.rglob("*") if p.is_file())
     return size
 
