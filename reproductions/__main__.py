@@ -99,16 +99,17 @@ def _refuse_published(path, flag):
                          f"to {USER_RESULTS}/ by default, or pass --publish to replace the published set deliberately")
 
 
-def _check_publishable(what):
-    """--publish needs a checkout with a results/ folder and a clean source tree (published numbers come
-    from committed code); returns the commit."""
+def _check_publishable(what, flag="--publish"):
+    """--publish (or another ``flag`` that writes the published set) needs a checkout with a results/ folder
+    and a clean source tree (published numbers come from committed code); returns the commit."""
     if not PUBLISHED.is_dir():
-        raise UsageError(f"--publish: no published results folder at {PUBLISHED} (this is not a checkout of the "
+        raise UsageError(f"{flag}: no published results folder at {PUBLISHED} (this is not a checkout of the "
                          "project); write your run to a folder of your own with --output-dir")
     commit = _git_commit()
     if commit.startswith("unknown") or commit.endswith("+uncommitted changes"):
-        raise UsageError(f"--publish {what} only from a clean commit, and the source tree is {commit}; commit "
-                         "(or stash) your changes first, or write to your own folder without --publish")
+        elsewhere = ", or write to your own folder without --publish" if flag == "--publish" else ""
+        raise UsageError(f"{flag} {what} only from a clean commit, and the source tree is {commit}; commit "
+                         f"(or stash) your changes first{elsewhere}")
     return commit
 
 

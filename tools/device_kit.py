@@ -64,7 +64,7 @@ def prepare(datasets, data_dir, python_version, kit=KIT, download=True):
     if download:
         wheels = kit / "wheels"
         shutil.rmtree(wheels, ignore_errors=True)
-        wanted = [f"{w}=={_installed_version(w)}" if _installed_version(w) else w for w in WHEELS]
+        wanted = [f"{w}=={v}" if (v := _installed_version(w)) else w for w in WHEELS]
         platforms = [arg for n in (17, 27, 28) for arg in ("--platform", f"manylinux_2_{n}_x86_64")]
         pip = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
                               "--python-version", python_version, "--implementation", "cp", *platforms,
@@ -115,18 +115,6 @@ def check_run(record, name, digest, published_seeds, full_seeds):
     return None
 
 
-def clean_commit():
-    """This checkout's commit when its source tree is clean, else a KitError (published numbers come from
-    committed code)."""
-    from reproductions import __main__ as cli
-
-    commit = cli._git_commit()
-    if commit.startswith("unknown") or commit.endswith("+uncommitted changes"):
-        raise KitError(f"adopt publishes only into a clean commit, and the source tree here is {commit}; commit or "
-                       "stash first")
-    return commit
-
-
 def adopt(folder, names=None, *, published=None, commit=None):
     """Publish the device run in ``folder`` (its $OUT files) into ``published`` (results/ of this clean
     checkout): every target in it, or ``names``. Returns the names."""
@@ -135,7 +123,11 @@ def adopt(folder, names=None, *, published=None, commit=None):
     from reproductions.suite import source_digest
 
     published = Path(published or cli.PUBLISHED)
-    commit = commit or clean_commit()
+    if commit is None:
+        try:
+            commit = cli._check_publishable("publishes a device run", flag="adopt")
+        except cli.UsageError as exc:
+            raise KitError(str(exc)) from None
     digest = source_digest()
     with tempfile.TemporaryDirectory(dir=published, prefix=".adopt-") as tmp:
         run = _unpack(folder, tmp)
@@ -147,22 +139,20 @@ def adopt(folder, names=None, *, published=None, commit=None):
         missing = sorted(set(names) - set(found))
         if missing:
             raise KitError(f"TARGET: {', '.join(missing)} not in the device run (it holds {', '.join(found) or 'none'})")
-        for name in names:
-            record = json.loads((run / name / "run.json").read_text())
+        records = {name: json.loads((run / name / "run.json").read_text()) for name in names}
+        for name, record in records.items():
             before = published / name / "run.json"
             seeds = json.loads(before.read_text()).get("seeds", []) if before.is_file() else []
             why = check_run(record, name, digest, seeds, targets.get(name).full.seeds)
             if why:
                 raise KitError(why)
-        for name in names:
-            path = run / name / "run.json"
-            record = json.loads(path.read_text())
+        for name, record in records.items():
             record["git_commit"] = commit
             record["made_outside_checkout"] = (
                 f"run in a copy of commit {commit} without git (tools/device_run.sh, {record.get('backend')} on "
                 f"{', '.join(record.get('hardware', {}).get('gpus') or ['CPU'])}); its source_sha256 matched this commit's "
                 "when tools/device_kit.py adopt published it")
-            path.write_text(json.dumps(record, indent=2) + "\n")
+            (run / name / "run.json").write_text(json.dumps(record, indent=2) + "\n")
             # the run data byte for byte (run.json as amended); summary, verdicts and figures remade here,
             # staged and swapped in whole as the runner does
             report.write_target(published, targets.get(name), report.load_results(run / name), record,
