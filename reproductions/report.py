@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import statistics
 from pathlib import Path
@@ -136,7 +137,8 @@ def _ours(row):
     return f"{_fmt(row['mean'])} ± {_fmt(row['std'])}"
 
 
-def _summary_markdown(target, rows, results, record, extra=""):
+def _summary_markdown(target, rows, results, record, extra="", curves=False):
+    """The target's summary.md; ``curves``: curves.png (per-epoch history) is drawn beside it and shown."""
     lines = [f"# {target.name}: {target.title}", "", f"Source: {target.source}.", ""]
     table = pd.DataFrame([
         {
@@ -181,6 +183,8 @@ def _summary_markdown(target, rows, results, record, extra=""):
         lines += ["Diverged seeds (non-finite loss): " + ", ".join(f"seed {s} at epoch {e}" for s, e in div.items()), ""]
     if extra:
         lines += [extra.rstrip(), ""]
+    if curves and "](curves.png)" not in extra:
+        lines += ["## Training curves", "", "![loss and accuracy per epoch, train and validation](curves.png)", ""]
     if target.notes:
         lines += ["## Notes", "", target.notes, ""]
     lines += [
@@ -204,12 +208,19 @@ def _summary_markdown(target, rows, results, record, extra=""):
     return "\n".join(lines)
 
 
+def _natural_key(name):
+    """Sort key that reads the numbers in a name as numbers: width_2 before width_16, lr0.003 before lr0.01."""
+    parts = re.split(r"(\d+(?:\.\d+)?)", name)
+    return [(0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts)]
+
+
 def _epoch_time_lines(record):
     per = record.get("seconds_per_epoch") or {}
     if not per:
         return []
-    shown = "; ".join(f"{net} {t['mean']:.1f} s (min {t['min']:.1f}, max {t['max']:.1f}, {t['epochs']} epochs)"
-                      for net, t in per.items())
+    # run.json stores its keys sorted (width_16 before width_2): order the networks as their numbers do
+    shown = "; ".join(f"{net} {per[net]['mean']:.1f} s (min {per[net]['min']:.1f}, max {per[net]['max']:.1f}, "
+                      f"{per[net]['epochs']} epochs)" for net in sorted(per, key=_natural_key))
     where = "GPU" if (record.get("hardware") or {}).get("gpus") else "CPU"
     return [f"- wall time per training epoch on this {where}: {shown}"]
 
@@ -241,14 +252,19 @@ def _curves(path, target, results):
         return
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    losses = []
     if len(histories) <= 5:
         for seed, h in histories.items():
             for ax, kind in zip(axes, ("Loss", "Accuracy")):
                 if f"Train {kind}" not in h:
                     continue
                 line, = ax.plot(h["Epoch"], h[f"Train {kind}"], lw=1, label=f"train, seed {seed}")
+                shown = [h[f"Train {kind}"]]
                 if f"Validation {kind}" in h and h[f"Validation {kind}"].notna().any():
                     ax.plot(h["Epoch"], h[f"Validation {kind}"], lw=1, ls="--", color=line.get_color(), label=f"val, seed {seed}")
+                    shown.append(h[f"Validation {kind}"])
+                if kind == "Loss":
+                    losses += shown
     else:
         for ax, kind in zip(axes, ("Loss", "Accuracy")):
             for split, style in (("Train", "-"), ("Validation", "--")):
@@ -259,7 +275,10 @@ def _curves(path, target, results):
                 line, = ax.plot(mean.index, mean, ls=style, lw=1.5, label=f"{split.lower()}, mean of {table.shape[1]} seeds")
                 ax.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=line.get_color(), alpha=0.2,
                                 label=f"{split.lower()}, min-max")
+                if kind == "Loss":
+                    losses += [table.min(axis=1), table.max(axis=1)]
     for ax, kind in zip(axes, ("Loss", "Accuracy")):
+        _readable_axes(ax, losses if kind == "Loss" else [])
         ax.set_xlabel("epoch")
         ax.set_ylabel(kind.lower())
         ax.set_title(f"{target.name}: {kind.lower()}")
@@ -268,6 +287,31 @@ def _curves(path, target, results):
         axes[0].legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+LOG_LOSS_SPAN = 30  # max/min of a panel's positive losses above which its loss axis is logarithmic
+
+
+def _compact_number(x, _pos=None):
+    """Tick label without a run of zeros: 250, 5k, 200k, 1.5M."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:g}{suffix}"
+    return f"{x:g}"
+
+
+def _readable_axes(ax, losses):
+    """At most six compact epoch ticks (a 200,000-epoch axis ran its labels together), and a log loss axis
+    where the plotted losses are positive and span more than 1.5 decades (a fit's last decades are flat
+    lines on a linear axis)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(_compact_number))
+    values = pd.concat([pd.Series(v, dtype=float) for v in losses]) if losses else pd.Series(dtype=float)
+    values = values[values.notna() & values.abs().lt(float("inf"))]
+    if len(values) and values.min() > 0 and values.max() / values.min() > LOG_LOSS_SPAN:
+        ax.set_yscale("log")
 
 
 def _seed_table(histories, column, network=None):
@@ -290,7 +334,7 @@ def _network_curves(path, target, histories):
         ax.axis("off")
     named = {}
     for ax, network in zip(axes.ravel(), networks):
-        right = None
+        right, losses = None, []
         for kind, color in (("Loss", "tab:blue"), ("Accuracy", "tab:orange")):
             for split, style in (("Train", "-"), ("Validation", "--")):
                 table = _seed_table(histories, f"{split} {kind}", network)
@@ -307,6 +351,9 @@ def _network_curves(path, target, histories):
                 named.setdefault(label, line)
                 if table.shape[1] > 1:
                     where.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=color, alpha=0.15)
+                if kind == "Loss":
+                    losses += [table.min(axis=1), table.max(axis=1)]
+        _readable_axes(ax, losses)
         ax.set_title(network, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
@@ -352,8 +399,9 @@ def write_target(output_dir, target, results, record, judged_commit="", stored=N
                         short=short_of(target, record))
     atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
     extra = target.report(results, stage) if target.report else ""
-    atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra))
-    if any(r["history"] for r in results.values()):
+    curves = any(r["history"] for r in results.values())
+    atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra, curves=curves))
+    if curves:
         _curves(stage / "curves.png", target, results)
     fault_point("results-staged")
     swap_in(stage, output_dir / target.name)

@@ -324,3 +324,47 @@ def test_per_network_curves_keep_their_legend_inside_the_figure(tmp_path, monkey
     assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and box.y0 <= legend.y0, (networks, legend, box)
     for ax in fig.axes:  # and the panels' x labels stay above the legend
         assert ax.get_tightbbox(renderer).y0 >= legend.y1 - 1, (networks, ax.get_title())
+
+
+def test_epoch_ticks_are_compact_numbers():
+    assert [report._compact_number(x) for x in (0, 250, 5000, 200_000, 1_500_000)] == ["0", "250", "5k", "200k", "1.5M"]
+
+
+@pytest.mark.parametrize("final, log", [(1e-4, True), (0.05, False)])
+def test_curves_put_a_loss_spanning_decades_on_a_log_axis(tmp_path, monkeypatch, final, log):
+    """A fit whose loss falls from 0.5 to 1e-4 drew its last three decades as a flat line at 0 on a linear axis;
+    a loss within a factor of 30 stays linear. Epoch ticks are compact (200,000 epochs ran their labels together)."""
+    epochs = [250 * i for i in range(1, 801)]
+    rows = [{"Epoch": e, "Train Loss": 0.5 * (final / 0.5) ** (i / 799), "Network": n}
+            for n in ("a", "b") for i, e in enumerate(epochs)]
+    single = [{k: v for k, v in r.items() if k != "Network"} for r in rows[:800]]
+    figures = []
+    monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig))
+    report._curves(tmp_path / "c.png", tiny_target(), {0: {"history": rows}})
+    report._curves(tmp_path / "c.png", tiny_target(), {0: {"history": single}})
+    for fig in figures:
+        loss_axes = [ax for ax in fig.axes if ax.get_ylabel() == "loss" or ax.get_title() in ("a", "b")]
+        assert loss_axes and all((ax.get_yscale() == "log") == log for ax in loss_axes)
+        fig.canvas.draw()
+        low, high = loss_axes[0].get_xlim()
+        labels = [t.get_text() for t in loss_axes[0].get_xticklabels() if low <= t.get_position()[0] <= high]
+        assert 2 <= len(labels) <= 7 and "200k" in labels, labels
+
+
+def test_summary_shows_the_training_curves_once(tmp_path):
+    """curves.png is drawn for every run with a history; the summary shows it under "Training curves" unless the
+    target's own report already does, and says nothing of it when there is no history."""
+    rows = []
+    results = {0: {"metrics": {}, "history": [{"Epoch": 1, "Train Loss": 1.0}], "wall_time": 1.0}}
+    shown = report._summary_markdown(tiny_target(), rows, results, {}, "", curves=True)
+    assert shown.count("](curves.png)") == 1 and "## Training curves" in shown
+    own = report._summary_markdown(tiny_target(), rows, results, {}, "![mine](curves.png)", curves=True)
+    assert own.count("](curves.png)") == 1 and "## Training curves" not in own
+    assert "curves.png" not in report._summary_markdown(tiny_target(), rows, results, {}, "", curves=False)
+
+
+def test_epoch_times_list_networks_in_the_order_of_their_numbers():
+    """run.json keeps its keys sorted (width_16 before width_2); the summary reads the numbers as numbers."""
+    per = {n: {"mean": 1.0, "min": 1.0, "max": 1.0, "epochs": 3} for n in ("lr0.01", "lr0.003", "width_16", "width_2")}
+    line, = report._epoch_time_lines({"seconds_per_epoch": json.loads(json.dumps(per, sort_keys=True))})
+    assert [part.split()[0] for part in line.split(": ", 1)[1].split("; ")] == ["lr0.003", "lr0.01", "width_2", "width_16"]

@@ -247,3 +247,25 @@ def test_rising_momentum_sgd_makes_hintons_updates():
         v = p * v - (1 - p) * 2.0 * decay ** step * g
         expect = expect + v
         np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expect, rtol=1e-5)
+
+
+def test_approx_universal_draws_every_widths_training_mse(tmp_path, monkeypatch):
+    """The figure's third panel: the training MSE of every width against the step, log-log, mean over seeds,
+    where a wide net stalling above a narrower one shows (the not-reproduced ordering's cause)."""
+    from reproductions.targets import approx_universal as au
+
+    figures = []
+    monkeypatch.setattr(au, "save_figure", lambda fig, path: figures.append(fig))
+    steps = (250, 500, 1000)
+    results = {}
+    for seed in (0, 1):
+        metrics = {f"{k}(width={w})": 0.1 / w for w in au.WIDTHS for k in ("rmse", "max_error")}
+        history = [{"Epoch": s, "Train Loss": (seed + 1) / (w * s), "Network": f"width_{w}"} for w in au.WIDTHS for s in steps]
+        results[seed] = {"metrics": metrics, "history": history,
+                         "extras": {"curves": {str(w): [0.0] * 201 for w in au.WIDTHS}}}
+    assert "](approximation.png)" in au.report(results, tmp_path)
+    panel = figures[0].axes[2]
+    assert (panel.get_xscale(), panel.get_yscale()) == ("log", "log")
+    lines = {line.get_label(): line for line in panel.get_lines()}
+    assert list(lines) == [f"width {w}" for w in au.WIDTHS]
+    assert np.allclose(lines["width 4"].get_ydata(), [1.5 / (4 * s) for s in steps])  # the mean of seeds 1/.. and 2/..

@@ -52,7 +52,7 @@ def compute(seed, ctx):
 
 def report(results, folder):
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4))
     for kind, style in (("rmse", "o-"), ("max_error", "s--")):
         values = np.array([[r["metrics"][f"{kind}(width={w})"] for w in WIDTHS] for r in results.values()])
         axes[0].errorbar(WIDTHS, values.mean(0), yerr=values.std(0), fmt=style, capsize=3, label=f"{kind} (mean ± std, {len(values)} seeds)")
@@ -66,11 +66,32 @@ def report(results, folder):
         axes[1].plot(xt[::5], curves[str(w)], lw=1, label=f"width {w}")
     axes[1].set(xlabel="x", ylabel="f(x)", title=f"Fits, seed {min(results)}")
     axes[1].legend(fontsize=8)
+    _training_curves(axes[2], results)
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, folder / "approximation.png")
-    return "![error vs width and the fits](approximation.png)"
+    return "![error vs width, the fits, and the training MSE of every width](approximation.png)"
+
+
+def _training_curves(ax, results):
+    """Training MSE against step for every width on one log-log panel (mean over seeds): where a wider net's
+    curve is still above a narrower one's when the rate reaches 0, the optimiser, not the width, set its error."""
+    import pandas as pd
+
+    histories = [pd.DataFrame(r["history"]) for _, r in sorted(results.items()) if r["history"]]
+    if not histories:
+        return
+    colors = pyplot().cm.viridis(np.linspace(0, 0.9, len(WIDTHS)))
+    for color, width in zip(colors, WIDTHS):
+        per_seed = [h[h["Network"] == f"width_{width}"].set_index("Epoch")["Train Loss"] for h in histories]
+        per_seed = [c for c in per_seed if not c.empty]
+        if per_seed:
+            mean = pd.concat(per_seed, axis=1).mean(axis=1)
+            ax.plot(mean.index, mean, color=color, lw=1.2, label=f"width {width}")
+    ax.set(xscale="log", yscale="log", xlabel="training step", ylabel="training MSE (256 points)",
+           title=f"Training MSE, mean of {len(histories)} seeds")
+    ax.legend(fontsize=7, ncol=2)
 
 
 TARGET = Target(
