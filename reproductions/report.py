@@ -7,6 +7,7 @@ import math
 import re
 import shutil
 import statistics
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -363,14 +364,18 @@ def _network_curves(path, target, histories):
     for ax in axes[:, 0]:
         ax.set_ylabel("loss", fontsize=7)
     seeds = len(histories)
-    fig.suptitle(f"{target.name}: per network, " + (f"mean of {seeds} seeds with min-max band" if seeds > 1 else "one seed"),
-                 fontsize=9)
+    title = f"{target.name}: per network, " + (f"mean of {seeds} seeds with min-max band" if seeds > 1 else "one seed")
+    # wrapped to the figure's width: a one-panel figure cut a one-line title at both sides
+    title = textwrap.fill(title, width=max(30, int(fig.get_figwidth() * 14)))
+    fig.suptitle(title, fontsize=9)
     # the legend in one row where the panels are wide enough (3 or more columns), else two to a row
     ncol = max(1, len(named) if cols >= 3 else min(2, len(named)))
     legend_rows = -(-len(named) // ncol)
     if named:
         fig.legend(list(named.values()), list(named), loc="lower center", ncol=ncol, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, (0.05 + 0.17 * legend_rows) / fig.get_figheight(), 1, 0.96))
+    title_lines = title.count("\n") + 1
+    fig.tight_layout(rect=(0, (0.05 + 0.17 * legend_rows) / fig.get_figheight(), 1,
+                           1 - (0.05 + 0.16 * title_lines) / fig.get_figheight()))
     save_figure(fig, path)
 
 

@@ -312,18 +312,23 @@ def test_a_killed_seed_process_fails_the_run_and_resume_finishes_it(tmp_path, mo
 @pytest.mark.parametrize("networks", [1, 2, 4])
 def test_per_network_curves_keep_their_legend_inside_the_figure(tmp_path, monkeypatch, networks):
     """The one- and two-panel figures (residual.fashion_resnet20, residual.fashion_densenet) clipped their
-    one-row legend at both sides; every entry must lie within the figure."""
+    one-row legend, and then their title, at both sides; every entry must lie within the figure."""
     rows = [{"Network": f"net{n}", "Epoch": e, "Train Loss": 1 / e, "Validation Loss": 1.1 / e,
              "Train Accuracy": 1 - 0.5 / e, "Validation Accuracy": 1 - 0.6 / e} for n in range(networks) for e in (1, 2, 3)]
     saved = {}
     monkeypatch.setattr(report, "save_figure", lambda fig, path: saved.setdefault("fig", fig))
-    report._network_curves(tmp_path / "curves.png", tiny_target(), {0: pd.DataFrame(rows)})
+    report._network_curves(tmp_path / "curves.png", tiny_target("residual.fashion_resnet20"),
+                           {0: pd.DataFrame(rows), 1: pd.DataFrame(rows)})
     fig = saved["fig"]
     renderer = fig.canvas.get_renderer()
     box, legend = fig.bbox, fig.legends[0].get_window_extent(renderer)
     assert box.x0 <= legend.x0 and legend.x1 <= box.x1 and box.y0 <= legend.y0, (networks, legend, box)
     for ax in fig.axes:  # and the panels' x labels stay above the legend
         assert ax.get_tightbbox(renderer).y0 >= legend.y1 - 1, (networks, ax.get_title())
+    # the title (cut at both sides of a one-panel figure) lies within the figure, above the panels
+    title = fig._suptitle.get_window_extent(renderer)
+    assert box.x0 <= title.x0 and title.x1 <= box.x1 and title.y1 <= box.y1, (networks, title, box)
+    assert all(ax.get_tightbbox(renderer).y1 <= title.y0 + 1 for ax in fig.axes), networks
 
 
 def test_epoch_ticks_are_compact_numbers():
