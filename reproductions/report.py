@@ -373,9 +373,9 @@ def _network_curves(path, target, histories):
     legend_rows = -(-len(named) // ncol)
     if named:
         fig.legend(list(named.values()), list(named), loc="lower center", ncol=ncol, fontsize=7, frameon=False)
-    title_lines = title.count("\n") + 1
-    fig.tight_layout(rect=(0, (0.05 + 0.17 * legend_rows) / fig.get_figheight(), 1,
-                           1 - (0.05 + 0.16 * title_lines) / fig.get_figheight()))
+    # the title's and the legend's extra lines get height of their own rather than the panels'
+    fig.set_figheight(fig.get_figheight() + 0.16 * title.count("\n") + 0.17 * (legend_rows - 1))
+    fig.tight_layout(rect=(0, (0.05 + 0.17 * legend_rows) / fig.get_figheight(), 1, 1))
     save_figure(fig, path)
 
 
