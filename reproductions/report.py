@@ -269,7 +269,7 @@ def _curves(path, target, results):
     else:
         for ax, kind in zip(axes, ("Loss", "Accuracy")):
             for split, style in (("Train", "-"), ("Validation", "--")):
-                table = _seed_table(histories, f"{split} {kind}")
+                table = seed_table(histories, f"{split} {kind}")
                 if table is None:
                     continue
                 mean = table.mean(axis=1)
@@ -315,7 +315,7 @@ def _readable_axes(ax, losses):
         ax.set_yscale("log")
 
 
-def _seed_table(histories, column, network=None):
+def seed_table(histories, column, network=None):
     """Epoch × seed table of one history column (one network's rows if given); None if empty."""
     parts = {s: (h[h["Network"] == network] if network is not None else h).set_index("Epoch")[column]
              for s, h in histories.items() if column in h and (network is None or "Network" in h)}
@@ -338,7 +338,7 @@ def _network_curves(path, target, histories):
         right, losses = None, []
         for kind, color in (("Loss", "tab:blue"), ("Accuracy", "tab:orange")):
             for split, style in (("Train", "-"), ("Validation", "--")):
-                table = _seed_table(histories, f"{split} {kind}", network)
+                table = seed_table(histories, f"{split} {kind}", network)
                 if table is None:
                     continue
                 if kind == "Accuracy" and right is None:

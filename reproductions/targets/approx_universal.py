@@ -7,7 +7,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 import zoo
-from reproductions.report import pyplot, save_figure
+from reproductions.report import pyplot, save_figure, seed_table
 from reproductions.engine import Recipe
 from reproductions.spec import Change, Profile, Reference, Target, seed_values
 from zoo import data
@@ -79,15 +79,14 @@ def _training_curves(ax, results):
     curve is still above a narrower one's when the rate reaches 0, the optimiser, not the width, set its error."""
     import pandas as pd
 
-    histories = [pd.DataFrame(r["history"]) for _, r in sorted(results.items()) if r["history"]]
+    histories = {seed: pd.DataFrame(r["history"]) for seed, r in sorted(results.items()) if r["history"]}
     if not histories:
         return
     colors = pyplot().cm.viridis(np.linspace(0, 0.9, len(WIDTHS)))
     for color, width in zip(colors, WIDTHS):
-        per_seed = [h[h["Network"] == f"width_{width}"].set_index("Epoch")["Train Loss"] for h in histories]
-        per_seed = [c for c in per_seed if not c.empty]
-        if per_seed:
-            mean = pd.concat(per_seed, axis=1).mean(axis=1)
+        table = seed_table(histories, "Train Loss", f"width_{width}")
+        if table is not None:
+            mean = table.mean(axis=1)
             ax.plot(mean.index, mean, color=color, lw=1.2, label=f"width {width}")
     ax.set(xscale="log", yscale="log", xlabel="training step", ylabel="training MSE (256 points)",
            title=f"Training MSE, mean of {len(histories)} seeds")
