@@ -358,6 +358,8 @@ def test_the_published_index_and_this_tools_own_index_are_rewritten(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(tmp_path, sig, data_dir):
+    """Killing a --jobs run kills its seed processes and frees the target's lock (taken again here); after a
+    SIGKILL, which leaves the most behind, the same run then runs again to the end."""
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "reproductions", "run", "mnist.shift", "--quick", "--seeds", "2", "--jobs", "2",
             "--output-dir", str(out), "--verbose", "0"]
@@ -376,9 +378,28 @@ def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(
     while time.time() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers), "a --jobs worker outlived its parent"
+    _take_the_lock_within(out / ".work", "mnist.shift", seconds=10)
+    if sig != signal.SIGKILL:  # the rerun below after the kill that leaves the most behind (no clean-up ran)
+        return
     again = subprocess.run(argv[:-2] + ["--verbose", "0", "--seeds", "1", "--jobs", "1"], cwd=REPO, capture_output=True,
                            text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
+
+
+def _take_the_lock_within(directory, target, seconds):
+    """Take and release the target's lock, trying for up to ``seconds`` (a rerun a user types comes seconds
+    after the kill; under load, twice in 12 tries, the lock was still held the instant the workers were reaped)."""
+    from reproductions.fileio import LockedError, target_lock
+
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with target_lock(directory, target):
+                return
+        except LockedError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _alive(pid):
@@ -433,21 +454,23 @@ MEMORY = textwrap.dedent("""
 
     configure_determinism()
     target = tiny_target(epochs=1, callbacks=lambda work_dir: [Rss()])
-    run_target(target, list(range(40)), quick=False, data_dir=None, output_dir=Path({out!r}), resume=False,
+    run_target(target, list(range(24)), quick=False, data_dir=None, output_dir=Path({out!r}), resume=False,
                verbose=0, record={{}})
-    print(seen[9], seen[-1])
+    print(seen[5], seen[-1])
 """)
 
 
 @pytest.mark.slow
 def test_many_seeds_stay_flat_in_memory(tmp_path):
+    """No leak per seed: at most 1 MB a seed over 18 seeds after 6 (measured 2026-12-06: the RSS of a
+    40-seed run was flat within 3 MB from its first seed, so 6 are warm-up enough)."""
     script = tmp_path / "memory.py"
     script.write_text(MEMORY.format(out=str(tmp_path / "out")))
     proc = subprocess.run([sys.executable, str(script)], env=dict(os.environ, PYTHONPATH=str(REPO)),
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    after_10, after_40 = map(float, proc.stdout.split()[-2:])
-    assert after_40 - after_10 < 30, f"RSS grew {after_40 - after_10:.0f} MB over 30 seeds"
+    after_6, after_24 = map(float, proc.stdout.split()[-2:])
+    assert after_24 - after_6 < 18, f"RSS grew {after_24 - after_6:.0f} MB over 18 seeds"
 
 
 def test_a_download_that_decompresses_past_the_files_size_is_rejected(tmp_path, monkeypatch):

@@ -175,6 +175,26 @@ def test_custom_target_history_and_details(tmp_path, data_dir):
     assert pd.read_csv(tmp_path / "mnist.softmax" / "metrics.csv").loc[0, "test_accuracy"] > 0.6
 
 
+def test_a_quick_profiles_eval_size_keeps_the_first_validation_and_test_images(data_dir):
+    """``eval_size`` (quick profiles) cuts the validation and test sets to their first N images and leaves the
+    training set to ``train_size``; without it, and where there is no validation split, nothing else changes."""
+    from types import SimpleNamespace
+
+    from reproductions.targets._data import image_data
+
+    def data(profile, validation_size):
+        return image_data("mnist", SimpleNamespace(data_dir=data_dir, profile=profile), validation_size=validation_size)
+
+    full = data(Profile(seeds=1), 0.1)
+    cut = data(Profile(seeds=1, train_size=100, options={"eval_size": 50}), 0.1)
+    assert (len(full["x_val"]), len(full["x_test"])) == (6000, 10_000)
+    assert (len(cut["x_train"]), len(cut["x_val"]), len(cut["x_test"])) == (100, 50, 50)
+    for key in ("x_val", "y_val", "x_test", "y_test"):
+        np.testing.assert_array_equal(cut[key], full[key][:50])
+    none = data(Profile(seeds=1, options={"eval_size": 50}), None)
+    assert len(none["x_val"]) == 0 and len(none["x_test"]) == 50 and len(none["x_train"]) == 60_000
+
+
 QUICK_SHARDS = 6  # the slow test below runs in this many processes; pytest-xdist spreads them over the cores
 
 

@@ -13,7 +13,8 @@ TRACK_SIZE = 10_000  # fixed training images on which the tracker measures train
 
 
 def mnist(ctx, validation_size=0):
-    """MNIST train/test arrays (no validation split unless asked); quick profiles keep N train images."""
+    """MNIST train/test arrays (no validation split unless asked); quick profiles keep N train images (and
+    with ``eval_size``, N validation and test images: see image_data)."""
     d = image_data("mnist", ctx, validation_size=validation_size or None)
     if d.get("x_val") is not None and not len(d["x_val"]):
         d["x_val"] = d["y_val"] = None

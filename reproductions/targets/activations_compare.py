@@ -11,6 +11,7 @@ from zoo.mlp import ACTIVATIONS
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target
 from reproductions.targets._networks import train_networks
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import TRACK_SIZE, first_reach, mnist, training_error_tracker
 
 HIDDEN, EPOCHS, BATCH, LR, MOMENTUM = (256, 256), 10, 128, 0.01, 0.9
@@ -115,7 +116,7 @@ TARGET = Target(
                 "2026-12-05", GLOROT_RETIRED),
     ),
     full=Profile(seeds=3, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),
     notes=(
         f"`zoo.activation_mlp`: 784 → {HIDDEN[0]} → {HIDDEN[1]} → 10 softmax, the activation as its own layer after each "
         "linear Dense. Glorot-uniform weights, except SELU with LeCun-normal (its self-normalising fixed point needs it); "

@@ -11,6 +11,7 @@ from callbacks import DeadReLUDetector
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target
 from reproductions.targets._networks import train_networks
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import TRACK_SIZE, mnist
 
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0)
@@ -170,7 +171,7 @@ TARGET = Target(
     ),
     causes={"max_dead_fraction_trained": _seed_story, "dead_fraction_lowest_lr": _seed_story},
     full=Profile(seeds=3, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),
     notes=(
         f"`zoo.activation_mlp('relu', hidden_units={HIDDEN})` (Glorot-uniform), plain SGD without momentum at each "
         f"learning rate in {list(LEARNING_RATES)}, batch {BATCH}, {EPOCHS} epochs on the 60,000 MNIST training images. "

@@ -11,6 +11,7 @@ from callbacks import EarlyStopping
 from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Profile, Reference, Target, learned, seed_values, spread
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist, zero_one_errors
 
 ACTIVATIONS = ("sigmoid", "tanh", "softsign")
@@ -154,7 +155,8 @@ TARGET = Target(
                 f"sigmoid {spread(results, 'test_error_sigmoid')} against tanh {spread(results, 'test_error_tanh')}")},
     full=Profile(seeds=1, options={"rates": RATES, "select_epochs": SELECT_EPOCHS, "max_epochs": MAX_EPOCHS},
                  short_of=f"at most {MAX_EPOCHS * 5_000:,} of Glorot & Bengio's {PAPER_UPDATES:,} minibatch-10 updates per net"),
-    quick=Profile(seeds=1, train_size=1000, options={"rates": (0.01, 0.1), "select_epochs": 1, "max_epochs": 2}),
+    quick=Profile(seeds=1, train_size=1000, options={"rates": (0.01, 0.1), "select_epochs": 1, "max_epochs": 2,
+                                                     "eval_size": QUICK_EVAL_SIZE}),
     notes=(
         f"Glorot & Bengio's MNIST setup: the first 50,000 training images to train, the last {VALIDATION:,} to validate, "
         "the 10,000 test images to test; `zoo.activation_mlp` with five hidden layers of 1000 units, their standard "

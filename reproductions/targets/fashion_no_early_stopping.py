@@ -3,6 +3,7 @@
 import dataclasses
 
 from reproductions.spec import Change, Profile, Reference, Target
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._fashion import SIMPLENET, simplenet_data
 
 
@@ -36,7 +37,7 @@ TARGET = Target(
                   history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
     ),
     full=Profile(seeds=3, epochs=30),
-    quick=Profile(seeds=1, epochs=3, train_size=6000),
+    quick=Profile(seeds=1, epochs=3, train_size=6000, options={"eval_size": QUICK_EVAL_SIZE}),
     notes=(
         "fashion.simplenet's recipe (Adam, batch 128, last 10% of the training set for validation) with "
         "early stopping off for 30 epochs; fashion.simplenet stopped at epochs 14-22 with patience 3. "

@@ -5,7 +5,7 @@ import numpy as np
 import zoo
 from reproductions.report import pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, Trained
-from reproductions.targets._data import image_data
+from reproductions.targets._data import QUICK_EVAL_SIZE, image_data
 from reproductions.targets._networks import train_networks
 
 SHIFTS = (0, 1, 2, 3, 4)
@@ -87,7 +87,7 @@ TARGET = Target(
         for s in SHIFTS[1:]
     ),
     full=Profile(seeds=3, epochs=5),
-    quick=Profile(seeds=1, epochs=1, train_size=6000),
+    quick=Profile(seeds=1, epochs=1, train_size=6000, options={"eval_size": QUICK_EVAL_SIZE}),
     notes=(
         "Per seed, two models are trained on unshifted images (all 60,000, batch 128, 5 epochs, the engine's seeded "
         "order): mnist.mlp_keras's "

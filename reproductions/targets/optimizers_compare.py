@@ -10,6 +10,7 @@ import zoo
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, Trained
 from reproductions.targets._networks import train_networks
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist
 
 HIDDEN, EPOCHS, BATCH = (256, 256), 10, 128
@@ -124,7 +125,7 @@ TARGET = Target(
                                   "the same 5-point effect size (issue 15)"),)),
     ),
     full=Profile(seeds=3, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),
     notes=(
         f"`zoo.activation_mlp('relu', hidden_units={HIDDEN})`, the same initial weights for every optimizer within a seed, "
         f"batch {BATCH}, {EPOCHS} epochs on the 60,000 MNIST training images, test accuracy on the 10,000 test images. "

@@ -12,6 +12,7 @@ from callbacks import EarlyStopping
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target, learned, spread
 from reproductions.targets._networks import train_networks
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist
 
 SUBSET, EPOCHS, BATCH, LR, MOMENTUM = 10_000, 20, 128, 0.01, 0.9
@@ -160,7 +161,7 @@ TARGET = Target(
                 "dropout's test error, 1.25% → 1.06%)", "2026-11-24", SRIVASTAVA_RETIRED),
     ),
     full=Profile(seeds=2, epochs=EPOCHS),
-    quick=Profile(seeds=1, epochs=1, train_size=3000),
+    quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),
     derive=derive,
     causes={
         **{f"{kind}_{k}": (lambda results, k=k: (

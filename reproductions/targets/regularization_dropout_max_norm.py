@@ -11,6 +11,7 @@ import zoo
 from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Profile, Reference, Target, learned, seed_values, spread
+from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist, zero_one_errors
 
 DROPOUT = dict(input_dropout=0.2, dropout_rate=0.5)  # Srivastava et al.: keep 0.8 (inputs) and 0.5 (hidden)
@@ -156,7 +157,8 @@ TARGET = Target(
                 f"{', '.join(f'{e:g}' for e in seed_values(results, 'rate_dropout_max_norm'))}")},
     full=Profile(seeds=1, options={"rates": RATES, "trial_epochs": TRIAL_EPOCHS, "epochs": EPOCHS},
                  short_of=f"{EPOCHS} of Hinton et al.'s {PAPER_EPOCHS:,} epochs, the same schedule compressed"),
-    quick=Profile(seeds=1, train_size=1000, options={"rates": (0.3, 3.0), "trial_epochs": 1, "epochs": 2}),
+    quick=Profile(seeds=1, train_size=1000, options={"rates": (0.3, 3.0), "trial_epochs": 1, "epochs": 2,
+                                                     "eval_size": QUICK_EVAL_SIZE}),
     notes=(
         "`zoo.regularized_mlp`: 784 → 1024 → 1024 → 1024 → 10 ReLU, He-normal weights, dropout 0.2 on the inputs and "
         f"0.5 after each hidden layer; the max-norm variant bounds each unit's incoming weight vector at c = {MAX_NORM:g} "
