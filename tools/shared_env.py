@@ -5,7 +5,8 @@ launchers and this script (stdlib only) manages ``.tox/shared``: a venv with the
 installed in editable mode plus its TensorFlow and test extras. ``--backend jax`` or ``--backend torch``
 manages ``.tox/shared-jax`` / ``.tox/shared-torch`` instead: the package with that backend and no
 TensorFlow at all, and ``KERAS_BACKEND`` set for the command. It reinstalls only when setup.cfg,
-pyproject.toml or the Python version change, and a file lock serialises concurrent runs.
+pyproject.toml or the Python version change; a file lock per environment serialises concurrent runs of it,
+so one environment can be installed while another is in use (CI prepares JAX's and PyTorch's meanwhile).
 
     python tools/shared_env.py WORK_DIR -- python -m pytest -q
     python tools/shared_env.py WORK_DIR --backend jax -- python -m pytest -q tests/test_dead_relu.py
@@ -39,7 +40,7 @@ def ensure(env_dir: Path, backend: str = "tensorflow") -> Path:
     python = bindir / ("python.exe" if os.name == "nt" else "python")
     stamp = env_dir / ".zoo-installed"
     env_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(env_dir.parent / ".shared-env.lock", "w") as lock:
+    with open(env_dir.parent / f".{env_dir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         wanted = _fingerprint()
         if python.exists() and stamp.is_file() and stamp.read_text() == wanted:
