@@ -10,8 +10,8 @@ import zoo
 from zoo.mlp import ACTIVATIONS
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target
-from reproductions.targets._networks import train_networks
 from reproductions.targets._data import QUICK_EVAL_SIZE
+from reproductions.targets._networks import train_networks
 from reproductions.targets._practice import TRACK_SIZE, first_reach, mnist, training_error_tracker
 
 HIDDEN, EPOCHS, BATCH, LR, MOMENTUM = (256, 256), 10, 128, 0.01, 0.9

@@ -10,8 +10,8 @@ import zoo
 from callbacks import DeadReLUDetector
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target
-from reproductions.targets._networks import train_networks
 from reproductions.targets._data import QUICK_EVAL_SIZE
+from reproductions.targets._networks import train_networks
 from reproductions.targets._practice import TRACK_SIZE, mnist
 
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0)

@@ -9,8 +9,8 @@ import numpy as np
 import zoo
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Target, Trained
-from reproductions.targets._networks import train_networks
 from reproductions.targets._data import QUICK_EVAL_SIZE
+from reproductions.targets._networks import train_networks
 from reproductions.targets._practice import mnist
 
 HIDDEN, EPOCHS, BATCH = (256, 256), 10, 128

@@ -11,8 +11,8 @@ import zoo
 from callbacks import EarlyStopping
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Reference, Retired, Target, learned, spread
-from reproductions.targets._networks import train_networks
 from reproductions.targets._data import QUICK_EVAL_SIZE
+from reproductions.targets._networks import train_networks
 from reproductions.targets._practice import mnist
 
 SUBSET, EPOCHS, BATCH, LR, MOMENTUM = 10_000, 20, 128, 0.01, 0.9
