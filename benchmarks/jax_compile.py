@@ -11,6 +11,7 @@ best-of-rounds, medians and their ratio are printed (goal: the env's settings at
 """
 
 import argparse
+import configparser
 import json
 import os
 import subprocess
@@ -23,8 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import side_by_side  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SETTINGS = {"XLA_FLAGS": "--xla_backend_optimization_level=0", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}  # as tox.ini's [testenv:jax], with the cache folder
+CACHE = "JAX_COMPILATION_CACHE_DIR"  # tox.ini's points into .tox; each measurement here gets a fresh folder
 BUILD = """
 import json, sys, time
 import zoo
@@ -37,8 +37,17 @@ print(json.dumps(seconds))
 """
 
 
+def tox_settings():
+    """The XLA and JAX variables that tox.ini's [testenv:jax] sets (read from it, so the two cannot drift)."""
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(REPO / "tox.ini")
+    pairs = (line.split("=", 1) for line in cfg["testenv:jax"]["set_env"].splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs if k.strip().startswith(("XLA_", "JAX_"))}
+
+
 def _env(settings):
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS and k not in ("XLA_FLAGS", "JAX_COMPILATION_CACHE_DIR")}
+    """This environment without the settings under test, then ``settings`` (none: JAX's defaults)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_", "JAX_"))}
     return {**env, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO), **settings}
 
 
@@ -46,7 +55,7 @@ def two_processes(models, settings):
     """Build seconds of ``models``, summed over two fresh processes run one after the other."""
     total = 0.0
     with tempfile.TemporaryDirectory() as cache:
-        env = _env({**settings, "JAX_COMPILATION_CACHE_DIR": cache} if settings else {})
+        env = _env({**settings, CACHE: cache} if settings else {})
         for _ in range(2):
             out = subprocess.run([sys.executable, "-c", BUILD, models], env=env, capture_output=True, text=True,
                                  check=True).stdout
@@ -62,9 +71,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be a positive integer, got {args.rounds}")
-    print(f"building {args.models} in two fresh JAX processes, seconds summed:", flush=True)
+    settings = tox_settings()
+    print(f"building {args.models} in two fresh JAX processes, seconds summed; tox -e jax sets "
+          f"{', '.join(f'{k}={v}' for k, v in settings.items() if k != CACHE)} and {CACHE} (a fresh folder here):",
+          flush=True)
     times = side_by_side.alternate({"JAX defaults": lambda: two_processes(args.models, None),
-                                    "tox -e jax settings": lambda: two_processes(args.models, SETTINGS)}, args.rounds)
+                                    "tox -e jax settings": lambda: two_processes(args.models, settings)}, args.rounds)
     ratio = side_by_side.ratio(times, "tox -e jax settings", "JAX defaults")
     print(f"tox -e jax settings over JAX defaults: {ratio} {side_by_side.goal(ratio.best, 0.5)}")
 
