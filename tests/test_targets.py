@@ -289,3 +289,50 @@ def test_approx_universal_draws_every_widths_training_mse(tmp_path, monkeypatch)
     lines = {line.get_label(): line for line in panel.get_lines()}
     assert list(lines) == [f"width {w}" for w in au.WIDTHS]
     assert np.allclose(lines["width 4"].get_ydata(), [1.5 / (4 * s) for s in steps])  # the mean of seeds 1/.. and 2/..
+
+
+def test_approx_universal_float64_forward_and_jacobian_are_the_keras_models():
+    """The Levenberg–Marquardt fit works on a float64 copy of zoo.universal_approximator's arithmetic: its output
+    is the Keras model's (to float32 precision) and its Jacobian is the finite-difference one."""
+    import keras
+
+    import zoo
+    from reproductions.targets import approx_universal as au
+
+    keras.utils.set_random_seed(3)
+    model = zoo.universal_approximator(width=5)
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=w.shape) for w in model.get_weights()]
+    model.set_weights([w.astype("float32") for w in weights])
+    x = np.linspace(0, 1, 17).reshape(-1, 1)
+    out, _ = au.forward(weights, x)
+    np.testing.assert_allclose(out, model.predict(x.astype("float32"), verbose=0), rtol=1e-5, atol=1e-5)
+    theta = np.concatenate([w.ravel() for w in weights])
+    sizes = np.cumsum([w.size for w in weights])[:-1]
+
+    def f(t):
+        return au.forward([p.reshape(w.shape) for p, w in zip(np.split(t, sizes), weights)], x)[0].reshape(-1)
+
+    h = 1e-6
+    numeric = np.stack([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(len(theta))], axis=1)
+    np.testing.assert_allclose(au.jacobian(weights, x), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_approx_universal_levenberg_marquardt_recovers_a_net_and_never_raises_the_loss():
+    """Points made by a width-3 net are fitted from a start near its weights to a ten-billionth of the start's
+    MSE, which never rises on the way; a fit that starts at zero error stops at once, unchanged."""
+    from reproductions.targets import approx_universal as au
+
+    rng = np.random.default_rng(1)
+    truth = [rng.normal(size=(1, 3)) * 4, rng.normal(size=3), rng.normal(size=(3, 1)), rng.normal(size=1)]
+    x = np.linspace(0, 1, 64).reshape(-1, 1)
+    y = au.forward(truth, x)[0]
+    start = [w + 0.3 * rng.normal(size=w.shape) for w in truth]
+    start_mse = float(np.mean((au.forward(start, x)[0] - y) ** 2))
+    fitted, rows = au.levenberg_marquardt(start, x, y, 400)
+    mses = [mse for _, mse in rows]
+    assert [it for it, _ in rows] == list(range(50, 401, 50))
+    assert mses[-1] < 1e-10 * start_mse and all(b <= a for a, b in zip(mses, mses[1:]))
+    assert [np.shape(w) for w in fitted] == [np.shape(w) for w in truth]
+    same, rows = au.levenberg_marquardt(truth, x, y, 400)
+    assert rows == [(0, 0.0)] and all(np.array_equal(a, b) for a, b in zip(same, truth))
