@@ -18,6 +18,7 @@ import pytest
 from reproductions import report
 from reproductions.__main__ import main
 from reproductions.errors import CheckpointError, ResumeMismatch, UnsafeOutput
+from reproductions.fileio import target_lock
 from reproductions.suite import configure_determinism, run_target
 
 from tests._tiny_targets import tiny_target
@@ -378,7 +379,8 @@ def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(
     while time.time() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers), "a --jobs worker outlived its parent"
-    _take_the_lock_within(out / ".work", "mnist.shift", seconds=10)
+    with target_lock(out / ".work", "mnist.shift"):  # free the moment the workers are gone
+        pass
     if sig != signal.SIGKILL:  # the rerun below after the kill that leaves the most behind (no clean-up ran)
         return
     again = subprocess.run(argv[:-2] + ["--verbose", "0", "--seeds", "1", "--jobs", "1"], cwd=REPO, capture_output=True,
@@ -386,28 +388,22 @@ def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(
     assert again.returncode == 0, again.stderr[-2000:]
 
 
-def _take_the_lock_within(directory, target, seconds):
-    """Take and release the target's lock, trying for up to ``seconds`` (a rerun a user types comes seconds
-    after the kill; under load, twice in 12 tries, the lock was still held the instant the workers were reaped)."""
-    from reproductions.fileio import LockedError, target_lock
-
-    deadline = time.time() + seconds
-    while True:
-        try:
-            with target_lock(directory, target):
-                return
-        except LockedError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def _alive(pid):
+    """Whether any thread of process ``pid`` still runs. A killed multi-threaded process's main thread can be a
+    zombie while its other threads are still exiting, and its files (the target's lock among them) stay open
+    until the last of them is gone, so the main thread's state alone does not say the lock is free."""
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
+        threads = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return False
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 def test_multiworker_with_an_unreachable_peer_fails_in_one_line_within_its_timeout(tmp_path):
