@@ -316,21 +316,10 @@ def _die_with_parent(parent):
         os._exit(1)
 
 
-BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _worker_environment(threads):
-    """A --jobs worker's environment: NumPy's BLAS (and OpenMP) limited to the worker's share of the cores, as
-    its Keras backend is, unless the user set these variables; left alone, every worker's BLAS would start a
-    thread per core, and the workers' spinning threads would crowd each other out."""
-    return {**{name: str(threads) for name in BLAS_THREAD_VARIABLES}, **os.environ}
-
-
 def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, verbose, dataset, lock=None):
     """``--jobs``: each seed in its own ``python -m reproductions.seed_worker`` process, ``jobs`` at a time,
-    each with ``cores // jobs`` intra-op threads and as many BLAS/OpenMP threads (unless the environment sets
-    them); its output goes to ``seed_<s>/log.txt``. Workers inherit the target's lock (it stays held while any
-    lives) and die with this process."""
+    each with ``cores // jobs`` intra-op threads; its output goes to ``seed_<s>/log.txt``. Workers
+    inherit the target's lock (it stays held while any lives) and die with this process."""
     import functools
     import subprocess
     import sys
@@ -351,7 +340,7 @@ def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, ver
                 argv += ["--data-dir", str(data_dir)] if data_dir is not None else []
                 argv += ["--dataset", dataset] if dataset else []
                 log = open(seed_dir / "log.txt", "w")
-                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=_worker_environment(threads),
+                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                         preexec_fn=functools.partial(_die_with_parent, os.getpid()),
                                         pass_fds=(lock.fileno(),) if lock is not None else ())
                 running[seed] = (proc, log, time.time())

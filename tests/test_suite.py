@@ -278,29 +278,6 @@ def test_jobs_run_seeds_in_processes_with_the_serial_numbers(tmp_path, capsys):
     assert not (parallel / ".work" / "xor.keras_model2").exists()
 
 
-def test_jobs_workers_get_their_share_of_blas_threads_unless_the_user_set_them(tmp_path, monkeypatch):
-    """Each worker's NumPy BLAS and OpenMP get cores // jobs threads, as its Keras backend does (2 workers
-    each spinning a BLAS thread per core crowd each other out); a variable the user set is passed as set."""
-    envs, popen = [], subprocess.Popen
-
-    def recording_popen(argv, **kwargs):
-        if "reproductions.seed_worker" in argv:
-            envs.append(kwargs.get("env"))
-        return popen(argv, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", recording_popen)
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-    assert main(["run", "xor.keras_model2", "--quick", "--seeds", "2", "--jobs", "2", "--output-dir",
-                 str(tmp_path / "out"), "--verbose", "0"]) == 0
-    share = str(max(1, (os.cpu_count() or 1) // 2))
-    assert len(envs) == 2 and all(e is not None for e in envs)
-    for env in envs:
-        assert (env["OMP_NUM_THREADS"], env["MKL_NUM_THREADS"], env["OPENBLAS_NUM_THREADS"]) == (share, share, "3")
-        assert env["PATH"] == os.environ["PATH"]
-
-
 def test_seed_processes_that_refuse_for_missing_data_exit_2_and_leave_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)

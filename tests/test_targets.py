@@ -336,3 +336,21 @@ def test_approx_universal_levenberg_marquardt_recovers_a_net_and_never_raises_th
     assert [np.shape(w) for w in fitted] == [np.shape(w) for w in truth]
     same, rows = au.levenberg_marquardt(truth, x, y, 400)
     assert rows == [(0, 0.0)] and all(np.array_equal(a, b) for a, b in zip(same, truth))
+
+
+def test_approx_universal_fits_the_same_bits_whatever_blas_threads_the_process_has():
+    """Two BLAS threads sum J^T J in another order than one, and 300 Levenberg–Marquardt steps of a width-64
+    net amplify that to the third digit; the fit pins one thread, so a serial run (BLAS on every core) and a
+    --jobs worker give the same numbers."""
+    import types
+
+    from threadpoolctl import threadpool_limits
+
+    from reproductions.targets import approx_universal as au
+
+    def rmse(blas_threads):
+        ctx = types.SimpleNamespace(options={"iterations": 300, "restarts": 1}, history=[], keep_network=lambda *a: None)
+        with threadpool_limits(limits=blas_threads):
+            return au.fit_width(64, 0, ctx)[0]
+
+    assert rmse(1) == rmse(2)

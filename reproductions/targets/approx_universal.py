@@ -7,6 +7,7 @@ import time
 import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
+from threadpoolctl import threadpool_limits
 
 import zoo
 from reproductions.engine import derive_seed
@@ -95,7 +96,8 @@ def fit_width(width, seed, ctx):
     for start in range(restarts):
         keras.utils.set_random_seed(derive_seed(seed, width, start))
         model = zoo.universal_approximator(width=width)
-        weights, rows = levenberg_marquardt(model.get_weights(), x, y, iterations)
+        with threadpool_limits(limits=1):  # one BLAS thread: the same sums, so the same bits, serially and under --jobs
+            weights, rows = levenberg_marquardt(model.get_weights(), x, y, iterations)
         val_mse = float(np.mean((forward(weights, xv)[0] - yv) ** 2))
         if best is None or val_mse < best[0]:
             best = (val_mse, start, model, weights, rows)
@@ -201,8 +203,8 @@ TARGET = Target(
         "spaced training points; zoo.universal_approximator(width) = 1 → width sigmoid → 1 linear. The theorem is "
         "about existence (a net of some width gets within any ε), not about what an optimiser finds, so each width "
         f"is fitted as well as a least-squares method can: {RESTARTS} Glorot starts (the Keras model's own "
-        f"initialisers, seeded per seed, width and start), each fitted by Levenberg–Marquardt in float64 for up to "
-        f"{ITERATIONS:,} iterations (500 iterations and 2 starts in the quick profile), and the start with the lowest "
+        f"initialisers, seeded per seed, width and start), each fitted by Levenberg–Marquardt in float64 on one BLAS thread (so the same bits serially and "
+        f"under --jobs) for up to {ITERATIONS:,} iterations (500 iterations and 2 starts in the quick profile), and the start with the lowest "
         "MSE on 256 seeded uniform validation points (off the training grid) kept. Errors are measured in float64 "
         "on 1,001 grid points; details.json gives each width's kept start, training and validation MSE, largest "
         "weight, fitting seconds and the RMSE of the float32 Keras model holding the same weights. The criteria "
