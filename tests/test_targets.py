@@ -338,6 +338,21 @@ def test_approx_universal_levenberg_marquardt_recovers_a_net_and_never_raises_th
     assert rows == [(0, 0.0)] and all(np.array_equal(a, b) for a, b in zip(same, truth))
 
 
+def test_approx_universal_fit_that_stops_early_logs_each_iteration_once(monkeypatch):
+    """A fit that stops right after a logged iteration does not log that iteration twice (the history's
+    iterations index the training-MSE panel)."""
+    from reproductions.targets import approx_universal as au
+
+    monkeypatch.setattr(au, "LOG_EVERY", 1)
+    x = np.linspace(0, 1, 32).reshape(-1, 1)
+    truth = [np.array([[6.0, -4.0]]), np.array([-3.0, 2.0]), np.array([[1.0], [0.5]]), np.array([0.1])]
+    start = [w + 0.05 for w in truth]
+    _, rows = au.levenberg_marquardt(start, x, au.forward(truth, x)[0], 1000)
+    iterations = [it for it, _ in rows]
+    assert iterations[-1] < 1000, "the fit should reach float64's floor and stop before the budget"
+    assert iterations == list(range(1, iterations[-1] + 1))
+
+
 def test_approx_universal_fits_the_same_bits_whatever_blas_threads_the_process_has():
     """Two BLAS threads sum J^T J in another order than one, and 300 Levenberg–Marquardt steps of a width-64
     net amplify that to the third digit; the fit pins one thread, so a serial run (BLAS on every core) and a

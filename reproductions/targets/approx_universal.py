@@ -70,7 +70,8 @@ def levenberg_marquardt(weights, x, y, iterations):
                 break
             damping *= 2
         else:  # no damping lowers the loss: a minimum to the precision of float64
-            rows.append((iteration - 1, loss / len(y)))
+            if not rows or rows[-1][0] != iteration - 1:
+                rows.append((iteration - 1, loss / len(y)))
             break
         if iteration % LOG_EVERY == 0 or iteration == iterations:
             rows.append((iteration, loss / len(y)))
@@ -96,7 +97,7 @@ def fit_width(width, seed, ctx):
     for start in range(restarts):
         keras.utils.set_random_seed(derive_seed(seed, width, start))
         model = zoo.universal_approximator(width=width)
-        with threadpool_limits(limits=1):  # one BLAS thread: the same sums, so the same bits, serially and under --jobs
+        with threadpool_limits(limits=1):  # one BLAS thread: the same sums, serially and under --jobs
             weights, rows = levenberg_marquardt(model.get_weights(), x, y, iterations)
         val_mse = float(np.mean((forward(weights, xv)[0] - yv) ** 2))
         if best is None or val_mse < best[0]:
@@ -203,9 +204,10 @@ TARGET = Target(
         "spaced training points; zoo.universal_approximator(width) = 1 → width sigmoid → 1 linear. The theorem is "
         "about existence (a net of some width gets within any ε), not about what an optimiser finds, so each width "
         f"is fitted as well as a least-squares method can: {RESTARTS} Glorot starts (the Keras model's own "
-        f"initialisers, seeded per seed, width and start), each fitted by Levenberg–Marquardt in float64 on one BLAS thread (so the same bits serially and "
-        f"under --jobs) for up to {ITERATIONS:,} iterations (500 iterations and 2 starts in the quick profile), and the start with the lowest "
-        "MSE on 256 seeded uniform validation points (off the training grid) kept. Errors are measured in float64 "
+        "initialisers, seeded per seed, width and start), each fitted by Levenberg–Marquardt in float64 on one "
+        f"BLAS thread (so the same bits serially and under --jobs) for up to {ITERATIONS:,} iterations (500 "
+        "iterations and 2 starts in the quick profile), and the start with the lowest MSE on 256 seeded uniform "
+        "validation points (off the training grid) kept. Errors are measured in float64 "
         "on 1,001 grid points; details.json gives each width's kept start, training and validation MSE, largest "
         "weight, fitting seconds and the RMSE of the float32 Keras model holding the same weights. The criteria "
         "test the trend: the rank correlation of width and RMSE, and the RMSE ratio of width 64 to width 1. "
