@@ -105,7 +105,8 @@ def fit_width(width, seed, ctx):
     val_mse, start, model, weights, rows = best
     seconds = time.perf_counter() - t0
     model.set_weights([w.astype("float32") for w in weights])
-    err = (forward(weights, xt)[0] - yt).reshape(-1)
+    prediction = forward(weights, xt)[0]
+    err = (prediction - yt).reshape(-1)
     rmse, max_err = float(np.sqrt(np.mean(err**2))), float(np.abs(err).max())
     keras_rmse = float(np.sqrt(np.mean((model.predict(xt.astype("float32"), verbose=0, batch_size=1001) - yt) ** 2)))
     key = f"width_{width}"
@@ -116,7 +117,7 @@ def fit_width(width, seed, ctx):
     details = {"kept_start": start, "iterations_run": rows[-1][0], "train_mse": rows[-1][1], "validation_mse": val_mse,
                "largest_weight": float(max(np.abs(w).max() for w in weights)), "keras_float32_rmse": keras_rmse,
                "seconds_all_starts": round(seconds, 2)}
-    return rmse, max_err, forward(weights, xt)[0][::5].reshape(-1).tolist(), details
+    return rmse, max_err, prediction[::5].reshape(-1).tolist(), details
 
 
 def compute(seed, ctx):
