@@ -175,6 +175,27 @@ def test_custom_target_history_and_details(tmp_path, data_dir):
     assert pd.read_csv(tmp_path / "mnist.softmax" / "metrics.csv").loc[0, "test_accuracy"] > 0.6
 
 
+def test_fashion_baselines_draws_the_mlp_training_curve_and_names_each_rows_solver(tmp_path, data_dir):
+    """fashion.baselines keeps scikit-learn's MLP loss per epoch as history (one row per epoch it ran, falling)
+    and its curves.png; a missed row's cause speaks of its own classifier's solver, not the MLP's."""
+    from dataclasses import replace
+
+    target = replace(targets.get("fashion.baselines"), quick=Profile(seeds=1, train_size=500))
+    configure_determinism()
+    run_target(target, [0], quick=True, data_dir=data_dir, output_dir=tmp_path, resume=False, verbose=0, record={})
+    folder = tmp_path / "fashion.baselines"
+    history = pd.read_csv(folder / "history" / "seed_0.csv")
+    details = json.loads((folder / "details.json").read_text())["0"]
+    assert set(history["Network"]) == {"mlp_100"}
+    assert list(history["Epoch"]) == list(range(1, details["mlp_100"]["iterations"] + 1))
+    assert history["Train Loss"].iloc[-1] < history["Train Loss"].iloc[0] / 2
+    assert (folder / "curves.png").stat().st_size > 0 and "](curves.png)" in (folder / "summary.md").read_text()
+    assert details["knn_k5_p1_distance"]["iterations"] is None
+    causes = {name: target.causes[f"{name}_test_accuracy"]({0: {"extras": details}}) for name in details}
+    assert "mlp_100 converged" in causes["mlp_100"] and "logistic_regression converged" in causes["logistic_regression"]
+    assert "converged" not in causes["knn_k5_p1_distance"]
+
+
 def test_a_quick_profiles_eval_size_keeps_the_first_validation_and_test_images(data_dir):
     """``eval_size`` (quick profiles) cuts the validation and test sets to their first N images and leaves the
     training set to ``train_size``; without it, and where there is no validation split, nothing else changes."""
