@@ -46,7 +46,7 @@ def compute(seed, ctx):
         ctx.extras[name] = {"params": {k: repr(v) for k, v in clf.get_params().items()},
                             "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
                             "iterations": _iterations(clf)}
-        # the MLP's training curve: scikit-learn's loss per epoch (cross-entropy plus its L2 term), drawn in curves.png
+        # the MLP's training curve: scikit-learn's loss per epoch (cross-entropy plus L2 term), drawn in curves.png
         ctx.history.extend({"Epoch": epoch, "Train Loss": float(loss), "Network": name}
                            for epoch, loss in enumerate(getattr(clf, "loss_curve_", ()), start=1))
         print(f"  {name}: {out[f'{name}_test_accuracy']:.4f} in {out[f'{name}_seconds']:.0f} s", flush=True)
@@ -55,10 +55,10 @@ def compute(seed, ctx):
 
 def _cause(name):
     """A missed row's likely cause: the settings that differ from the paper's, and whether this classifier's
-    solver converged in each seed (k-NN has none)."""
+    solver converged in each seed (k-NN has no solver)."""
     def cause(results):
         runs = [r["extras"].get(name, {}) for r in results.values()]
-        text = "solver settings and scikit-learn version differ from the paper's 2017 runs"
+        text = "settings and scikit-learn version differ from the paper's 2017 runs (notes)"
         iterations = [r["iterations"] for r in runs if r.get("iterations") is not None]
         if not iterations:
             return text
