@@ -7,16 +7,20 @@ import math
 import statistics
 from typing import Any, Callable
 
-__all__ = ["Reference", "Trained", "learned", "Change", "Retired", "Profile", "Export", "Target", "CLASSES", "REPRODUCED", "FAILS_AS_PREDICTED",
-           "NOT_REPRODUCED", "NOT_TRAINED", "SCHEDULE_SHORT", "DIVERGED", "NO_DATA", "MISSED"]
+__all__ = ["Reference", "Trained", "learned", "Prediction", "Progress", "Change", "Retired", "Profile", "Export", "Target",
+           "CLASSES", "VERDICTS", "REPRODUCED", "FAILS_AS_PREDICTED", "NOT_REPRODUCED", "NOT_TRAINED", "SCHEDULE_SHORT",
+           "DIVERGED", "NO_DATA", "MISSED", "binomial_tolerance", "separating_tolerance"]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
 FAILS_AS_PREDICTED = "reproduced: fails as predicted"
 NOT_TRAINED = "not trained"
-# a miss (not reproduced, or not trained) of a run whose profile declares its schedule shorter than the source's
+# The closed vocabulary, by precedence: a row whose trained conditions fail is "not trained", whatever else it
+# declares; then reproduced (or fails as predicted, for a cited prediction with a passing control) or not.
+VERDICTS = (NOT_TRAINED, REPRODUCED, FAILS_AS_PREDICTED, NOT_REPRODUCED, DIVERGED, NO_DATA)
+MISSED = (NOT_REPRODUCED, NOT_TRAINED, DIVERGED, NO_DATA)  # verdicts that need a cause line
+# Never a verdict: a qualifier of a "not reproduced" row, granted only on measured evidence (report.qualifier)
 SCHEDULE_SHORT = "schedule short"
-MISSED = (NOT_REPRODUCED, NOT_TRAINED, SCHEDULE_SHORT, DIVERGED, NO_DATA)  # verdicts that need a cause line
 KINDS = ("fit", "exact", "custom")
 # Row classes, in the order the results index lists them:
 #   published: a number from a paper, a lecture or an official example, with a tolerance from the source's
@@ -65,6 +69,62 @@ def learned(metric: str, who: str) -> Trained:
 
 
 @dataclasses.dataclass(frozen=True)
+class Prediction:
+    """Where a source predicts that a network fails in the very setup a row runs: the citation (slide or page),
+    that setup in the source's words, and ``control``, the metric of another row of the same run (the same
+    network with the predicted cause removed) that must be reproduced for the failure to count as predicted."""
+
+    cite: str
+    setup: str
+    control: str
+
+    def __post_init__(self):
+        for name in ("cite", "setup", "control"):
+            if not getattr(self, name):
+                raise ValueError(f"Prediction: `{name}` must be given (a failure counts as predicted only with it).")
+
+    def text(self) -> str:
+        return f"predicted by {self.cite} ({self.setup}); positive control: {self.control}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """The training curve that says whether a row's metric was still improving when its schedule ended: history
+    column ``column`` (``better``: "lower" or "higher") of each of ``networks`` (the history's Network column;
+    () for a target that trains one network). A "not reproduced" row gets the "schedule short" qualifier only
+    when this curve was still improving by more than the seed-to-seed noise."""
+
+    column: str
+    better: str
+    networks: tuple = ()
+
+    def __post_init__(self):
+        if self.better not in ("lower", "higher"):
+            raise ValueError(f"Progress {self.column!r}: `better` must be 'lower' or 'higher', got {self.better!r}.")
+
+
+def binomial_tolerance(error: float, n_test: int = 10_000) -> float:
+    """Two binomial standard errors of an error rate (or accuracy) measured once on ``n_test`` test images."""
+    return 2.0 * math.sqrt(error * (1.0 - error) / n_test)
+
+
+SEPARATION = 0.45  # a tolerance at most this share of the smallest gap: the windows of two rows never touch
+
+
+def separating_tolerance(value: float, others, n_test: int = 10_000) -> tuple:
+    """(tolerance, rule) for one of several numbers a source tells apart: two binomial standard errors of
+    ``value``, narrowed to SEPARATION of the smallest gap to ``others`` so that no two windows overlap."""
+    two_se = binomial_tolerance(value, n_test)
+    gap = min(abs(value - o) for o in others if o != value)
+    if two_se <= SEPARATION * gap:
+        return round(two_se, 5), (f"two binomial standard errors on {n_test:,} test images "
+                                  f"({two_se:.4f}), below half the smallest gap the source draws ({gap:.4f})")
+    tol = math.floor(SEPARATION * gap * 1e5) / 1e5
+    return tol, (f"{SEPARATION:g} of the smallest gap the source draws between the numbers compared ({gap:.4f}), "
+                 f"so no two windows overlap (two binomial standard errors on {n_test:,} images, {two_se:.4f}, would)")
+
+
+@dataclasses.dataclass(frozen=True)
 class Change:
     """An earlier criterion of a row, kept after a results commit: what it was, the date it was replaced
     (ISO), and why."""
@@ -94,9 +154,12 @@ class Reference:
     ``tolerance_rule``) or ``compare``. A ``compare`` row of class ``claim`` needs an effect of at
     least ``margin`` beyond ``value`` that stands out of the seed noise: every seed beyond it, or, with
     at least 3 seeds, the mean beyond it by two standard errors. Its ``trained`` conditions must hold
-    in every seed, else the verdict is "not trained"; ``predicts_failure`` marks a claim that something
-    fails (plain-110 does not fit), which passes when the failure happens. Other ``compare`` rows need
-    the comparison in every seed. ``history`` keeps the row's earlier criteria.
+    in every seed, else the verdict is "not trained" (any class may declare them, and they come first);
+    ``predicts_failure`` (a :class:`Prediction`) marks a claim that a network fails where the source says
+    so, which passes when the failure happens and its positive control succeeds. Other ``compare`` rows
+    need the comparison in every seed. ``history`` keeps the row's earlier criteria; ``deterministic``
+    marks a method with no randomness (run once, n = 1); ``progress`` names the curve that can earn a miss
+    the "schedule short" qualifier.
     """
 
     metric: str
@@ -108,9 +171,11 @@ class Reference:
     cls: str = dataclasses.field(default=None, kw_only=True)
     margin: float = dataclasses.field(default=0.0, kw_only=True)
     trained: tuple = dataclasses.field(default=(), kw_only=True)
-    predicts_failure: bool = dataclasses.field(default=False, kw_only=True)
+    predicts_failure: Prediction | None = dataclasses.field(default=None, kw_only=True)
     tolerance_rule: str = dataclasses.field(default="", kw_only=True)
     history: tuple = dataclasses.field(default=(), kw_only=True)
+    deterministic: bool = dataclasses.field(default=False, kw_only=True)
+    progress: Progress | None = dataclasses.field(default=None, kw_only=True)
 
     def __post_init__(self):
         where = f"Reference for {self.metric!r}"
@@ -125,8 +190,13 @@ class Reference:
                 raise ValueError(f"{where}: a claim compares with one of {sorted(_DIRECTION)}, got {self.compare!r}.")
             if not self.margin > 0:
                 raise ValueError(f"{where}: a claim needs an effect size, `margin` > 0, got {self.margin!r}.")
-        elif self.margin or self.trained or self.predicts_failure:
-            raise ValueError(f"{where}: `margin`, `trained` and `predicts_failure` belong to claims, not {self.cls!r} rows.")
+        elif self.margin or self.predicts_failure:
+            raise ValueError(f"{where}: `margin` and `predicts_failure` belong to claims, not {self.cls!r} rows.")
+        if self.predicts_failure is not None and not isinstance(self.predicts_failure, Prediction):
+            raise ValueError(f"{where}: `predicts_failure` is a Prediction (citation, setup, positive control), "
+                             f"got {self.predicts_failure!r}.")
+        if self.progress is not None and not isinstance(self.progress, Progress):
+            raise ValueError(f"{where}: `progress` is a Progress, got {self.progress!r}.")
         if self.cls == "published" and self.tolerance is not None and not self.tolerance_rule:
             raise ValueError(f"{where}: a published row says where its tolerance comes from (`tolerance_rule`).")
         for t in self.trained:
@@ -138,15 +208,16 @@ class Reference:
 
     def criterion(self) -> str:
         if self.tolerance is not None:
-            return f"± {self.tolerance:g}"
-        if self.cls == "claim":
+            rule = f"± {self.tolerance:g}"
+        elif self.cls == "claim":
             edge = self.value + _DIRECTION[self.compare] * self.margin
             rule = (f"every seed {self.compare} {edge:g}, or the mean by {CLAIM_STANDARD_ERRORS:g} standard errors "
                     f"(n ≥ {CLAIM_MIN_SEEDS_FOR_MEAN})")
-            if self.trained:
-                rule += "; trained: " + ", ".join(t.text() for t in self.trained)
-            return rule
-        return f"every seed {self.compare} {self.value:g}"
+        else:
+            rule = f"every seed {self.compare} {self.value:g}"
+        if self.trained:
+            rule += "; trained: " + ", ".join(t.text() for t in self.trained)
+        return rule
 
     def holds(self, v) -> bool:
         """Whether one value meets a ``compare`` row's comparison."""
@@ -157,15 +228,16 @@ class Reference:
         d = _DIRECTION[self.compare]
         return [d * (v - self.value) - self.margin for v in values]
 
-    def verdict(self, values, diverged=0, trained=None) -> str:
+    def verdict(self, values, diverged=0, trained=None, control=True) -> str:
         """Judge the finite per-seed ``values``; ``trained`` is one bool per value (its seed met every
-        ``trained`` condition), None when the row has none."""
+        ``trained`` condition), None when the row has none; ``control``: whether a predicted failure's positive
+        control was reproduced in the same run."""
         trained = [True] * len(values) if trained is None else trained
         pairs = [(v, t) for v, t in zip(values, trained) if v is not None and math.isfinite(v)]
         finite = [v for v, _ in pairs]
         if not finite:
             return DIVERGED if diverged else NO_DATA
-        if self.cls == "claim" and self.trained and not all(t for _, t in pairs):
+        if self.trained and not all(t for _, t in pairs):
             return NOT_TRAINED
         if self.tolerance is not None:
             ok = abs(statistics.fmean(finite) - self.value) <= self.tolerance + 1e-12
@@ -173,7 +245,7 @@ class Reference:
             ok = claim_holds(self.effects(finite))
         else:
             ok = all(self.holds(v) for v in finite)
-        if not ok:
+        if not ok or (self.predicts_failure and not control):
             return NOT_REPRODUCED
         return FAILS_AS_PREDICTED if self.predicts_failure else REPRODUCED
 
@@ -194,9 +266,9 @@ def claim_holds(effects) -> bool:
 class Profile:
     """Run settings of one profile (full or quick): seeds, epochs and training-set size of a fit recipe, and
     ``options``, a target's own settings that differ between profiles (the widths of a sweep, a grid size),
-    so a target reads them from its profile instead of asking which profile runs. ``short_of``: where the
-    longest schedule that fits one sitting on this machine still falls short of the source's, how (e.g.
-    "1,876 of He et al.'s 64,000 steps"); a full run's misses are then judged "schedule short", still misses."""
+    so a target reads them from its profile instead of asking which profile runs. ``short_of``: how its schedule
+    falls short of the source's (e.g. "2,814 of He et al.'s 64,000 steps"); a full run's "not reproduced" row
+    may then carry the "schedule short" qualifier, and only with measured evidence (report.qualifier)."""
 
     seeds: int
     epochs: int | None = None
@@ -258,9 +330,13 @@ class Target:
     # fit targets
     data: Callable[[Any], dict] | None = None          # ctx -> {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}
     recipe: Any = None                                 # a reproductions.engine.Recipe without epochs
-    # one seed's metrics -> metrics derived from them alone; applied when a run is reported and when a stored
-    # run is re-judged, so a criterion on a new combination of measured numbers needs no new training
-    derive: Callable[[dict], dict] | None = None
+    # one seed's (metrics, extras) -> metrics derived from them alone; applied when a run is reported and when a
+    # stored run is re-judged, so a criterion on a new combination of measured numbers needs no new training
+    derive: Callable[[dict, dict], dict] | None = None
+    # metrics of rows the source tells apart (Glorot & Bengio's three activations): their windows must not overlap
+    contrasts: tuple = ()
+    # (results by seed, summary rows) -> findings: invariants of this target a careful reader checks (audit)
+    audit: Callable[[dict, list], list] | None = None
     retired: tuple = ()  # Retired rows: criteria dropped after a results commit, shown in the summary
     needs: tuple = ()  # targets whose trained networks this one uses (run before it, into the same folder)
     exports: tuple = ()  # Export: trained networks the zoo ships as weight sets (python -m reproductions export-weights)
@@ -288,7 +364,7 @@ class Target:
             return results
         out = {}
         for seed, r in results.items():
-            derived = {k: float(v) for k, v in self.derive(dict(r["metrics"])).items()}
+            derived = {k: float(v) for k, v in self.derive(dict(r["metrics"]), r.get("extras") or {}).items()}
             out[seed] = {**r, "metrics": {**derived, **r["metrics"]}}
         return out
 

@@ -27,7 +27,7 @@ def _key(lr):
     return f"lr_{lr:g}"
 
 
-def derive(m):
+def derive(m, _extras=None):
     """Dead fractions of the nets that still learned (test accuracy >= TRAINED_ACCURACY): a collapsed net's
     dead units say nothing about the lecture's advice for a net that trains."""
     trained = [m.get(f"dead_fraction_{_key(lr)}", math.nan) for lr in LEARNING_RATES

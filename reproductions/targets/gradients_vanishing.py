@@ -23,7 +23,7 @@ PHASES = ("init", "epoch1")
 SOURCE = "L004 (vanishing gradients; residual connections)"
 
 
-def derive(m):
+def derive(m, _extras=None):
     """How far each net's gradients are from flat (|log10 ratio|), and how much flatter the residual net's are
     than the same plain ReLU net's: the shortcut's own effect, not the activation's."""
     out = {}

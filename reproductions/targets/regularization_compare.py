@@ -33,7 +33,7 @@ SRIVASTAVA_RETIRED = "superseded by regularization.dropout_max_norm, which train
     "SGD lr 0.01 (issue 19)"
 
 
-def derive(m):
+def derive(m, _extras=None):
     """Test-error gains over no regulariser: a regulariser that narrows the gap by raising the training error
     has not made the net generalise better."""
     return {f"test_gain_{k}": m["test_error_none"] - m[f"test_error_{k}"] for k in ("dropout", "l2")
