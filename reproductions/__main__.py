@@ -146,7 +146,7 @@ def _check_tf_config():
 
 def build_parser():
     parser = _Parser(prog="python -m reproductions", description="Reproduce the lectures' results as Keras runs.")
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export-weights}")
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,audit,export-weights}")
     sub.required = True
     listing = sub.add_parser("list", help="list the targets")
     listing.add_argument("--markdown", action="store_true", help="as the Markdown table the README quotes")
@@ -183,6 +183,9 @@ def build_parser():
     rep.add_argument("--rejudge", nargs="*", metavar="TARGET",
                      help="judge the stored runs of these targets (all when none is named) again under the current "
                           "criteria: summaries and figures remade, measured numbers kept byte for byte")
+    aud = sub.add_parser("audit", help="check every stored row against its measurements and the verdict rules; one "
+                         "line per finding, exit 1 if any")
+    aud.add_argument("--output-dir", help="the results folder to audit (default: the published set results/)")
     exp = sub.add_parser("export-weights", help="turn a full run's trained networks into the zoo's weight sets "
                          "(zoo/trained/ and its manifest)")
     exp.add_argument("targets", nargs="+", metavar="TARGET")
@@ -307,6 +310,8 @@ def main(argv=None):
             return _report(args)
         if args.command == "export-weights":
             return _export_weights(args)
+        if args.command == "audit":
+            return _audit(args)
         return _run(args, argv)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -366,6 +371,24 @@ def _export_weights(args):
                   + (f", test accuracy {acc:.4f}" if acc is not None else "")
                   + f", {entry['bytes'] / 1e6:.2f} MB -> {into / entry['file']}")
     return 0
+
+
+def _audit(args):
+    """Print one line per finding of reproductions.audit over a results folder; 1 if there is any, else 0."""
+    from reproductions import targets
+    from reproductions.audit import audit
+    from reproductions.report import result_folders
+
+    out = Path(args.output_dir) if args.output_dir else PUBLISHED
+    folders = result_folders(out)
+    if not folders:
+        raise UsageError(f"--output-dir {str(out)!r} holds no target results to audit")
+    findings = audit(out, {name: targets.get(name) for name in targets.names()})
+    for line in findings:
+        print(line)
+    rows = sum(1 for _ in folders)
+    print(f"audit: {len(findings)} finding(s) over {rows} target folders in {out}/", file=sys.stderr)
+    return 1 if findings else 0
 
 
 def _report(args):

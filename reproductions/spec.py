@@ -92,11 +92,13 @@ class Progress:
     """The training curve that says whether a row's metric was still improving when its schedule ended: history
     column ``column`` (``better``: "lower" or "higher") of each of ``networks`` (the history's Network column;
     () for a target that trains one network). A "not reproduced" row gets the "schedule short" qualifier only
-    when this curve was still improving by more than the seed-to-seed noise."""
+    when this curve was still improving by more than the seed-to-seed noise. The schedule's length is the
+    profile's epochs, or its option ``epochs_option`` for a custom target that keeps it there."""
 
     column: str
     better: str
     networks: tuple = ()
+    epochs_option: str = "epochs"  # where a custom target's profile options keep its schedule's length
 
     def __post_init__(self):
         if self.better not in ("lower", "higher"):

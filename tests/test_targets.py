@@ -158,7 +158,7 @@ def test_fashion_mlp_trains_end_to_end(tmp_path, data_dir):
     assert metrics.loc[0, "test_accuracy"] > 0.70  # 1 epoch on 6,000 images; a broken pipeline gives 0.1
     history = pd.read_csv(folder / "history" / "seed_0.csv")
     assert list(history.columns[:3]) == ["Epoch", "Train Loss", "Train Accuracy"]
-    assert set(summary["metric"]) == {"train_accuracy", "test_accuracy"}
+    assert set(summary["metric"]) == {"train_accuracy", "train_minus_test_accuracy"}
 
 
 def test_custom_target_history_and_details(tmp_path, data_dir):

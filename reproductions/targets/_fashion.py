@@ -8,8 +8,6 @@ from reproductions.engine import Recipe
 from reproductions.targets._data import image_data
 
 PAPER = "Xiao et al. 2017, Fashion-MNIST paper, Table 3 (best setting)"
-RULE = ("±0.01, a stated rule: Table 3 gives one run per setting; 0.01 is about 3 binomial standard errors "
-        "(0.0035) of an accuracy near 0.87 on 10,000 test images")
 
 # L000's recipe: FashionSimpleNet, Adam, sparse cross-entropy, batch 128 (callbacks per target)
 SIMPLENET = Recipe(

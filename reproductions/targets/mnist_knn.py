@@ -50,7 +50,7 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=(
-        Reference("test_error(k=1)", 0.0309, LECUN, tolerance=0.001, label="K. Wilder, k-NN Euclidean (L2): 3.09%",
+        Reference("test_error(k=1)", 0.0309, LECUN, tolerance=0.001, deterministic=True, label="K. Wilder, k-NN Euclidean (L2): 3.09%",
                   cls="published", tolerance_rule="±0.001, the table's last digit (k-NN is deterministic: no spread)"),
     ),
     retired=tuple(Retired(f"test_error(k={k})", "every seed <= 0.05", "2026-11-23",

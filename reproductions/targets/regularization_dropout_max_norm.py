@@ -10,7 +10,7 @@ import numpy as np
 import zoo
 from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Profile, Reference, Target, learned, seed_values, spread
+from reproductions.spec import Change, Profile, Progress, Reference, Target, learned, seed_values, separating_tolerance, spread
 from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist, zero_one_errors
 
@@ -18,7 +18,6 @@ DROPOUT = dict(input_dropout=0.2, dropout_rate=0.5)  # Srivastava et al.: keep 0
 MAX_NORM = 2.0  # Srivastava et al., Appendix B.1: c = 2 in all layers
 VARIANTS = {"dropout": DROPOUT, "dropout_max_norm": dict(max_norm=MAX_NORM, **DROPOUT)}
 SRIVASTAVA = {"dropout": 0.0125, "dropout_max_norm": 0.0106}
-SOURCE = "Srivastava et al. 2014, Table 2 (MNIST)"
 BATCH, VALIDATION = 100, 10_000
 MOMENTUM_START, MOMENTUM_END = 0.5, 0.95  # Hinton et al. 2012 start at 0.5; Srivastava et al.'s final momentum 0.95
 RAMP_FRACTION = 500 / 3000  # Hinton et al.: the ramp takes the first 500 of 3000 epochs
@@ -27,7 +26,11 @@ RATES = (0.1, 0.3, 1.0, 3.0, 10.0)  # ε0, tried on validation for each variant,
 # 200 epochs per final net: at the 10.7 s per 60,000-image epoch measured on the Intel Xeon kind (2 cores), the two
 # finals and the trials take about 1.5 h, one sitting; 500 epochs (the AMD EPYC kind's fit) would take about 3.3 h here
 TRIAL_EPOCHS, EPOCHS, PAPER_EPOCHS = 10, 200, 3000
-RULE = "±0.002, about 2 binomial standard errors (0.0011) of one run's error near 1.2% on 10,000 test images"
+SOURCE = f"Srivastava et al. 2014, Table 2 (MNIST, Hinton et al.'s {PAPER_EPOCHS:,} epochs; here {EPOCHS})"
+OLD_RULE = "± 0.002, about 2 binomial standard errors of one run's error near 1.2% on 10,000 test images"
+WIDE = "the two windows overlapped (1.05–1.45% and 0.86–1.26%), so one number could reproduce both rows"
+# Srivastava et al. tell the two nets apart by 0.19 points: each window keeps within its share of that gap
+TOLERANCES = {v: separating_tolerance(SRIVASTAVA[v], [SRIVASTAVA[o] for o in VARIANTS if o != v]) for v in VARIANTS}
 
 
 def rising_momentum_sgd(rate, epochs, steps_per_epoch):
@@ -142,13 +145,19 @@ TARGET = Target(
     report=report,
     references=(
         Reference("test_error_dropout", SRIVASTAVA["dropout"], SOURCE + ": dropout NN, ReLU, 3×1024: 1.25%",
-                  tolerance=0.002, cls="published", tolerance_rule=RULE),
+                  tolerance=TOLERANCES["dropout"][0], cls="published", tolerance_rule=TOLERANCES["dropout"][1],
+                  trained=(learned("test_error_dropout", "the dropout net"),), progress=Progress("Train Loss", "lower", ("dropout",)), history=(Change(OLD_RULE, "2026-12-07", WIDE),)),
         Reference("test_error_dropout_max_norm", SRIVASTAVA["dropout_max_norm"], SOURCE + ": + max-norm: 1.06%",
-                  tolerance=0.002, cls="published", tolerance_rule=RULE),
+                  tolerance=TOLERANCES["dropout_max_norm"][0], cls="published",
+                  tolerance_rule=TOLERANCES["dropout_max_norm"][1],
+                  trained=(learned("test_error_dropout_max_norm", "the dropout_max_norm net"),), progress=Progress("Train Loss", "lower", ("dropout_max_norm",)),
+                  history=(Change(OLD_RULE, "2026-12-07", WIDE),)),
         Reference("max_norm_gain", 0.0, SOURCE + ": max-norm lowers dropout's test error (1.25% → 1.06%)", compare=">",
                   cls="claim", margin=0.001, label="effect size: half the published 0.19 points",
-                  trained=tuple(learned(f"test_error_{v}", f"the {v} net") for v in VARIANTS)),
+                  trained=tuple(learned(f"test_error_{v}", f"the {v} net") for v in VARIANTS),
+                  progress=Progress("Train Loss", "lower", tuple(VARIANTS))),
     ),
+    contrasts=(tuple(f"test_error_{v}" for v in VARIANTS),),
     causes={**{f"test_error_{v}": _cause(v) for v in VARIANTS},
             "max_norm_gain": lambda results: (
                 f"dropout alone {spread(results, 'test_error_dropout')}, with max-norm "
