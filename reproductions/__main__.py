@@ -427,9 +427,23 @@ def _report(args):
         done, skipped = report.rejudge(out, commit, {n: targets.get(n) for n in targets.names()}, names)
         print(f"re-judged {len(done)} targets under the criteria at {commit}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
+    if args.publish:
+        _refuse_unaudited(out)
     df = report.write_index(out, known=targets.names() if _is_published(out) else None)
     print(f"wrote {out / 'README.md'} ({len(df)} rows)")
     return 0
+
+
+def _refuse_unaudited(out):
+    """The published index is written only over rows that pass the audit (a hand-edited summary, a verdict its
+    measurements do not give, a stale judgement: each is a finding)."""
+    from reproductions import targets
+    from reproductions.audit import audit
+
+    findings = audit(out, {name: targets.get(name) for name in targets.names()})
+    if findings:
+        raise UsageError(f"the published set has {len(findings)} audit finding(s), the first: {findings[0]}; "
+                         "`python -m reproductions audit` lists them (`report --publish --rejudge` re-judges stale rows)")
 
 
 BACKENDS = ("tensorflow", "jax", "torch")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from reproductions.errors import UnsafeOutput
 from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
-                                 swap_in)
+                                 swap_in, target_lock)
 from reproductions.judge import finite_by_seed, qualifier, summary_rows
 from reproductions.spec import (CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
                                 REPRODUCED, SCHEDULE_SHORT)
@@ -458,9 +458,12 @@ def rejudge(output_dir, judged_commit, known, names=None):
         if name not in known:
             skipped.append(name)
             continue
-        record = json.loads((folder / "run.json").read_text())
-        write_target(output_dir, known[name], load_results(folder), record, judged_commit=judged_commit,
-                     stored=folder)
+        with target_lock(output_dir / ".work", name):  # the lock a run of this target holds: one writer at a time
+            recover(output_dir / name)  # a swap a crash interrupted: the stored run is back in place, not aside
+            folder = output_dir / name
+            record = json.loads((folder / "run.json").read_text())
+            write_target(output_dir, known[name], load_results(folder), record, judged_commit=judged_commit,
+                         stored=folder)
         done.append(name)
     return done, skipped
 

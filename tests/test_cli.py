@@ -111,6 +111,17 @@ def test_publish_replaces_the_published_set_when_asked(published, capsys):
     assert main(["report", "--publish"]) == 0
 
 
+def test_report_publish_refuses_a_hand_edited_summary(published, capsys):
+    """The published index is written only over rows the audit passes: a summary whose verdict its own
+    measurements do not give is refused in one line, and the index is left as it was."""
+    summary = published / "gates.and" / "summary.csv"
+    summary.write_text(summary.read_text().replace("reproduced", "not reproduced", 1))
+    assert main(["report", "--publish"]) == 2
+    line = _one_error_line(capsys)
+    assert "the published set has 1 audit finding(s), the first: gates.and " in line
+    assert "its stored measurements give 'reproduced'" in line and not (published / "README.md").exists()
+
+
 def test_report_works_on_my_results_by_default_and_compares_with_the_published_set(tmp_path, monkeypatch, capsys,
                                                                                      published):
     monkeypatch.chdir(tmp_path)

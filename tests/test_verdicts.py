@@ -332,6 +332,36 @@ def test_faceted_curves_name_every_network(monkeypatch, tmp_path):
     assert labels == ["train loss", "validation loss"]
 
 
+def test_rejudge_after_a_crash_between_the_swap_renames_keeps_the_run_data(tmp_path):
+    """A kill between the two renames of the fallback swap leaves the run only in ``.<target>.old``; a re-judge
+    brings it back and judges it, its measured files byte for byte (it once deleted them, exit 0)."""
+    from reproductions.fileio import aside
+
+    name = "gates.and"
+    run_target(targets.get(name), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0,
+               record={"command": "test", "git_commit": "aaaa"})
+    folder = tmp_path / name
+    measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in report.RUN_DATA and p.is_file()}
+    folder.rename(aside(folder))  # what the crash left: the old folder aside, the new one never renamed in
+    done, _ = report.rejudge(tmp_path, "bbbb", {name: targets.get(name)})
+    assert done == [name] and not aside(folder).exists()
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in measured} == measured
+    assert (folder / "summary.csv").is_file()
+
+
+def test_a_second_rejudge_of_the_same_target_is_refused_while_one_runs(tmp_path):
+    """Re-judging takes the lock a run of the target takes, so two never share a staging folder."""
+    from reproductions.fileio import LockedError, target_lock
+
+    name = "gates.and"
+    run_target(targets.get(name), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0,
+               record={"command": "test", "git_commit": "aaaa"})
+    with target_lock(tmp_path / ".work", name):
+        with pytest.raises(LockedError, match="is already being run into"):
+            report.rejudge(tmp_path, "bbbb", {name: targets.get(name)})
+    assert report.rejudge(tmp_path, "bbbb", {name: targets.get(name)})[0] == [name]
+
+
 def test_rejudge_cli_names_targets_and_refuses_unknown_ones(tmp_path, capsys):
     from reproductions.__main__ import main
 
