@@ -10,7 +10,7 @@ from reproductions.targets._fashion_residual import fashion_residual_target
 TARGET = fashion_residual_target(
     name="residual.fashion_densenet",
     network="densenet_bc_40_12",
-    title="DenseNet-BC-40 on Fashion-MNIST vs the benchmark's DenseNet-BC",
+    title="DenseNet-BC-40 on Fashion-MNIST, beside the benchmark's DenseNet-BC (another network)",
     build=lambda shape: zoo.densenet_bc(depth=40, growth_rate=12, input_shape=shape),
     epochs=15,
     export=Export(network="densenet_bc_40_12", model="densenet_bc", dataset="fashion_mnist",

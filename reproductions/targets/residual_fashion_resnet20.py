@@ -10,7 +10,7 @@ from reproductions.targets._fashion_residual import fashion_residual_target
 TARGET = fashion_residual_target(
     name="residual.fashion_resnet20",
     network="resnet20",
-    title="ResNet-20 on Fashion-MNIST vs the benchmark's ResNet18",
+    title="ResNet-20 on Fashion-MNIST, beside the benchmark's ResNet18 (another network)",
     build=lambda shape: zoo.resnet20(input_shape=shape),
     epochs=30,
     export=Export(network="resnet20", model="resnet20", dataset="fashion_mnist",
