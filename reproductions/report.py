@@ -16,7 +16,7 @@ from reproductions.errors import UnsafeOutput
 from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
                                  swap_in, target_lock)
 from reproductions.judge import finite_by_seed, qualifier, summary_rows
-from reproductions.spec import (CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
+from reproductions.spec import (CLAIM_MIN_SEEDS, CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
                                 REPRODUCED, SCHEDULE_SHORT)
 
 __all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders", "rejudge",
@@ -75,9 +75,11 @@ def miss_numbers(ref, results):
                 f"(seeds {_fmt(min(finite.values()))} to {_fmt(max(finite.values()))})")
     if ref.cls == "claim":
         effects = dict(zip(finite, ref.effects(finite.values())))
+        one = (f"; one seed cannot show an effect beyond the seed-to-seed noise (a claim needs n ≥ {CLAIM_MIN_SEEDS})"
+               if len(effects) < CLAIM_MIN_SEEDS else "")
         return ("effect beyond the margin " + f"{ref.margin:g} per seed: " +
                 ", ".join(f"seed {s}: {e:+.4g}" for s, e in effects.items()) + " (needs every seed > 0, or the mean "
-                "above 2 standard errors with n ≥ 3)")
+                "above 2 standard errors with n ≥ 3)" + one)
     failing = [f"seed {s}: {_fmt(v)}" for s, v in finite.items() if not ref.holds(v)]
     return f"seeds where {ref.metric} {ref.compare} {ref.value:g} fails: " + ", ".join(failing)
 

@@ -28,6 +28,7 @@ KINDS = ("fit", "exact", "custom")
 #              judged as an effect that must stand out of the seed-to-seed noise;  exact: a closed-form value;
 #   sanity: a check of our own code (a builder can overfit, a gradient is right).
 CLASSES = ("published", "claim", "exact", "sanity")
+CLAIM_MIN_SEEDS = 2  # one seed cannot show an effect beyond the seed-to-seed noise
 CLAIM_MIN_SEEDS_FOR_MEAN = 3  # the mean-over-standard-errors rule needs at least this many seeds
 CLAIM_STANDARD_ERRORS = 2.0
 LEARNED_ERROR = 0.5  # "trained": an error rate at most this, far from chance (0.9 for ten classes)
@@ -213,8 +214,8 @@ class Reference:
             rule = f"± {self.tolerance:g}"
         elif self.cls == "claim":
             edge = self.value + _DIRECTION[self.compare] * self.margin
-            rule = (f"every seed {self.compare} {edge:g}, or the mean by {CLAIM_STANDARD_ERRORS:g} standard errors "
-                    f"(n ≥ {CLAIM_MIN_SEEDS_FOR_MEAN})")
+            rule = (f"every seed {self.compare} {edge:g} (n ≥ {CLAIM_MIN_SEEDS}), or the mean by "
+                    f"{CLAIM_STANDARD_ERRORS:g} standard errors (n ≥ {CLAIM_MIN_SEEDS_FOR_MEAN})")
         else:
             rule = f"every seed {self.compare} {self.value:g}"
         if self.trained:
@@ -253,11 +254,14 @@ class Reference:
 
 
 def claim_holds(effects) -> bool:
-    """An effect (beyond its margin) stands out of the seed noise: positive in every seed, or with at
-    least CLAIM_MIN_SEEDS_FOR_MEAN seeds a mean above CLAIM_STANDARD_ERRORS standard errors."""
+    """An effect (beyond its margin) stands out of the seed noise: positive in every seed of at least
+    CLAIM_MIN_SEEDS, or with at least CLAIM_MIN_SEEDS_FOR_MEAN seeds a mean above CLAIM_STANDARD_ERRORS standard
+    errors. One seed shows no seed noise to stand out of, so it never holds."""
+    n = len(effects)
+    if n < CLAIM_MIN_SEEDS:
+        return False
     if all(e > 0 for e in effects):
         return True
-    n = len(effects)
     if n < CLAIM_MIN_SEEDS_FOR_MEAN:
         return False
     mean = statistics.fmean(effects)

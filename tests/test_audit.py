@@ -2,13 +2,11 @@
 five ways a table could say more than its runs measured is caught, and the published set passes."""
 
 import dataclasses
-import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from reproductions import report, targets
 from reproductions.audit import audit, audit_target

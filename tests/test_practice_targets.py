@@ -16,7 +16,8 @@ from callbacks import DeadReLUDetector
 from reproductions import targets
 from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import Profile
-from reproductions.targets import activations_dead_relu, double_descent_mnist, optimizers_compare
+from reproductions.targets import _double_descent as double_descent_mnist
+from reproductions.targets import activations_dead_relu, optimizers_compare
 from reproductions.targets._practice import first_reach, training_error_tracker
 from zoo.mlp import ACTIVATIONS
 

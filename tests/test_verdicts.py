@@ -79,6 +79,7 @@ def test_claim_can_pass_and_says_not_trained(target, index, ref):
 
 def test_noise_rule():
     assert claim_holds([0.1, 0.2])  # every seed beyond the margin
+    assert not claim_holds([0.5])  # one seed: no seed noise to stand out of
     assert not claim_holds([0.1, -0.01])  # two seeds: no mean rule
     assert claim_holds([0.5, 0.6, -0.01, 0.55])  # n >= 3, mean far above 2 standard errors
     assert not claim_holds([1.0, -0.9, 0.2])  # mean 0.1, standard error 0.55
@@ -176,12 +177,12 @@ def test_a_predicted_failure_needs_its_citation_and_a_positive_control_that_fits
     control = Reference("loss_res", 1.0, "src", compare="<=", cls="sanity")
     target = Target(name="t.pred", title="", source="", kind="exact", compute=lambda s, c: {}, references=(fails, control),
                     full=Profile(seeds=1), quick=Profile(seeds=1))
-    fitted = {0: {"metrics": {"loss_plain": 200.0, "loss_res": 0.5}}}
+    fitted = {s: {"metrics": {"loss_plain": 200.0, "loss_res": 0.5}} for s in (0, 1)}
     rows = report.summary_rows(target, fitted, 0)
     assert [r["verdict"] for r in rows] == [FAILS_AS_PREDICTED, REPRODUCED]
     assert "- `loss_plain`: predicted by He et al. 2016, Fig. 6 (CIFAR-10, 64k steps); positive control: loss_res" in \
         report._summary_markdown(target, rows, fitted, {})
-    no_control = {0: {"metrics": {"loss_plain": 200.0, "loss_res": 5.0}}}
+    no_control = {s: {"metrics": {"loss_plain": 200.0, "loss_res": 5.0}} for s in (0, 1)}
     assert [r["verdict"] for r in report.summary_rows(target, no_control, 0)] == [NOT_REPRODUCED, NOT_REPRODUCED]
 
 
@@ -244,7 +245,7 @@ def test_overfit_small_duplicates_are_the_same_architecture():
 
 
 def test_derived_double_descent_peak_needs_a_rise_and_a_fall():
-    from reproductions.targets.double_descent_mnist import WIDTHS, derive, parameters
+    from reproductions.targets._double_descent import WIDTHS, derive, parameters
 
     falling = {f"test_loss_H{h}": 1.0 / h for h in WIDTHS}
     assert derive(falling, {})["peak_prominence"] < 0
@@ -256,14 +257,15 @@ def test_derived_double_descent_peak_needs_a_rise_and_a_fall():
 def test_double_descent_peak_is_judged_only_where_the_threshold_width_interpolates():
     """The first width past n·K (H = 55) must fit its training set (train error ≤ 0.001, read from the per-width
     table) before a peak counts: the published run's 0.005 makes the peak rows "not trained"."""
-    from reproductions.targets.double_descent_mnist import TARGET, WIDTHS, derive, parameters
+    from reproductions.targets._double_descent import WIDTHS, derive, parameters
+    from reproductions.targets.double_descent_mnist import TARGET
 
     peaked = {f"test_loss_H{h}": 2.0 if abs(math.log2(parameters(h) / 40_000)) <= 1 else 1.0 for h in WIDTHS}
     peaked["peak_log2_distance_to_threshold"] = 0.0
     for train_error, verdict in ((0.0, REPRODUCED), (0.005, NOT_TRAINED)):
         extras = {"widths": [{"width": h, "train_error": train_error if h == 55 else 0.5} for h in WIDTHS]}
         assert derive(peaked, extras)["train_error_at_threshold"] == train_error
-        results = TARGET.with_derived({0: {"metrics": dict(peaked), "extras": extras, "history": []}})
+        results = TARGET.with_derived({s: {"metrics": dict(peaked), "extras": extras, "history": []} for s in (0, 1)})
         assert {r["verdict"] for r in report.summary_rows(TARGET, results, 0)} == {verdict}
 
 

@@ -5,7 +5,7 @@ interpolation threshold; beside double_descent.mnist, which follows their protoc
 import functools
 
 from reproductions.spec import Profile, Target
-from reproductions.targets import double_descent_mnist as belkin
+from reproductions.targets import _double_descent as belkin
 
 TARGET = Target(
     name="double_descent.mnist_fresh",
@@ -18,7 +18,8 @@ TARGET = Target(
     derive=belkin.derive,
     audit=belkin.peak_findings,
     causes={m: belkin.cause for m in ("peak_log2_distance_to_threshold", "peak_prominence")},
-    full=belkin.TARGET.full,
+    full=Profile(seeds=2, epochs=belkin.PAPER_EPOCHS // belkin.PASSES,
+                 options={"widths": belkin.WIDTHS, "passes": belkin.PASSES}),
     quick=Profile(seeds=1, epochs=2, train_size=4000, options={"widths": belkin.QUICK_WIDTHS, "passes": 2}),
     notes=(
         f"The data, widths, loss, batch ({belkin.BATCH}), step ({belkin.LR:g}), momentum ({belkin.MOMENTUM}) and "
