@@ -373,9 +373,15 @@ def _export_weights(args):
     return 0
 
 
+def _known_targets():
+    """Every target of this code, by name."""
+    from reproductions import targets
+
+    return {name: targets.get(name) for name in targets.names()}
+
+
 def _audit(args):
     """Print one line per finding of reproductions.audit over a results folder; 1 if there is any, else 0."""
-    from reproductions import targets
     from reproductions.audit import audit
     from reproductions.report import result_folders
 
@@ -383,11 +389,10 @@ def _audit(args):
     folders = result_folders(out)
     if not folders:
         raise UsageError(f"--output-dir {str(out)!r} holds no target results to audit")
-    findings = audit(out, {name: targets.get(name) for name in targets.names()})
+    findings = audit(out, _known_targets())
     for line in findings:
         print(line)
-    rows = sum(1 for _ in folders)
-    print(f"audit: {len(findings)} finding(s) over {rows} target folders in {out}/", file=sys.stderr)
+    print(f"audit: {len(findings)} finding(s) over {len(folders)} target folders in {out}/", file=sys.stderr)
     return 1 if findings else 0
 
 
@@ -424,7 +429,7 @@ def _report(args):
                 raise UsageError(f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` "
                                  "shows them")
         commit = commit or _git_commit()
-        done, skipped = report.rejudge(out, commit, {n: targets.get(n) for n in targets.names()}, names)
+        done, skipped = report.rejudge(out, commit, _known_targets(), names)
         print(f"re-judged {len(done)} targets under the criteria at {commit}"
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
     if args.publish:
@@ -437,10 +442,9 @@ def _report(args):
 def _refuse_unaudited(out):
     """The published index is written only over rows that pass the audit (a hand-edited summary, a verdict its
     measurements do not give, a stale judgement: each is a finding)."""
-    from reproductions import targets
     from reproductions.audit import audit
 
-    findings = audit(out, {name: targets.get(name) for name in targets.names()})
+    findings = audit(out, _known_targets())
     if findings:
         raise UsageError(f"the published set has {len(findings)} audit finding(s), the first: {findings[0]}; "
                          "`python -m reproductions audit` lists them (`report --publish --rejudge` re-judges stale rows)")

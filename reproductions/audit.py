@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from reproductions.judge import summary_rows
-from reproductions.report import _target_name, load_results, result_folders
+from reproductions.report import _target_name, criterion_tolerance, load_results, result_folders
 from reproductions.spec import FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, SCHEDULE_SHORT, VERDICTS
 
 __all__ = ["audit", "audit_target", "DATASET_NAMES"]
@@ -119,7 +119,7 @@ def _window_findings(target, stored):
     for group in target.contrasts:
         for a, b in itertools.combinations([m for m in group if m in rows], 2):
             ra, rb = rows[a], rows[b]
-            ta, tb = _window(ra), _window(rb)
+            ta, tb = criterion_tolerance(ra.get("criterion")), criterion_tolerance(rb.get("criterion"))
             if ta is None or tb is None:
                 continue
             gap = abs(float(ra["reference"]) - float(rb["reference"]))
@@ -127,10 +127,3 @@ def _window_findings(target, stored):
                 out.append(f"{a} / {b}: windows ± {ta:g} and ± {tb:g} overlap, while the source tells "
                            f"{float(ra['reference']):g} and {float(rb['reference']):g} apart (gap {gap:.4g})")
     return out
-
-
-def _window(row):
-    criterion = _text(row.get("criterion"))
-    if not criterion.startswith("±"):
-        return None
-    return float(criterion[1:].split(";")[0].strip())

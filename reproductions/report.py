@@ -20,7 +20,7 @@ from reproductions.spec import (CLAIM_MIN_SEEDS, CLASSES, DIVERGED, FAILS_AS_PRE
                                 REPRODUCED, SCHEDULE_SHORT)
 
 __all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders", "rejudge",
-           "load_results", "class_counts", "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
+           "load_results", "class_counts", "criterion_tolerance", "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
 
 # The first line of every results index this tool writes: only such a README.md is ever overwritten.
 INDEX_MARKER = "<!-- results index written by `python -m reproductions`; regenerate with `python -m reproductions report` -->"
@@ -606,14 +606,13 @@ def class_counts(df):
     verdict = df["verdict"].replace({FAILS_AS_PREDICTED: REPRODUCED, DIVERGED: COUNT_COLUMNS[-1], NO_DATA: COUNT_COLUMNS[-1]})
     classes = [c for c in CLASSES if c in set(df["class"])] + sorted(set(df["class"].fillna("(none)")) - set(CLASSES))
     out = []
+    qualifiers = df["qualifier"] if "qualifier" in df else pd.Series("", index=df.index)
+    qualified = qualifiers.fillna("").astype(str).str.startswith(SCHEDULE_SHORT)
     for c in [*classes, "all"]:
-        sel = verdict if c == "all" else verdict[df["class"].fillna("(none)") == c]
-        qualified = df["qualifier"] if "qualifier" in df else pd.Series([""] * len(df), index=df.index)
-        qualified = qualified.fillna("").astype(str).str.startswith(SCHEDULE_SHORT)
-        if c != "all":
-            qualified = qualified[df["class"].fillna("(none)") == c]
+        rows = slice(None) if c == "all" else df["class"].fillna("(none)") == c
+        sel = verdict[rows]
         out.append({"class": c, "rows": len(sel), **{v: int((sel == v).sum()) for v in COUNT_COLUMNS},
-                    QUALIFIER_COUNT: int(qualified.sum())})
+                    QUALIFIER_COUNT: int(qualified[rows].sum())})
     return pd.DataFrame(out)
 
 
@@ -630,7 +629,8 @@ def compare(output_dir, other_dir):
     rows = []
     for r in merged.to_dict("records"):
         a, b = r.get("mean_ours"), r.get("mean_other")
-        tol = _tolerance(r.get("criterion_ours") if isinstance(r.get("criterion_ours"), str) else r.get("criterion_other"))
+        tol = criterion_tolerance(r.get("criterion_ours") if isinstance(r.get("criterion_ours"), str)
+                                  else r.get("criterion_other")) or 0.0
         if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (a, b)):
             flag = "missing"
             diff = math.nan
@@ -661,8 +661,9 @@ def run_backends(folder):
     return out
 
 
-def _tolerance(criterion):
+def criterion_tolerance(criterion):
+    """The tolerance a row's criterion text states ("± 0.005; trained: ..."), None for a comparison."""
     if isinstance(criterion, str) and criterion.startswith("±"):
         return float(criterion[1:].split(";")[0].strip())
-    return 0.0
+    return None
 

@@ -9,7 +9,8 @@ from typing import Any, Callable
 
 __all__ = ["Reference", "Trained", "learned", "Prediction", "Progress", "Change", "Retired", "Profile", "Export", "Target",
            "CLASSES", "VERDICTS", "REPRODUCED", "FAILS_AS_PREDICTED", "NOT_REPRODUCED", "NOT_TRAINED", "SCHEDULE_SHORT",
-           "DIVERGED", "NO_DATA", "MISSED", "binomial_tolerance", "separating_tolerance"]
+           "DIVERGED", "NO_DATA", "MISSED", "binomial_tolerance", "separating_tolerance",
+           "separating_tolerances"]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
@@ -112,6 +113,13 @@ def binomial_tolerance(error: float, n_test: int = 10_000) -> float:
 
 
 SEPARATION = 0.45  # a tolerance at most this share of the smallest gap: the windows of two rows never touch
+
+
+def separating_tolerances(values: dict, n_test: int = 10_000) -> dict:
+    """{name: (tolerance, rule)} for the numbers a source tells apart (``values``: name -> number), each from
+    :func:`separating_tolerance` against all the others."""
+    return {name: separating_tolerance(v, [o for other, o in values.items() if other != name], n_test)
+            for name, v in values.items()}
 
 
 def separating_tolerance(value: float, others, n_test: int = 10_000) -> tuple:

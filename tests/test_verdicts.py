@@ -17,7 +17,7 @@ from reproductions import report, targets
 from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import (CLASSES, FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, SCHEDULE_SHORT,
                                 VERDICTS, Prediction, Profile, Progress, Reference, Target, Trained, binomial_tolerance,
-                                claim_holds, separating_tolerance)
+                                claim_holds, separating_tolerances)
 
 ALL_REFS = [(t, i, ref) for t in targets.names() for i, ref in enumerate(targets.get(t).references)]
 CLAIMS = [(t, i, ref) for t, i, ref in ALL_REFS if ref.cls == "claim"]
@@ -203,7 +203,7 @@ def test_separating_tolerances_keep_the_windows_of_numbers_a_source_tells_apart_
     """Glorot & Bengio's 2.21 / 1.76 / 1.64% and Srivastava et al.'s 1.25 / 1.06%: no two windows overlap, and a
     tolerance is never wider than two binomial standard errors on 10,000 test images."""
     for values in ((0.0221, 0.0176, 0.0164), (0.0125, 0.0106)):
-        tols = {v: separating_tolerance(v, [o for o in values if o != v]) for v in values}
+        tols = separating_tolerances({v: v for v in values})
         for v, (tol, rule) in tols.items():
             assert 0 < tol <= binomial_tolerance(v) + 1e-9 and rule
         for a, b in itertools.combinations(values, 2):

@@ -9,7 +9,7 @@ import numpy as np
 
 from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import REPRODUCED, Reference, Trained, seed_values
+from reproductions.spec import REPRODUCED, Profile, Reference, Trained, seed_values
 from reproductions.targets._practice import mnist
 
 N, K, D = 4000, 10, 784
@@ -254,6 +254,12 @@ def cause(results):
         + "; training zero-one error of the first width past n·K per seed: "
         + ", ".join(f"{v:.4f}" for v in seed_values(results, "train_error_at_threshold"))
         + f" (Belkin et al.'s nets interpolate there; {PAPER_EPOCHS:,} passes, as theirs)")
+
+
+CAUSES = {m: cause for m in ("peak_log2_distance_to_threshold", "peak_prominence")}
+# both targets' profiles: every width for Belkin et al.'s 6,000 passes (quick: three widths, four passes)
+FULL = Profile(seeds=2, epochs=PAPER_EPOCHS // PASSES, options={"widths": WIDTHS, "passes": PASSES})
+QUICK = Profile(seeds=1, epochs=2, train_size=4000, options={"widths": QUICK_WIDTHS, "passes": 2})
 
 
 def peak_findings(results, rows):

@@ -2,10 +2,10 @@
 one hidden ReLU layer of width H, squared loss on one-hot targets, no regularisation; test loss and error
 against the parameter count, with the interpolation threshold n·K = 40,000 marked."""
 
-from reproductions.spec import Change, Profile, Retired, Target
-from reproductions.targets._double_descent import (BATCH, DECAY, DECAY_EVERY, LR, MOMENTUM, N, PAPER_EPOCHS, PASSES,
-                                                   PROTOCOL_ARTEFACT, QUICK_WIDTHS, WIDTHS, cause, compute, derive,
-                                                   parameters, peak_findings, references, report)
+from reproductions.spec import Change, Retired, Target
+from reproductions.targets._double_descent import (BATCH, CAUSES, DECAY, DECAY_EVERY, FULL, LR, MOMENTUM, N,
+                                                   PAPER_EPOCHS, PASSES, PROTOCOL_ARTEFACT, QUICK, WIDTHS, compute,
+                                                   derive, parameters, peak_findings, references, report)
 
 TARGET = Target(
     name="double_descent.mnist",
@@ -26,9 +26,9 @@ TARGET = Target(
                      "threshold; until 2026-11-22 / the highest of all widths)", "2026-11-23",
                      "it passed on a curve that falls steadily with no peak, so 'descends again' was not shown; "
                      "peak_prominence needs the rise and the fall (issue 15)"),),
-    causes={m: cause for m in ("peak_log2_distance_to_threshold", "peak_prominence")},
-    full=Profile(seeds=2, epochs=PAPER_EPOCHS // PASSES, options={"widths": WIDTHS, "passes": PASSES}),
-    quick=Profile(seeds=1, epochs=2, train_size=4000, options={"widths": QUICK_WIDTHS, "passes": 2}),
+    causes=CAUSES,
+    full=FULL,
+    quick=QUICK,
     notes=(
         f"Belkin et al.'s MNIST setup: the first {N:,} training images (pixels in [0, 1]), one hidden ReLU layer of "
         f"width H in {list(WIDTHS)} ({parameters(WIDTHS[0]):,} to {parameters(WIDTHS[-1]):,} parameters), linear outputs, "

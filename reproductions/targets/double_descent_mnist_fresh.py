@@ -4,7 +4,7 @@ interpolation threshold; beside double_descent.mnist, which follows their protoc
 
 import functools
 
-from reproductions.spec import Profile, Target
+from reproductions.spec import Target
 from reproductions.targets import _double_descent as belkin
 
 TARGET = Target(
@@ -17,10 +17,9 @@ TARGET = Target(
     references=belkin.references(),
     derive=belkin.derive,
     audit=belkin.peak_findings,
-    causes={m: belkin.cause for m in ("peak_log2_distance_to_threshold", "peak_prominence")},
-    full=Profile(seeds=2, epochs=belkin.PAPER_EPOCHS // belkin.PASSES,
-                 options={"widths": belkin.WIDTHS, "passes": belkin.PASSES}),
-    quick=Profile(seeds=1, epochs=2, train_size=4000, options={"widths": belkin.QUICK_WIDTHS, "passes": 2}),
+    causes=belkin.CAUSES,
+    full=belkin.FULL,
+    quick=belkin.QUICK,
     notes=(
         f"The data, widths, loss, batch ({belkin.BATCH}), step ({belkin.LR:g}), momentum ({belkin.MOMENTUM}) and "
         f"{belkin.PAPER_EPOCHS:,} passes of double_descent.mnist, but every width starts afresh from N(0, 0.01) and "
