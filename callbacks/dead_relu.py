@@ -34,7 +34,8 @@ class DeadReLUDetector(PeriodicCheck):
     (and ``dormant_fraction``, ``dormant/<layer>``); NaN on epochs without a check.
     A unit whose probe activations include NaN or inf is not counted as dead (nor alive):
     ``dead_relu_nonfinite_fraction`` reports their share, with a warning, and the dead
-    fractions are taken over the finite units only (NaN when there are none).
+    fractions are taken over the finite units only (NaN when there are none, and in a
+    model without ReLU units, where nothing is measured).
 
     Args:
         probe_data: inputs to probe: an array, an (x, y) tuple, a ``tf.data.Dataset``
@@ -163,9 +164,9 @@ class DeadReLUDetector(PeriodicCheck):
                 dormant_units += dormant.size
                 dormant_count += int(dormant.sum())
             self.records.append(row)
-        overall = total_dead / total_units if total_units else (math.nan if relu_units else 0.0)
+        overall = total_dead / total_units if total_units else math.nan  # NaN: no ReLU unit was measured
         values["dead_relu_fraction"] = overall
-        values["dead_relu_nonfinite_fraction"] = nonfinite_units / relu_units if relu_units else 0.0
+        values["dead_relu_nonfinite_fraction"] = nonfinite_units / relu_units if relu_units else math.nan
         if nonfinite_units:
             warnings.warn(
                 f"{nonfinite_units}/{relu_units} ReLU units had non-finite (NaN or inf) activations on the probe set "
@@ -174,7 +175,7 @@ class DeadReLUDetector(PeriodicCheck):
                 stacklevel=2,
             )
         if self.report_dormant:
-            values["dormant_fraction"] = dormant_count / dormant_units if dormant_units else 0.0
+            values["dormant_fraction"] = dormant_count / dormant_units if dormant_units else math.nan
         if logs is not None:
             logs.update(values)
         if self.verbose:

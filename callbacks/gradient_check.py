@@ -151,13 +151,20 @@ def _cast(a, dtype):
 
 
 def _loss_function(model, loss, dtype="float64"):
-    """The loss as a function computed in ``dtype``: a ``keras.losses.Loss`` object is rebuilt with that
-    dtype (Keras 3 turns ``dtype=None`` into float32, which loses a 1e-6 finite-difference step)."""
+    """The loss as a function computed in ``dtype``, or for a multi-output model a list or dict of them (one per
+    output, as ``compile`` takes them). A ``keras.losses.Loss`` object is rebuilt with that dtype (Keras 3 turns
+    ``dtype=None`` into float32, which loses a 1e-6 finite-difference step)."""
     loss = loss if loss is not None else getattr(model, "loss", None)
     if loss is None:
         raise ValueError("No loss to check: compile the model or pass `loss=` (a Keras loss name, object or function).")
-    if isinstance(loss, (list, tuple, dict)):
-        raise ValueError("GradientCheck supports single-output losses; pass `loss=` for the output to check.")
+    if isinstance(loss, (list, tuple)):
+        return [_one_loss(item, dtype) for item in loss]
+    if isinstance(loss, dict):
+        return {key: _one_loss(item, dtype) for key, item in loss.items()}
+    return _one_loss(loss, dtype)
+
+
+def _one_loss(loss, dtype):
     if isinstance(loss, str):
         return keras.losses.get(loss)
     if isinstance(loss, keras.losses.Loss):
@@ -169,6 +176,33 @@ def _loss_function(model, loss, dtype="float64"):
         except Exception:
             return loss
     return loss
+
+
+def _per_output(model, loss_fn, ys, pred):
+    """(loss, target, prediction) for each output the loss covers: every output of a multi-output model, summed
+    with weight 1 as Keras sums them (a single loss applies to each output)."""
+    if not isinstance(pred, (list, tuple, dict)):
+        if isinstance(loss_fn, (list, dict)):
+            raise ValueError(f"`loss` gives {len(loss_fn)} losses, but model {model.name!r} has one output.")
+        return [(loss_fn, ys, pred)]
+    names = list(pred) if isinstance(pred, dict) else list(getattr(model, "output_names", None) or range(len(pred)))
+    outputs = dict(pred) if isinstance(pred, dict) else dict(zip(names, pred))
+    targets = ys if isinstance(ys, dict) else dict(zip(names, ys)) if isinstance(ys, (list, tuple)) else None
+    if targets is None or set(targets) != set(names):
+        raise ValueError(f"model {model.name!r} has {len(names)} outputs ({', '.join(map(str, names))}): give `y` as a "
+                         "list or dict with one target per output.")
+    if isinstance(loss_fn, dict):
+        losses = loss_fn
+    elif isinstance(loss_fn, list):
+        if len(loss_fn) != len(names):
+            raise ValueError(f"`loss` gives {len(loss_fn)} losses for the {len(names)} outputs of {model.name!r}.")
+        losses = dict(zip(names, loss_fn))
+    else:
+        losses = {name: loss_fn for name in names}
+    missing = [n for n in names if n not in losses]
+    if missing:
+        raise ValueError(f"`loss` names no loss for output(s) {', '.join(map(str, missing))} of {model.name!r}.")
+    return [(losses[n], targets[n], outputs[n]) for n in names if losses[n] is not None]
 
 
 def check_gradients(
@@ -210,11 +244,13 @@ def check_gradients(
     tol = tolerance if tolerance is not None else (1e-4 if is64 else 2e-2)
     loss_fn = _loss_function(model, loss, dtype)
     xs = keras.tree.map_structure(lambda a: _cast(a, dtype), x)
-    ys = _cast(y, dtype)
+    ys = keras.tree.map_structure(lambda a: _cast(a, dtype), y)
+    _per_output(model, loss_fn, ys, target(xs, training=False))  # a mismatch is said before the first step
 
     def objective():
-        pred = target(xs, training=False)
-        value = ops.mean(ops.cast(loss_fn(ys, pred), dtype))
+        value = ops.cast(0.0, dtype)
+        for fn, truth, pred in _per_output(model, loss_fn, ys, target(xs, training=False)):
+            value = value + ops.mean(ops.cast(fn(truth, pred), dtype))
         for extra in target.losses:  # regularisers and add_loss terms
             value = value + ops.cast(extra, dtype)
         return value

@@ -110,7 +110,19 @@ def _check_publishable(what, flag="--publish"):
         elsewhere = ", or write to your own folder without --publish" if flag == "--publish" else ""
         raise UsageError(f"{flag} {what} only from a clean commit, and the source tree is {commit}; commit "
                          f"(or stash) your changes first{elsewhere}")
+    changed = _uncommitted_results()
+    if changed:
+        raise UsageError(f"{flag} {what} only over committed results, and {len(changed)} file(s) under "
+                         f"{PUBLISHED.name}/ differ from the commit (first: {changed[0]}); commit them, or restore "
+                         f"them with `git checkout -- {PUBLISHED.name}`")
     return commit
+
+
+def _uncommitted_results():
+    """Paths under the published results folder that git shows as changed or untracked (ignored ones aside)."""
+    out = subprocess.run(["git", "status", "--porcelain", "--", PUBLISHED.name], cwd=PUBLISHED.parent,
+                         capture_output=True, text=True, check=False).stdout
+    return [line[3:] for line in out.splitlines() if line.strip()]
 
 
 def _published_record(name):
@@ -295,34 +307,79 @@ def _one_line(exc):
 
 
 def main(argv=None):
-    command_line = argv is None  # the real command line (not a call from Python): its stderr is ours to filter
+    command_line = argv is None  # the real command line (not a call from Python): its streams are ours to manage
     argv = list(sys.argv[1:] if argv is None else argv)
     args = None
+    if command_line:
+        from reproductions.console import guard_stdout
+
+        guard_stdout()  # `... | head` or a full device never ends a run: progress goes nowhere, results are written
     try:
         args = build_parser().parse_args(argv)
+        _check_backend_variable()
         if command_line and getattr(args, "verbose", 1) < 2:
             from reproductions.quiet import silence_tensorflow_logs
 
             silence_tensorflow_logs()
-        if args.command == "list":
-            return _list(args.markdown)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "export-weights":
-            return _export_weights(args)
-        if args.command == "audit":
-            return _audit(args)
-        return _run(args, argv)
+        return _dispatch(args, argv)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        resume = " the same command with --resume continues from the last finished epoch" if args and \
+            args.command == "run" else ""
+        print(f"interrupted;{resume or ' nothing was half-written'}", file=sys.stderr)
+        return 130
     except Exception as exc:
-        if not isinstance(exc, _refusal_types()):
+        code = _exit_code(exc)
+        if code is None:
             raise
         if getattr(args, "verbose", 1) > 1:
             traceback.print_exc()
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: {_error_line(exc)}", file=sys.stderr)
+        return code
+
+
+def _dispatch(args, argv):
+    if args.command == "list":
+        return _list(args.markdown)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "export-weights":
+        return _export_weights(args)
+    if args.command == "audit":
+        return _audit(args)
+    return _run(args, argv)
+
+
+def _exit_code(exc):
+    """The documented exit status of an error the command line says in one line (None: a bug, shown whole):
+    3 for a target another run holds, 1 for a seed process that failed, 2 for refusals and OS errors."""
+    from reproductions.fileio import LockedError
+
+    if isinstance(exc, LockedError):
+        return 3
+    suite = sys.modules.get("reproductions.suite")  # not imported: no seed process ran
+    if suite is not None and isinstance(exc, suite.SeedProcessError):
+        return 1
+    if isinstance(exc, (*_refusal_types(), OSError, UnicodeError)):
         return 2
+    return None
+
+
+def _error_line(exc):
+    from reproductions.console import os_error_line
+
+    if isinstance(exc, (OSError, UnicodeError)) and not isinstance(exc, _refusal_types()):
+        return os_error_line(exc)
+    return _one_line(exc)
+
+
+def _check_backend_variable():
+    """A misspelt $KERAS_BACKEND gets the one line a misspelt --backend gets, before Keras fails on it."""
+    name = os.environ.get("KERAS_BACKEND")
+    if name and name not in BACKENDS:
+        raise UsageError(f"KERAS_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
 
 
 def _list(markdown=False):
@@ -543,25 +600,17 @@ def _run(args, argv):
     if args.verbose:
         _print_plan(plan, output_dir, args.quick, dry=False)
 
-    from reproductions.fileio import LockedError
-    from reproductions.suite import SeedProcessError, run_targets
+    from reproductions.suite import run_targets
 
-    try:
-        code = run_targets(
-            [targets.get(name) for name in chosen], seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
-            resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
-            dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
-            index_known=targets.names() if _is_published(output_dir) else None,
-        )
-        if (output_dir / "README.md").is_file():  # the chief of a multiworker run, or any other run
-            _print_verdicts(output_dir, chosen)
-        return code
-    except LockedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
-    except SeedProcessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    code = run_targets(
+        [targets.get(name) for name in chosen], seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
+        resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
+        dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
+        index_known=targets.names() if _is_published(output_dir) else None,
+    )
+    if (output_dir / "README.md").is_file():  # the chief of a multiworker run, or any other run
+        _print_verdicts(output_dir, chosen)
+    return code
 
 
 def _with_needs(chosen, output_dir, quick, dataset):

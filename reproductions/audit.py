@@ -10,6 +10,7 @@ import re
 
 import pandas as pd
 
+from reproductions.integrity import Unverified, same_number, verify_folder
 from reproductions.judge import summary_rows
 from reproductions.report import _target_name, criterion_tolerance, load_results, result_folders
 from reproductions.spec import FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, SCHEDULE_SHORT, VERDICTS
@@ -44,6 +45,10 @@ def audit_target(target, folder):
     measured = {r["metric"]: r for r in summary_rows(target, results, 0.0, record=record)}
     refs = {ref.metric: ref for ref in target.references}
     findings = []
+    try:
+        verify_folder(folder)
+    except Unverified as exc:
+        findings.append(f"(folder): {exc}")
     for row in stored:
         findings += [f"{row['metric']}: {f}" for f in _row_findings(row, refs, measured, record, target)]
     findings += _window_findings(target, stored)
@@ -76,7 +81,7 @@ def _row_findings(row, refs, measured, record, target):
         out.append(f"qualifier {qualifier!r} prints no evidence")
     elif qualifier and qualifier != now["qualifier"]:
         out.append("the qualifier is not what the stored history shows: " + (now["qualifier"] or "none granted"))
-    if not _same(row.get("mean"), now["mean"]) or int(row.get("n", -1)) != now["n"]:
+    if not same_number(row.get("mean"), now["mean"]) or int(row.get("n", -1)) != now["n"]:
         out.append(f"mean {row.get('mean')} over n = {row.get('n')} does not match metrics.csv "
                    f"({now['mean']} over n = {now['n']})")
     if ref.deterministic and int(row.get("n", 0)) != 1:
@@ -88,14 +93,6 @@ def _row_findings(row, refs, measured, record, target):
             out.append(f"'fails as predicted' while its positive control {ref.predicts_failure.control} did not fit")
     out += _dataset_findings(row, record, target)
     return out
-
-
-def _same(a, b):
-    try:
-        a, b = float(a), float(b)
-    except (TypeError, ValueError):
-        return False
-    return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def run_dataset(record, target):

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from reproductions.errors import CheckpointError, ResumeMismatch
-from reproductions.fileio import _jsonable, atomic_path, fault_point
+from reproductions.fileio import _jsonable, atomic_path, fault_point, sha256_of
 
 __all__ = ["Recipe", "Augmentation", "train", "derive_seed", "configure_determinism", "fit_full_batch_steps", "check_fingerprint", "has_checkpoint",
            "save_network", "fmt_seconds", "history_row", "resolve_steps_per_execution", "CHECKPOINT"]
@@ -543,15 +543,6 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
     outcome = {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged,
                "epoch_seconds": {model.name: seconds}, "recipe": ran}
     return outcome, model
-
-
-def sha256_of(path):
-    """The SHA-256 of a file's bytes, hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def save_network(model, path):

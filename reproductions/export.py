@@ -8,14 +8,20 @@ versions, hardware and recipe, and the file's size and SHA-256."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import statistics
 from pathlib import Path
 
 from reproductions.errors import RunRefused
-from reproductions.fileio import atomic_write_json
-from zoo._fileio import atomic_path
+from reproductions.fileio import atomic_write_json, fault_point, sha256_of, target_lock
+from reproductions.integrity import verify_measurements
+from zoo.weights import MANIFEST as MANIFEST_NAME
 
 MAX_TOTAL_BYTES = 20_000_000  # every shipped weight set together (issue 20)
+_EXPORTED = re.compile(r"[A-Za-z0-9_]+-[A-Za-z0-9_]+\.[0-9a-f]{12}\.weights\.h5")  # the names _stage_one gives
+SPARE_BYTES = 16_000_000  # room left on the disk beyond the export's own files (h5py fails hard on a full disk)
 
 
 def _choose(export, entries):
@@ -41,7 +47,6 @@ def export_weights(target, folder, into, *, seed=None):
     """Write ``target``'s declared weight sets from its results ``folder`` into the zoo's ``into`` folder;
     returns the new manifest entries. Refuses a quick or uncommitted run, a changed weights file, and a total
     size over MAX_TOTAL_BYTES."""
-    import zoo
     from zoo import weights as trained
 
     if not target.exports:
@@ -59,39 +64,91 @@ def export_weights(target, folder, into, *, seed=None):
     commit = str(record.get("git_commit", ""))
     if len(commit) != 40:
         raise RunRefused(f"the run in {folder} was made from {commit!r}; weight sets come from runs of a clean commit")
-    new = []
-    for export in target.exports:
-        entries = [e for e in networks if e["network"] == export.network and (seed is None or e["seed"] == seed)]
-        chosen, how = _choose(export, entries)
-        source = folder / chosen["file"]
-        if not source.is_file() or trained.sha256_of(source) != chosen["sha256"]:
+    verify_measurements(folder)  # the networks manifest is the run's own
+    chosen = [(export, *_choose(export, [e for e in networks if e["network"] == export.network
+                                             and (seed is None or e["seed"] == seed)])) for export in target.exports]
+    for _, entry, _ in chosen:
+        source = folder / entry["file"]
+        if not source.is_file() or sha256_of(source) != entry["sha256"]:
             raise RunRefused(f"{source} is missing or does not match the SHA-256 in {folder}/networks/manifest.json")
-        model = zoo.build(export.model, **export.builder_args)
-        model.load_weights(source)  # it must fit the zoo's builder with these arguments
-        name = f"{export.model}-{export.dataset}.weights.h5"
-        with atomic_path(into / name, suffix=".weights.h5") as tmp:
-            model.save_weights(tmp)  # the model's weights only: the run's file also holds the optimizer's state
-        new.append({
-            "model": export.model, "dataset": export.dataset, "file": name, "sha256": trained.sha256_of(into / name),
-            "bytes": (into / name).stat().st_size, "builder_args": dict(export.builder_args),
-            "structure": trained.structure_of(model),
-            "metrics": {k: chosen["metrics"][k] for k in (export.metric, *export.metrics) if k in chosen["metrics"]},
-            "evaluation": {"split": "test", "data": export.dataset, "batch_size": export.batch_size},
-            "source": {"target": target.name, "network": export.network, "seed": chosen["seed"], "chosen": how,
-                       "file": chosen["file"], "file_sha256": chosen["sha256"],
-                       "commit": commit, "command": record.get("command"), "versions": record.get("versions"),
-                       "hardware": record.get("hardware"), "recipe": chosen.get("recipe")},
-        })
-    manifest = into / trained.MANIFEST
-    kept = json.loads(manifest.read_text())["weights"] if manifest.is_file() else []
-    replaced = {(e["model"], e["dataset"]) for e in new}
-    entries = sorted([e for e in kept if (e["model"], e["dataset"]) not in replaced] + new,
-                     key=lambda e: (e["model"], e["dataset"]))
-    total = sum(e["bytes"] for e in entries)
-    if total > MAX_TOTAL_BYTES:
-        for e in new:
-            (into / e["file"]).unlink(missing_ok=True)
-        raise RunRefused(f"the weight sets would total {total / 1e6:.1f} MB, over the {MAX_TOTAL_BYTES / 1e6:.0f} MB "
-                         "the package ships")
-    atomic_write_json(manifest, {"weights": entries})
+    _check_free_space(into, sum((folder / entry["file"]).stat().st_size for _, entry, _ in chosen))
+    with target_lock(into, ".export"):  # one export into a folder at a time
+        _remove_leftovers(into)
+        stage = into / ".export-staging"
+        stage.mkdir()
+        try:
+            new = [_stage_one(export, entry, how, folder, record, stage) for export, entry, how in chosen]
+            kept = trained.read_manifest(into) if (into / trained.MANIFEST).is_file() else []
+            entries = _merged(kept, new)
+            total = sum(e["bytes"] for e in entries)
+            if total > MAX_TOTAL_BYTES:
+                raise RunRefused(f"the weight sets would total {total / 1e6:.1f} MB, over the "
+                                 f"{MAX_TOTAL_BYTES / 1e6:.0f} MB the package ships; {into} is unchanged")
+            _commit(stage, into, kept, entries)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
     return new
+
+
+def _check_free_space(into, source_bytes):
+    """Refuse before anything is written when ``into``'s disk cannot take the new files twice over (staged and
+    moved; a weights-only file is smaller than the run's, which also holds the optimizer's state)."""
+    into.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(into).free
+    need = 2 * source_bytes + SPARE_BYTES
+    if free < need:
+        raise RunRefused(f"{into} has {free / 1e6:.1f} MB free; the export needs about {need / 1e6:.1f} MB; free some "
+                         f"space first ({into} is unchanged)")
+
+
+def _stage_one(export, entry, how, folder, record, stage):
+    """Save one chosen network as a zoo weight set into ``stage``, named by its content; its manifest entry."""
+    import zoo
+    from zoo import weights as trained
+
+    model = zoo.build(export.model, **export.builder_args)
+    model.load_weights(folder / entry["file"])  # it must fit the zoo's builder with these arguments
+    scratch = stage / f"{export.model}-{export.dataset}.weights.h5"
+    model.save_weights(scratch)  # the model's weights only: the run's file also holds the optimizer's state
+    digest = sha256_of(scratch)
+    name = f"{export.model}-{export.dataset}.{digest[:12]}.weights.h5"  # a new set never overwrites a file in use
+    os.replace(scratch, stage / name)
+    return {
+        "model": export.model, "dataset": export.dataset, "file": name, "sha256": digest,
+        "bytes": (stage / name).stat().st_size, "builder_args": dict(export.builder_args),
+        "structure": trained.structure_of(model),
+        "metrics": {k: entry["metrics"][k] for k in (export.metric, *export.metrics) if k in entry["metrics"]},
+        "evaluation": {"split": "test", "data": export.dataset, "batch_size": export.batch_size},
+        "source": {"target": record.get("target"), "network": export.network, "seed": entry["seed"], "chosen": how,
+                   "file": entry["file"], "file_sha256": entry["sha256"],
+                   "commit": record.get("git_commit"), "command": record.get("command"),
+                   "versions": record.get("versions"), "hardware": record.get("hardware"),
+                   "recipe": entry.get("recipe")},
+    }
+
+
+def _merged(kept, new):
+    replaced = {(e["model"], e["dataset"]) for e in new}
+    return sorted([e for e in kept if (e["model"], e["dataset"]) not in replaced] + new,
+                  key=lambda e: (e["model"], e["dataset"]))
+
+
+def _commit(stage, into, kept, entries):
+    """Move the staged files in beside the files in use, then replace the manifest (the one step that switches
+    sets), then remove the files no entry names any more: a kill anywhere leaves a loadable set."""
+    for path in sorted(stage.iterdir()):
+        os.replace(path, into / path.name)
+    fault_point("export-files-in")
+    atomic_write_json(into / MANIFEST_NAME, {"weights": entries})
+    fault_point("export-manifest-in")
+    named = {e["file"] for e in entries}
+    for path in into.glob("*.weights.h5"):  # the sets replaced, and any an interrupted export moved in
+        if path.name not in named and (path.name in {e["file"] for e in kept} or _EXPORTED.fullmatch(path.name)):
+            path.unlink(missing_ok=True)
+
+
+def _remove_leftovers(into):
+    """What a killed export left (its staging folder, a half-written manifest); safe under the export lock."""
+    shutil.rmtree(into / ".export-staging", ignore_errors=True)
+    for path in into.glob(f".{MANIFEST_NAME}.*"):
+        path.unlink(missing_ok=True)

@@ -12,17 +12,19 @@ import os
 import shutil
 from pathlib import Path
 
-from zoo._fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point
+from zoo._fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point, sha256_of
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError",
-           "swap_in", "recover", "aside", "fault_point", "FAULT_ENV"]
+           "swap_in", "recover", "aside", "fault_point", "sha256_of", "FAULT_ENV",
+           "NO_EXCHANGE_ENV"]
 
 class LockedError(RuntimeError):
     """Another process is running the same target in the same output directory."""
 
 
 def atomic_write_text(path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write ``text`` as UTF-8; a path it quotes that the OS gave as undecodable bytes is written back as those bytes."""
+    atomic_write_bytes(path, text.encode("utf-8", "surrogateescape"))
 
 
 def atomic_write_json(path, obj) -> None:
@@ -87,8 +89,13 @@ def target_lock(directory, target):
 _RENAME_EXCHANGE = 2
 
 
+NO_EXCHANGE_ENV = "ZOO_FAULT_NO_EXCHANGE"  # test-only: "1" takes the two-rename path, as where renameat2 is missing
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if os.environ.get(NO_EXCHANGE_ENV) == "1":
+        return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -14,7 +14,8 @@ import pandas as pd
 
 from reproductions.errors import UnsafeOutput
 from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
-                                 swap_in, target_lock)
+                                 sha256_of, swap_in, target_lock)
+from reproductions.integrity import MEASUREMENTS, RUN_SHA256, measurement_digests, verify_folder
 from reproductions.judge import finite_by_seed, qualifier, summary_rows
 from reproductions.spec import (CLAIM_MIN_SEEDS, CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
                                 REPRODUCED, SCHEDULE_SHORT)
@@ -29,7 +30,7 @@ _LEGACY_INDEX_START = "# Results\n\nOne row per reference number: ours over seed
 LECTURE_COLUMNS = ("Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy")
 SUMMARY_COLUMNS = [
     "target", "metric", "class", "mean", "std", "min", "max", "n", "diverged", "reference", "criterion",
-    "source", "verdict", "qualifier", "wall_time_s", "run_commit", "judged_commit",
+    "source", "verdict", "qualifier", "wall_time_s", "run_commit", "judged_commit", RUN_SHA256,
 ]
 # The verdict columns of the per-class counts, in order; "fails as predicted" counts as reproduced. The
 # qualifier is counted in a column of its own: a qualified row is still counted under "not reproduced".
@@ -350,6 +351,18 @@ def write_target(output_dir, target, results, record, judged_commit="", stored=N
     recover(output_dir / target.name)
     stage = output_dir / f".{target.name}.staging"
     shutil.rmtree(stage, ignore_errors=True)
+    try:
+        rows = _stage_target(stage, target, results, record, judged_commit, stored)
+        fault_point("results-staged")
+        swap_in(stage, output_dir / target.name)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)  # an error (a full disk, Ctrl-C) leaves the stored folder as it was
+        raise
+    return rows
+
+
+def _stage_target(stage, target, results, record, judged_commit, stored):
+    """Write a target's folder into ``stage``: its run data (or the ``stored`` run's, copied), summaries and figures."""
     if stored is not None:
         stage.mkdir(parents=True)
         for name in RUN_DATA:
@@ -362,14 +375,14 @@ def write_target(output_dir, target, results, record, judged_commit="", stored=N
         _write_run_data(stage, results, record)
     rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0), record.get("git_commit", ""), judged_commit,
                         record=record)
+    run_digest = sha256_of(stage / "run.json")  # binds every row to the record of what was measured
+    rows = [{**row, RUN_SHA256: run_digest} for row in rows]
     atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
     extra = target.report(results, stage) if target.report else ""
     curves = any(r["history"] for r in results.values())
     atomic_write_text(stage / "summary.md", _summary_markdown(target, rows, results, record, extra, curves=curves))
     if curves:
         _curves(stage / "curves.png", target, results)
-    fault_point("results-staged")
-    swap_in(stage, output_dir / target.name)
     return rows
 
 
@@ -392,8 +405,8 @@ def _write_run_data(stage, results, record):
     atomic_write_text(stage / "metrics.csv", pd.DataFrame(per_seed).to_csv(index=False))
     if any(r.get("extras") for r in results.values()):
         atomic_write_json(stage / "details.json", {str(seed): r.get("extras", {}) for seed, r in sorted(results.items())})
-    atomic_write_json(stage / "run.json", record)
     _write_networks(stage, results)
+    atomic_write_json(stage / "run.json", {**record, MEASUREMENTS: measurement_digests(stage)})
 
 
 def _write_networks(stage, results):
@@ -463,7 +476,7 @@ def rejudge(output_dir, judged_commit, known, names=None):
         with target_lock(output_dir / ".work", name):  # the lock a run of this target holds: one writer at a time
             recover(output_dir / name)  # a swap a crash interrupted: the stored run is back in place, not aside
             folder = output_dir / name
-            record = json.loads((folder / "run.json").read_text())
+            record = verify_folder(folder, known[name], rejudging=judged_commit)  # only the run's own measurements
             write_target(output_dir, known[name], load_results(folder), record, judged_commit=judged_commit,
                          stored=folder)
         done.append(name)
@@ -497,16 +510,27 @@ def _target_name(folder):
 
 
 def _load_summaries(output_dir):
-    """Every target's summary rows; read-only, so a report racing a run never disturbs it."""
+    """Every target's summary rows, each folder verified against its measurements first (a number no run
+    measured is refused); read-only, so a report racing a run never disturbs it."""
     frames = []
     for folder in result_folders(output_dir):
         try:
-            frames.append(pd.read_csv(folder / "summary.csv"))
+            frames.append(_verified_summary(folder))
         except FileNotFoundError:  # swapped out under us: the exchange left the other set in place
-            again = Path(output_dir) / folder.name
+            again = Path(output_dir) / _target_name(folder)
             if (again / "summary.csv").is_file():
-                frames.append(pd.read_csv(again / "summary.csv"))
+                frames.append(_verified_summary(again))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SUMMARY_COLUMNS)
+
+
+def _verified_summary(folder):
+    """``folder``'s summary rows once :func:`verify_folder` passes (its numbers re-derived where this code has
+    the target)."""
+    from reproductions import targets
+
+    name = _target_name(folder)
+    verify_folder(folder, targets.get(name) if name in targets.names() else None)
+    return pd.read_csv(folder / "summary.csv", dtype={RUN_SHA256: str})
 
 
 def check_index(output_dir):

@@ -28,7 +28,7 @@ import numpy as np
 from reproductions import distribute, engine, report
 from reproductions.engine import check_fingerprint, configure_determinism, fmt_seconds
 from reproductions.errors import CheckpointError, RunRefused
-from reproductions.fileio import atomic_write_json, fault_point, target_lock
+from reproductions.fileio import atomic_write_json, fault_point, sha256_of, target_lock
 from reproductions.spec import MAX_SEED, Target
 
 __all__ = ["Context", "run_targets", "run_target", "run_seed", "configure_determinism", "source_digest", "LECTURE_COLUMNS"]
@@ -100,7 +100,7 @@ class Context:
         if entry.get("diverged_epoch"):
             return None, entry
         path = folder / entry["file"]
-        if engine.sha256_of(path) != entry["sha256"]:
+        if sha256_of(path) != entry["sha256"]:
             raise RunRefused(f"{path} does not match the SHA-256 in {folder / report.NETWORKS_MANIFEST} (changed since "
                              f"{target_name} wrote it); {fix}")
         model = build()
@@ -177,7 +177,7 @@ def fingerprint(target, quick, dataset=None, distribution=None, output_dir=None)
     uses = {}
     for name in target.needs:
         manifest = Path(output_dir or ".") / name / report.NETWORKS_MANIFEST
-        uses[name] = engine.sha256_of(manifest) if manifest.is_file() else None
+        uses[name] = sha256_of(manifest) if manifest.is_file() else None
     return {
         "target": target.name,
         "profile": "quick" if quick else "full",

@@ -8,7 +8,12 @@ uninterrupted run gives, or is refused in one line with exit 2 and leaves nothin
 Categories: kill (SIGKILL at each write point and at timed moments, then --resume), resume (a resume
 over different work), data (damaged, missing, hostile data files), flags (bad command lines),
 concurrency (a second run, a report racing a run, a killed --jobs parent), nan (non-finite numbers
-in the callbacks and in training), output (a README.md this tool did not write).
+in the callbacks and in training), output (a README.md this tool did not write), rewrite (kills inside a
+re-judge on both swap paths and inside a weight export, concurrent re-judges), tamper (an edited results
+file read by report, --compare and --rejudge), streams (a closed stdout, Ctrl-C, an ASCII-only locale),
+oserror (full disk, read-only and over-long paths, damaged result files, a misspelt backend).
+
+A case that fails prints its reason.
 """
 
 from __future__ import annotations
@@ -107,7 +112,16 @@ def kill(work):
             yield f"kill {point or f'after {after} s'} (finished first)", _numbers(out) == reference
             continue
         code, _, err = _tiny(work, out, resume=True)
-        yield f"kill at {point or f'{after} s'}", code == 0 and _numbers(out) == reference and not (out / ".work").exists()
+        same = code == 0 and _numbers(out) == reference
+        leftover = (out / ".work").exists()
+        why = (f"resume exited {code}: {_last_line(err)}" if code else "numbers differ from the clean run's" if not same
+               else "the work folder was left behind")
+        yield f"kill at {point or f'{after} s'}", same and not leftover, why
+
+
+def _last_line(text):
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
 def resume(work):
@@ -321,8 +335,262 @@ def output(work):
     yield "report into a folder with a foreign README.md", code == 2
 
 
+# --------------------------------------------------------------------------- rewriting, tampering, the OS
+
+
+def _cli(argv, env=None, **kwargs):
+    """Run the CLI in a subprocess (so a fault may kill it): the CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO, env=dict(ENV, **(env or {})),
+                          capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def _gates_run(work, name="base"):
+    """A quick gates.and run (seconds) in ``work/name``: the folder every rewrite and tamper case starts from."""
+    out = work / name
+    code, err = _main(["run", "gates.and", "--quick", "--output-dir", str(out), "--verbose", "0"])
+    assert code == 0, err
+    return out
+
+
+def _measured(folder):
+    """The bytes of what a run measured (everything but the summaries and figures a re-judge remakes)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith("summary") and p.suffix != ".png"}
+
+
+def _intact(out, measured):
+    """(ok, why): the gates.and folder under ``out`` verifies and kept its measured bytes."""
+    from reproductions import targets
+    from reproductions.integrity import Unverified, verify_folder
+
+    folder = out / "gates.and"
+    try:
+        verify_folder(folder, targets.get("gates.and"))
+    except Unverified as exc:
+        return False, str(exc)
+    if _measured(folder) != measured:
+        return False, "the measured files changed"
+    return True, ""
+
+
+def rewrite(work):
+    from reproductions.fileio import FAULT_ENV, NO_EXCHANGE_ENV
+
+    base = _gates_run(work)
+    measured = _measured(base / "gates.and")
+    for path, env in (("exchange", {}), ("two renames", {NO_EXCHANGE_ENV: "1"})):
+        points = ["before-replace-summary.csv:1", "before-replace-summary.md:1", "results-staged:1"]
+        points += ["between-swap-renames:1"] if env else []
+        for point in points:
+            out = work / f"rejudge-{len(os.listdir(work))}"
+            shutil.copytree(base, out)
+            killed = _cli(["report", "--output-dir", str(out), "--rejudge"], dict(env, **{FAULT_ENV: point}))
+            again = _cli(["report", "--output-dir", str(out), "--rejudge"], env)
+            ok, why = _intact(out, measured)
+            why = (f"the re-judge was not killed (exit {killed.returncode})" if killed.returncode != -signal.SIGKILL
+                   else f"the next re-judge exited {again.returncode}: {_last_line(again.stderr)}" if again.returncode
+                   else why)
+            yield f"re-judge killed at {point} ({path}), then re-judged", killed.returncode == -signal.SIGKILL \
+                and again.returncode == 0 and ok, why
+    out = work / "concurrent-rejudge"
+    shutil.copytree(base, out)
+    argv = [sys.executable, "-m", "reproductions", "report", "--output-dir", str(out), "--rejudge"]
+    procs = [subprocess.Popen(argv, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    codes = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
+    ok, why = _intact(out, measured)
+    bad = [f"exit {c}: {_last_line(e)}" for c, e in codes if c not in (0, 3)]
+    yield "three re-judges of one folder at once", ok and not bad and any(c == 0 for c, _ in codes), \
+        "; ".join(bad) or why
+    yield from _export_kills(work)
+
+
+EXPORT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from tests.test_weights import _fake_run, _target
+    from reproductions.export import export_weights
+    run, into, choose = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    if not run.exists():
+        _fake_run(run, [0.88, 0.90])
+    export_weights(_target(choose=choose), run, into)
+""")
+
+
+def _loadable(into):
+    """(ok, why): the weights folder's set loads as zoo.build loads a shipped one, and no file is left unnamed."""
+    import json as _json
+
+    from zoo import weights as trained
+
+    saved = trained.TRAINED_DIR
+    trained.TRAINED_DIR = into
+    try:
+        import zoo
+
+        zoo.build("fashion_mlp", weights="fashion_mnist")
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {_last_line(str(exc))}"
+    finally:
+        trained.TRAINED_DIR = saved
+    named = {e["file"] for e in _json.loads((into / "manifest.json").read_text())["weights"]}
+    return True, f"files: {sorted(p.name for p in into.iterdir() if p.name not in named)}"
+
+
+def _export_kills(work):
+    from reproductions.fileio import FAULT_ENV
+
+    script = work / "export.py"
+    script.write_text(EXPORT)
+    for point in ("export-files-in:1", "before-replace-manifest.json:1", "export-manifest-in:1"):
+        run, into = work / f"export-run-{len(os.listdir(work))}", work / f"trained-{len(os.listdir(work))}"
+        first = subprocess.run([sys.executable, str(script), str(run), str(into), "median"], env=ENV,
+                               capture_output=True, text=True, timeout=600)
+        killed = subprocess.run([sys.executable, str(script), str(run), str(into), "best"],
+                                env=dict(ENV, **{FAULT_ENV: point}), capture_output=True, text=True, timeout=600)
+        ok, why = _loadable(into)
+        again = subprocess.run([sys.executable, str(script), str(run), str(into), "best"], env=ENV, capture_output=True,
+                               text=True, timeout=600)
+        clean, files = _loadable(into)
+        tidy = sorted(p.name for p in into.iterdir()) == sorted(
+            [json.loads((into / "manifest.json").read_text())["weights"][0]["file"], "manifest.json"])
+        why = (f"setup exited {first.returncode}: {_last_line(first.stderr)}" if first.returncode
+               else f"not killed (exit {killed.returncode})" if killed.returncode != -signal.SIGKILL
+               else why if not ok else f"the export after it: exit {again.returncode}, {files}")
+        yield f"export killed at {point}, then exported again", first.returncode == 0 and \
+            killed.returncode == -signal.SIGKILL and ok and again.returncode == 0 and clean and tidy, why
+
+
+def _edit_csv(path, column, change):
+    import pandas as pd
+
+    table = pd.read_csv(path, dtype=str)
+    table.loc[0, column] = str(change(table.loc[0, column]))
+    table.to_csv(path, index=False)
+
+
+def tamper(work):
+    base = _gates_run(work)
+    edits = {
+        "summary.csv mean": lambda f: _edit_csv(f / "summary.csv", "mean", lambda v: float(v) + 0.1),
+        "summary.csv verdict": lambda f: _edit_csv(f / "summary.csv", "verdict", lambda v: "not reproduced"),
+        "metrics.csv number": lambda f: _edit_csv(f / "metrics.csv", f.joinpath("metrics.csv").read_text()
+                                                  .splitlines()[0].split(",")[-1], lambda v: float(v) + 1),
+        "run.json wall time": lambda f: (f / "run.json").write_text(
+            json.dumps(dict(json.loads((f / "run.json").read_text()), wall_time_seconds=1.0))),
+        "a measured file added": lambda f: (f / "details.json").write_text("{}"),
+    }
+    for label, edit in edits.items():
+        for verb, extra in (("report", []), ("--compare", ["--compare", str(base)]), ("--rejudge", ["--rejudge"])):
+            out = work / f"tamper-{len(os.listdir(work))}"
+            shutil.copytree(base, out)
+            edit(out / "gates.and")
+            before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+            code, err = _main(["report", "--output-dir", str(out), *extra])
+            after = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+            one = len(err) == 1 and err[0].startswith("error: ") and "gates.and" in err[0]
+            yield f"{label}, then {verb}", code == 2 and one and before == after, f"exit {code}: {err}"
+
+
+def streams(work):
+    argv = [sys.executable, "-m", "reproductions", "run", "gates.and", "--quick", "--output-dir"]
+    out = work / "closed-stdout"
+    proc = subprocess.Popen([*argv, str(out)], cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # `| head -1`
+    code, err = proc.wait(timeout=600), proc.stderr.read().decode()
+    yield "run with stdout closed after one line", code == 0 and (out / "gates.and" / "summary.csv").is_file() \
+        and "Traceback" not in err, f"exit {code}: {_last_line(err)}"
+    for label, args in (("list", ["list"]), ("report", ["report", "--output-dir", str(out)])):
+        proc = subprocess.Popen([sys.executable, "-m", "reproductions", *args], cwd=REPO, env=ENV,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()
+        code, err = proc.wait(timeout=600), proc.stderr.read().decode()
+        yield f"{label} with stdout closed", code == 0 and "Traceback" not in err, f"exit {code}: {_last_line(err)}"
+    out = work / "interrupted"
+    proc = subprocess.Popen([sys.executable, "-m", "reproductions", "run", "mnist.shift", "--quick", "--seeds", "2",
+                             "--output-dir", str(out)], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if "epoch" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=600)
+    lines = [line for line in err.splitlines() if line.strip()]
+    yield "Ctrl-C during a run: one line naming --resume", proc.returncode == 130 and len(lines) == 1 \
+        and "--resume" in lines[0], f"exit {proc.returncode}: {lines[-3:]}"
+    resumed = _cli(["run", "mnist.shift", "--quick", "--seeds", "2", "--output-dir", str(out), "--resume",
+                    "--verbose", "0"])
+    yield "... and --resume finishes it", resumed.returncode == 0, _last_line(resumed.stderr)
+    out = work / "résultats-ü"
+    ascii_env = {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
+    done = _cli(["run", "gates.and", "--quick", "--output-dir", str(out), "--verbose", "0"], ascii_env)
+    yield "an ASCII-only locale and a non-ASCII output folder", done.returncode == 0 \
+        and (out / "gates.and" / "summary.md").is_file(), f"exit {done.returncode}: {_last_line(done.stderr)}"
+
+
+def oserror(work):
+    import errno
+    from unittest import mock
+
+    base = _gates_run(work)
+
+    def raising(code):
+        def fail(*args, **kwargs):
+            raise OSError(code, os.strerror(code), str(args[0]) if args else None)
+        return fail
+
+    for label, target, code, argv in (
+            ("full disk at report", "os.fsync", errno.ENOSPC, ["report"]),
+            ("full disk at a re-judge", "os.fsync", errno.ENOSPC, ["report", "--rejudge"]),
+            ("read-only folder at report", "os.replace", errno.EROFS, ["report"]),
+            ("full disk during a run", "os.fsync", errno.ENOSPC, ["run", "gates.and", "--quick", "--verbose", "0"])):
+        out = work / f"os-{len(os.listdir(work))}"
+        shutil.copytree(base, out)
+        before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        with mock.patch(target, raising(code)):
+            got, err = _main([*argv, "--output-dir", str(out)])
+        after = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        word = os.strerror(code)
+        yield label, got == 2 and len(err) == 1 and word in err[0] and before == after, f"exit {got}: {err}"
+    long = work / ("x" * 300)
+    got, err = _main(["run", "gates.and", "--quick", "--output-dir", str(long)])
+    yield "an over-long output path", got == 2 and len(err) == 1, f"exit {got}: {err}"
+    damages = {
+        "a non-numeric mean": lambda f: _edit_csv(f / "summary.csv", "mean", lambda v: "abc"),
+        "an empty summary.csv": lambda f: (f / "summary.csv").write_text(""),
+        "a run.json that is a list": lambda f: (f / "run.json").write_text("[]"),
+        "a missing metrics.csv": lambda f: (f / "metrics.csv").unlink(),
+    }
+    for label, damage in damages.items():
+        for verb, extra in (("report", []), ("--compare", ["--compare", str(base)]), ("--rejudge", ["--rejudge"])):
+            out = work / f"damaged-{len(os.listdir(work))}"
+            shutil.copytree(base, out)
+            damage(out / "gates.and")
+            got, err = _main(["report", "--output-dir", str(out), *extra])
+            yield f"{label}, then {verb}", got == 2 and len(err) == 1 and "gates.and" in err[0], f"exit {got}: {err}"
+    typo = _cli(["list"], {"KERAS_BACKEND": "tensorflw"})
+    lines = [line for line in typo.stderr.splitlines() if line.strip()]
+    yield "KERAS_BACKEND misspelt", typo.returncode == 2 and len(lines) == 1, f"exit {typo.returncode}: {lines[-3:]}"
+    from reproductions.errors import RunRefused
+    from reproductions.export import export_weights
+    from tests.test_weights import _fake_run, _target
+
+    run, into = work / "export-run", work / "trained"
+    _fake_run(run, [0.88])
+    into.mkdir()
+    with mock.patch("shutil.disk_usage", lambda path: type("Usage", (), {"free": 1_000_000})()):
+        try:
+            export_weights(_target(), run, into)
+            refused = ""
+        except RunRefused as exc:
+            refused = str(exc)
+    yield "export onto a nearly full disk", "free some space first" in refused and not any(into.iterdir()), \
+        refused or "not refused"
+
+
 CATEGORIES = {"kill": kill, "resume": resume, "data": data, "flags": flags, "concurrency": concurrency, "nan": nan,
-              "output": output}
+              "output": output, "rewrite": rewrite, "tamper": tamper, "streams": streams, "oserror": oserror}
 
 
 def main(argv):
@@ -340,10 +608,12 @@ def main(argv):
         tried = survived = 0
         t0 = time.time()
         try:
-            for label, ok in CATEGORIES[name](work):
+            for label, ok, *why in CATEGORIES[name](work):
                 tried += 1
                 survived += bool(ok)
-                print(f"  {name:12s} {'survived' if ok else 'FAILED  '}  {label}", flush=True)
+                detail = (why[0] if why else "") or "its condition was false (the case records no detail)"
+                reason = f"\n  {'':12s}           reason: {detail}" if not ok else ""
+                print(f"  {name:12s} {'survived' if ok else 'FAILED  '}  {label}{reason}", flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         totals[name] = (tried, survived, time.time() - t0)

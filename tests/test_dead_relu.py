@@ -132,6 +132,19 @@ def test_measured_in_inference_mode():
     assert det.check(0)["dead_relu_fraction"] == 0.0
 
 
+def test_a_model_without_relu_logs_nan_not_zero():
+    """Nothing measured is NaN in the logs, as the docstring says, beside the warning that nothing is measured."""
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="tanh")(inputs))
+    det = DeadReLUDetector(np.zeros((4, 3), "float32"), check_on_train_begin=False)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(UserWarning, match="no ReLU layers"):
+        history = model.fit(np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32"), epochs=1, verbose=0,
+                            callbacks=[det])
+    assert math.isnan(history.history["dead_relu_fraction"][0])
+    assert math.isnan(history.history["dead_relu_nonfinite_fraction"][0])
+
+
 class _CountingData(keras.utils.PyDataset):
     def __init__(self):
         super().__init__()

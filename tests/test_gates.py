@@ -80,7 +80,7 @@ def test_perceptron_rule_never_converges_on_xor():
 def test_perceptron_rejects_bad_arguments():
     with pytest.raises(ValueError, match="`learning_rate` must be a positive number"):
         zoo.perceptron(learning_rate=0)
-    with pytest.raises(ValueError, match="`input_dim` must be an integer >= 1"):
+    with pytest.raises(ValueError, match="`input_dim` must be an integer from 1 to 1,000,000"):
         zoo.perceptron(input_dim=0)
 
 

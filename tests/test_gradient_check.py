@@ -100,6 +100,34 @@ def test_callback_raises_with_variable_entry_and_both_gradients():
         model.fit(x, y, epochs=1, verbose=0, callbacks=[GradientCheck((x, y), raise_on_failure=True)])
 
 
+def _two_output_model():
+    """Two heads on one trunk; the second head's gradient is deliberately wrong (scaled by 1.5 on the way back)."""
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((3,))
+    trunk = keras.layers.Dense(4, activation="tanh", name="trunk")(inputs)
+    first = keras.layers.Dense(1, name="first_head")(trunk)
+    second = keras.layers.Dense(2, name="second_head")(ScaledGradient(1.5)(keras.layers.Dense(3, name="bent")(trunk)))
+    return keras.Model(inputs, [first, second])
+
+
+def test_a_two_output_model_is_checked_on_every_output():
+    """The advice a multi-output model used to get ("pass `loss=`") now works as written: the loss of every output,
+    summed as Keras sums them, and a wrong gradient behind either head is caught."""
+    model = _two_output_model()
+    x = RNG.normal(size=(6, 3)).astype("float32")
+    y = [RNG.normal(size=(6, 1)).astype("float32"), RNG.normal(size=(6, 2)).astype("float32")]
+    report = check_gradients(model, x, y, loss=["mse", "mse"], num_entries=20)
+    failed = {e.variable for e in report.failures}
+    assert "bent/kernel" in failed and "first_head/kernel" not in failed and report.max_rel_error("first_head/kernel") < AGREES
+    model.compile(optimizer="sgd", loss={"first_head": "mse", "second_head": "mse"})
+    assert {e.variable for e in check_gradients(model, x, y, num_entries=20).failures} == failed
+    assert {e.variable for e in check_gradients(model, x, y, loss="mse", num_entries=20).failures} == failed
+    with pytest.raises(ValueError, match="has 2 outputs .*give `y` as a list or dict with one target per output"):
+        check_gradients(model, x, y[0], loss="mse")
+    with pytest.raises(ValueError, match="`loss` gives 3 losses for the 2 outputs"):
+        check_gradients(model, x, y, loss=["mse"] * 3)
+
+
 def test_relu_kinks_are_reported_separately():
     inputs = keras.Input((1,))
     hidden = keras.layers.Dense(1, activation="relu", kernel_initializer="ones", bias_initializer="zeros", name="h")

@@ -14,6 +14,7 @@ from reproductions import export as export_mod
 from reproductions import targets
 from reproductions.__main__ import main
 from reproductions.errors import RunRefused
+from reproductions.integrity import measurement_digests
 from reproductions.spec import Export
 from zoo import weights as trained
 
@@ -135,7 +136,8 @@ def _fake_run(folder, accuracies, *, profile="full", commit="a" * 40):
                         "metrics": {"test_accuracy": acc, "test_loss": 1 - acc, "epochs_run": 3.0}, "recipe": {"epochs": 3}})
     (folder / "networks" / "manifest.json").write_text(json.dumps({"networks": entries}))
     (folder / "run.json").write_text(json.dumps({"config": {"profile": profile}, "git_commit": commit, "command": "c",
-                                                 "versions": {"keras": "3"}, "hardware": {"cores": 2}}))
+                                                 "versions": {"keras": "3"}, "hardware": {"cores": 2},
+                                                 "measurements": measurement_digests(folder)}))
 
 
 def _target(**export):
@@ -190,6 +192,64 @@ def test_export_refuses_quick_uncommitted_changed_and_oversized_runs(tmp_path, m
     assert not list((tmp_path / "trained").glob("*.weights.h5"))
 
 
+def test_a_refused_export_leaves_the_previous_set_loadable(tmp_path, monkeypatch):
+    """The size cap and a changed run are checked before anything in the weights folder is touched."""
+    run, into = tmp_path / "run", tmp_path / "trained"
+    _fake_run(run, [0.88, 0.90])
+    (first,) = export_mod.export_weights(_target(), run, into)
+    before = {p.name: p.read_bytes() for p in into.iterdir()}
+    monkeypatch.setattr(export_mod, "MAX_TOTAL_BYTES", 1000)
+    with pytest.raises(RunRefused, match="is unchanged"):
+        export_mod.export_weights(_target(choose="best"), run, into)
+    assert {p.name: p.read_bytes() for p in into.iterdir()} == before
+    monkeypatch.setattr(export_mod, "MAX_TOTAL_BYTES", 20_000_000)
+    monkeypatch.setattr(export_mod.shutil, "disk_usage", lambda path: type("U", (), {"free": 1000})())
+    with pytest.raises(RunRefused, match="free some space first"):
+        export_mod.export_weights(_target(choose="best"), run, into)
+    assert {p.name: p.read_bytes() for p in into.iterdir()} == before
+    monkeypatch.setattr(trained, "TRAINED_DIR", into)
+    assert zoo.build("fashion_mlp", weights="fashion_mnist") is not None
+    assert first["file"].startswith("fashion_mlp-fashion_mnist.") and first["sha256"][:12] in first["file"]
+
+
+def test_a_replaced_set_removes_its_old_file_only_after_the_manifest(tmp_path):
+    run, into = tmp_path / "run", tmp_path / "trained"
+    _fake_run(run, [0.88, 0.90])
+    (first,) = export_mod.export_weights(_target(), run, into)
+    (best,) = export_mod.export_weights(_target(choose="best"), run, into)
+    assert first["file"] != best["file"]
+    assert sorted(p.name for p in into.iterdir()) == sorted([best["file"], "manifest.json"])
+
+
+def test_a_run_whose_networks_manifest_was_edited_is_not_exported(tmp_path):
+    run, into = tmp_path / "run", tmp_path / "trained"
+    _fake_run(run, [0.88, 0.90])
+    manifest = run / "networks" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace("0.88", "0.98"))
+    with pytest.raises(RunRefused, match="manifest.json does not match the SHA-256 that .*run.json records"):
+        export_mod.export_weights(_target(), run, into)
+    assert not into.exists() or not any(into.iterdir())
+
+
+def test_a_newer_manifest_loads_and_a_damaged_one_names_its_file(tmp_path, monkeypatch):
+    run, into = tmp_path / "run", tmp_path / "trained"
+    _fake_run(run, [0.88])
+    export_mod.export_weights(_target(), run, into)
+    monkeypatch.setattr(trained, "TRAINED_DIR", into)
+    manifest = into / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["weights"][0]["a_key_of_a_later_version"] = 1
+    manifest.write_text(json.dumps(data))
+    assert zoo.build("fashion_mlp", weights="fashion_mnist") is not None
+    manifest.write_text(manifest.read_text()[:40])
+    with pytest.raises(ValueError, match=r"the weights manifest .*manifest.json cannot be read \(JSONDecodeError"):
+        zoo.build("fashion_mlp", weights="fashion_mnist")
+    del data["weights"][0]["sha256"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="has an entry without sha256"):
+        zoo.list_weights()
+
+
 def test_export_weights_cli_bad_input_exits_2(tmp_path, capsys):
     for argv, message in ((["export-weights", "fashion.mpl"], "unknown target 'fashion.mpl'; closest matches: fashion.mlp"),
                           (["export-weights", "gates.and"], "gates.and declare(s) no weight sets; these do: "),
@@ -242,3 +302,32 @@ def test_an_xor_set_says_whether_it_solves_xor():
     assert xor_set(1.0, "the best of 20 seeds").describe().startswith("xor: solves XOR (4 of 4 points), accuracy 1,")
     assert "does not solve XOR (3 of 4 points; no seed of its run does)" in xor_set(0.75, "the best of 20 seeds").describe()
     assert "does not solve XOR (3 of 4 points)," in xor_set(0.75, "seed 4, as asked").describe()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["export-files-in:1", "before-replace-manifest.json:1", "export-manifest-in:1"])
+def test_a_kill_inside_an_export_leaves_a_loadable_set(tmp_path, monkeypatch, point):
+    """The new files move in beside the ones in use and the manifest switches sets in one rename: a SIGKILL at
+    any point leaves the previous set or the new one, each loadable."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    run, into = tmp_path / "run", tmp_path / "trained"
+    _fake_run(run, [0.88, 0.90])
+    export_mod.export_weights(_target(), run, into)
+    script = tmp_path / "export.py"
+    script.write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        from tests.test_weights import _target
+        from reproductions.export import export_weights
+        export_weights(_target(choose="best"), Path({str(run)!r}), Path({str(into)!r}))
+    """))
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), ZOO_FAULT_KILL=point)
+    killed = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    monkeypatch.setattr(trained, "TRAINED_DIR", into)
+    assert zoo.build("fashion_mlp", weights="fashion_mnist") is not None

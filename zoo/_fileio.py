@@ -5,12 +5,13 @@ one; and the test-only hook that kills the process at a named point between writ
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "fault_point", "FAULT_ENV"]
+__all__ = ["atomic_path", "atomic_write_bytes", "fault_point", "sha256_of", "FAULT_ENV"]
 
 FAULT_ENV = "ZOO_FAULT_KILL"  # test-only: "<point>" or "<point>:<n>" SIGKILLs this process at the n-th hit
 _fault_hits: dict = {}
@@ -52,3 +53,12 @@ def atomic_path(path, suffix=""):
 def atomic_write_bytes(path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def sha256_of(path) -> str:
+    """The SHA-256 of a file's bytes, hex: how every weights file and measured file is pinned."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

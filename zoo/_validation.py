@@ -22,22 +22,44 @@ def check_input_shape(input_shape, default, *, min_rank=1, max_rank=3, name="inp
             f"`{name}` must be a tuple of positive integers such as {tuple(default)}, "
             f"got {input_shape!r}."
         ) from None
+    limit = SIZE_LIMITS["input_shape"]
     if not (min_rank <= len(shape) <= max_rank) or any(
-        d is not None and (not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 1)
+        d is not None and (not isinstance(d, numbers.Integral) or isinstance(d, bool) or not 1 <= d <= limit)
         for d in shape
     ):
         raise ValueError(
-            f"`{name}` must be a tuple of {min_rank} to {max_rank} positive integers "
+            f"`{name}` must be a tuple of {min_rank} to {max_rank} integers from 1 to {limit:,} "
             f"such as {tuple(default)}, got {input_shape!r}."
         )
     return tuple(None if d is None else int(d) for d in shape)
 
 
+# The largest value each size argument takes, checked before anything is allocated: far above any lecture
+# model (He et al.'s deepest net has 1,202 layers) and far below what exhausts a machine's memory.
+SIZE_LIMITS = {
+    "depth": 2_000, "width": 65_536, "hidden_units": 65_536, "hidden layers": 1_000, "input_dim": 1_000_000,
+    "num_classes": 100_000, "inner": 65_536, "widen_factor": 64, "cardinality": 1_024, "growth_rate": 1_024,
+    "input_shape": 16_384, "seed": 2**32 - 1,
+}
+
+
 def check_positive_int(value, name, *, minimum=1):
-    """Return ``value`` as an int ≥ ``minimum`` or raise naming ``name``."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
+    """Return ``value`` as an int from ``minimum`` to the argument's SIZE_LIMITS entry, or raise naming ``name``."""
+    maximum = SIZE_LIMITS.get(name)
+    if (not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum
+            or (maximum is not None and value > maximum)):
+        allowed = f"from {minimum} to {maximum:,}" if maximum is not None else f">= {minimum}"
+        raise ValueError(f"`{name}` must be an integer {allowed}, got {value!r}.")
     return int(value)
+
+
+def check_layer_count(units, name="hidden_units"):
+    """Return ``units`` (one width per hidden layer) as a tuple of checked widths, at most SIZE_LIMITS' many."""
+    units = tuple(units)
+    if len(units) > SIZE_LIMITS["hidden layers"]:
+        most = SIZE_LIMITS["hidden layers"]
+        raise ValueError(f"`{name}` must list at most {most:,} hidden layers, got {len(units):,}.")
+    return tuple(check_positive_int(u, name) for u in units)
 
 
 def check_rate(value, name):

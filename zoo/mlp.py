@@ -8,6 +8,7 @@ from zoo._validation import (
     check_activation,
     check_classifier_activation,
     check_input_shape,
+    check_layer_count,
     check_name,
     check_positive_int,
     check_rate,
@@ -51,7 +52,7 @@ def mlp(
     if isinstance(hidden_units, int):
         hidden_units = (hidden_units,)
     try:
-        hidden_units = tuple(check_positive_int(u, "hidden_units") for u in hidden_units)
+        hidden_units = check_layer_count(hidden_units)
     except TypeError:
         raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
     hidden_activation = check_activation(hidden_activation, "hidden_activation")
@@ -249,7 +250,7 @@ def activation_mlp(activation="relu", hidden_units=(256, 256), input_shape=None,
     if isinstance(hidden_units, int):
         hidden_units = (hidden_units,)
     try:
-        hidden_units = tuple(check_positive_int(u, "hidden_units") for u in hidden_units)
+        hidden_units = check_layer_count(hidden_units)
     except TypeError:
         raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
     num_classes = check_positive_int(num_classes, "num_classes")
@@ -280,7 +281,7 @@ def regularized_mlp(hidden_units=(1024, 1024, 1024), input_dropout=0.0, dropout_
     if isinstance(hidden_units, int):
         hidden_units = (hidden_units,)
     try:
-        hidden_units = tuple(check_positive_int(u, "hidden_units") for u in hidden_units)
+        hidden_units = check_layer_count(hidden_units)
     except TypeError:
         raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
     input_dropout = check_rate(input_dropout, "input_dropout")

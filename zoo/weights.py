@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import hashlib
 import inspect
 import json
 import warnings
 from pathlib import Path
+
+from zoo._fileio import sha256_of
 
 __all__ = ["WeightSet", "list_weights"]
 
@@ -64,11 +65,36 @@ class WeightSet:
         return f"{self.dataset}: {head}, {self.bytes / 1e6:.2f} MB ({self.source.get('target')}, seed {self.source.get('seed')})"
 
 
+def read_manifest(folder=None) -> list[dict]:
+    """The entries of ``folder``'s (default: the shipped) weights manifest; a manifest that cannot be read is
+    a ValueError naming the file."""
+    path = Path(folder or TRAINED_DIR) / MANIFEST
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["weights"]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise TypeError("'weights' is not a list of entries")
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"the weights manifest {path} cannot be read ({type(exc).__name__}: {exc}); reinstall the "
+                         "package") from None
+    return entries
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(WeightSet))
+
+
 def _manifest(folder=None):
+    """The weight sets a manifest lists; keys this version does not know (a newer manifest's) are ignored."""
     path = Path(folder or TRAINED_DIR) / MANIFEST
     if not path.is_file():
         return []
-    return [WeightSet(**entry) for entry in json.loads(path.read_text())["weights"]]
+    sets = []
+    for entry in read_manifest(folder):
+        missing = [f for f in _FIELDS if f not in entry]
+        if missing:
+            raise ValueError(f"the weights manifest {path} has an entry without {', '.join(missing)} "
+                             f"({entry.get('model')}/{entry.get('dataset')}); reinstall the package")
+        sets.append(WeightSet(**{f: entry[f] for f in _FIELDS}))
+    return sets
 
 
 def list_weights(pattern: str = "*") -> list[WeightSet]:
@@ -77,14 +103,6 @@ def list_weights(pattern: str = "*") -> list[WeightSet]:
         raise TypeError(f"`pattern` must be a string such as 'fashion_*', got {pattern!r}.")
     return sorted((w for w in _manifest() if fnmatch.fnmatchcase(w.name, pattern) or fnmatch.fnmatchcase(w.model, pattern)),
                   key=lambda w: w.name)
-
-
-def sha256_of(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def structure_of(model) -> list:
