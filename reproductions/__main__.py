@@ -247,11 +247,11 @@ def _record(argv, data_dir):
     from reproductions.suite import source_digest
 
     return {
-        "command": "python -m reproductions " + shlex.join(argv),
+        "command": "python -m reproductions " + shlex.join(portable_argv(argv)),
         "git_commit": _git_commit(),
         "source_sha256": source_digest(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "data_dir": str(data_dir or os.environ.get("ZOO_DATA_DIR") or "download cache (no local data directory)"),
+        "data": data_provenance(data_dir or os.environ.get("ZOO_DATA_DIR")),
         "versions": {
             "python": platform.python_version(), "keras": keras.__version__, **_backend_versions(),
             "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
@@ -261,6 +261,48 @@ def _record(argv, data_dir):
         "hardware": {
             "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "gpus": _accelerators(backend),
         },
+    }
+
+
+OUTSIDE = "<outside the checkout>"  # what a record shows for a folder of one machine's file system
+_PATH_OPTIONS = ("--output-dir", "--data-dir", "--compare", "--from", "--into")
+
+
+def portable_argv(argv):
+    """``argv`` with every folder option's path made portable: relative to the checkout when inside it, else
+    ``<outside the checkout>/<its name>``; a record names no machine's file system."""
+    out, expect_path = [], False
+    for arg in argv:
+        option, eq, value = arg.partition("=")
+        if expect_path:
+            out.append(_portable_path(arg))
+        elif eq and option in _PATH_OPTIONS:
+            out.append(f"{option}={_portable_path(value)}")
+        else:
+            out.append(arg)
+        expect_path = arg in _PATH_OPTIONS
+    return out
+
+
+def _portable_path(text):
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    try:
+        return path.resolve().relative_to(PUBLISHED.parent).as_posix()
+    except ValueError:
+        return f"{OUTSIDE}/{path.name}"
+
+
+def data_provenance(data_dir):
+    """Where a run's data came from, by kind of place, and how each file was checked: by name and pinned digest,
+    not by one machine's path."""
+    from zoo.data.idx import DATASETS
+
+    return {
+        "source": "a local data folder (--data-dir or ZOO_DATA_DIR)" if data_dir else "the download cache",
+        "check": "every file a run reads is checked against its pinned SHA-256 before use",
+        "sha256": {name: dict(spec.sha256) for name, spec in sorted(DATASETS.items())},
     }
 
 

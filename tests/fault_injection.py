@@ -49,10 +49,10 @@ TINY = textwrap.dedent("""
 """)
 
 
-def _tiny(work, out, *, resume=False, quick=False, kill_at=None, kill_after=None):
+def _tiny(work, out, *, resume=False, quick=False, kill_at=None, kill_after=None, env=None):
     script = work / "tiny.py"
     script.write_text(TINY.format(out=str(out), resume=resume, quick=quick))
-    env = dict(ENV, **({"ZOO_FAULT_KILL": kill_at} if kill_at else {}))
+    env = dict(ENV, **(env or {}), **({"ZOO_FAULT_KILL": kill_at} if kill_at else {}))
     proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     if kill_after is not None:
@@ -117,6 +117,23 @@ def kill(work):
         why = (f"resume exited {code}: {_last_line(err)}" if code else "numbers differ from the clean run's" if not same
                else "the work folder was left behind")
         yield f"kill at {point or f'{after} s'}", same and not leftover, why
+    yield from _rerun_kills(work, clean, reference)
+
+
+def _rerun_kills(work, clean, reference):
+    """A rerun over earlier results killed inside the swap, on both swap paths; --resume finishes it."""
+    from reproductions.fileio import NO_EXCHANGE_ENV
+
+    for path, env in (("exchange", {}), ("two renames", {NO_EXCHANGE_ENV: "1"})):
+        for point in ["results-staged:1"] + (["between-swap-renames:1"] if env else []):
+            out = work / f"rerun-{len(os.listdir(work))}"
+            shutil.copytree(clean, out)
+            killed, _, _ = _tiny(work, out, kill_at=point, env=env)
+            code, _, err = _tiny(work, out, resume=True, env=env)
+            same = code == 0 and _numbers(out) == reference
+            why = (f"not killed (exit {killed})" if killed != -signal.SIGKILL else
+                   f"resume exited {code}: {_last_line(err)}" if code else "numbers differ from the clean run's")
+            yield f"rerun over results killed at {point} ({path}), then --resume", killed == -signal.SIGKILL and same, why
 
 
 def _last_line(text):

@@ -1,7 +1,7 @@
 """Shared by residual.fashion_resnet20 and residual.fashion_densenet: one residual-family net trained on
 Fashion-MNIST with He et al.'s augmentation and step schedule to its plateau, beside the Fashion-MNIST
-benchmark's row for its family. One network per target, so that each full run fits one sitting on 2 CPU
-cores (issue 19): the two in one target took about 2.9 h on a 215 GFLOP/s AMD EPYC."""
+benchmark's row for its family. One network per target, so that each full run takes about an hour or two on
+2 CPU cores: the two in one target took about 2.9 h on a 215 GFLOP/s AMD EPYC."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ RAMP_FRACTION = 500 / 3000  # Hinton et al.: the ramp takes the first 500 of 300
 FINAL_RATE_FACTOR = 0.998 ** 3000  # Hinton et al.: ×0.998 per epoch for 3000 epochs, so the rate ends at 0.25% of its start
 RATES = (0.1, 0.3, 1.0, 3.0, 10.0)  # ε0, tried on validation for each variant, fixed before the first run
 # 200 epochs per final net: at the 10.7 s per 60,000-image epoch measured on the Intel Xeon kind (2 cores), the two
-# finals and the trials take about 1.5 h, one sitting; 500 epochs (the AMD EPYC kind's fit) would take about 3.3 h here
+# finals and the trials take about 1.5 h; 500 epochs would take about 3.3 h here
 TRIAL_EPOCHS, EPOCHS, PAPER_EPOCHS = 10, 200, 3000
 SOURCE = f"Srivastava et al. 2014, Table 2 (MNIST, Hinton et al.'s {PAPER_EPOCHS:,} epochs; here {EPOCHS})"
 OLD_RULE = "± 0.002, about 2 binomial standard errors of one run's error near 1.2% on 10,000 test images"
@@ -178,8 +178,8 @@ TARGET = Target(
         f"{list(RATES)}: each trains the first {TRIAL_EPOCHS} epochs of the full schedule on the first 50,000 training "
         f"images, and the lowest error on the last {VALIDATION:,} wins (ties go to the smaller). The winner then trains "
         "on all 60,000 for "
-        f"{EPOCHS} epochs (about 10.7 s each on the 2-core Intel Xeon kind, so the two finals and the trials fit one "
-        "sitting of about 1.5 h); errors in inference mode (dropout off) on the "
+        f"{EPOCHS} epochs (about 10.7 s each on a 2-core Intel Xeon, so the two finals and the trials take about "
+        "1.5 h); errors in inference mode (dropout off) on the "
         "training images and the 10,000 test images after the last epoch, no early stopping (as Hinton et al.)."
     ),
 )

@@ -5,8 +5,8 @@ import zoo
 from reproductions.spec import Export
 from reproductions.targets._fashion_residual import fashion_residual_target
 
-# 30 epochs (issue 19): the step schedule ends at the plateau. Two seeds, one per core (--jobs 2), fit one sitting on
-# 2 CPU cores (about an hour); the published run's summary gives its measured wall time and seconds per epoch
+# 30 epochs: the step schedule ends at the plateau. Two seeds, one per core (--jobs 2), take about an hour on
+# 2 CPU cores; the published run's summary gives its measured wall time and seconds per epoch
 TARGET = fashion_residual_target(
     name="residual.fashion_resnet20",
     network="resnet20",

@@ -1,15 +1,16 @@
-"""Full runs on a lent GPU machine (JAX or PyTorch there, no TensorFlow, no network, no git) and their
-publication here. DEVELOPERS.md walks through it.
+"""Full runs on an offline GPU host (a machine with JAX or PyTorch and a GPU, but perhaps no TensorFlow, no
+network and no git) and their publication here. CONTRIBUTING.md walks through it.
 
-    python tools/device_kit.py prepare [--datasets fashion-mnist mnist]   # here: wheels + data into .device/
-    bash tools/device_run.sh TARGET... [run options]                       # there: the run, packed into $OUT
-    python tools/device_kit.py adopt FOLDER [TARGET...]                    # here: checks, then into results/
+    python tools/offline_host.py pack [--datasets fashion-mnist mnist]      # here: data and wheels into offline-kit/
+    bash tools/offline_run.sh --into DIR TARGET... [run options]            # there: the run, packed into DIR
+    python tools/offline_host.py adopt DIR [TARGET...]                      # here: checks, then into results/
 
 A run there happens in a copy of the working tree without ``.git``, so its run.json cannot name a commit;
 it does record ``source_sha256``, the SHA-256 of every .py file of the three packages. ``adopt`` publishes
 a target only from a clean commit here whose source digest is that one (the code that ran is this commit's,
-byte for byte), from the full profile, with at least the published seeds; it writes the commit into
-run.json beside a note of where the run was made, and remakes the summary from that record.
+byte for byte), from the full profile, with at least the published seeds, and with its measured files
+matching the digests its run.json records; it writes the commit into run.json beside a note of where the
+run was made, and remakes the summary from that record under the target's run lock.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KIT = ROOT / ".device"  # ignored by git; the `run` call carries it
+KIT = ROOT / "offline-kit"  # ignored by git; copied to the host with the working tree
 DATASETS = ("fashion-mnist", "mnist")
-# What the GPU machines' image lacks of Keras' requirements (it has numpy, h5py, ml-dtypes, rich, absl-py,
-# packaging, typing-extensions, pandas, matplotlib, scikit-learn, scipy, jax and torch): carried as wheels.
+# Keras and the two of its requirements a JAX or PyTorch image commonly lacks (such images have numpy, h5py,
+# ml-dtypes, rich, absl-py, packaging, pandas, matplotlib, scikit-learn and scipy): packed as wheels.
 WHEELS = ("keras", "namex", "optree")
-PACK = "device-results.tgz"  # device_run.sh's archive, split into 15 MiB parts (what $OUT brings back)
+PACK = "offline-results.tgz"  # offline_run.sh's archive, split into parts (--part-size)
 
 
 class KitError(Exception):
@@ -46,7 +47,7 @@ def _installed_version(dist):
         return None
 
 
-def prepare(datasets, data_dir, python_version, kit=KIT, download=True):
+def pack(datasets, data_dir, python_version, kit=KIT, download=True):
     """Fill ``kit`` with the data folders a run there reads (copied from ``data_dir``) and the wheels of
     WHEELS for ``python_version`` (Keras at the version installed here, so both sides run the same Keras)."""
     if not data_dir or not Path(data_dir).is_dir():
@@ -78,19 +79,20 @@ def prepare(datasets, data_dir, python_version, kit=KIT, download=True):
 
 
 def _unpack(folder, into):
-    """Join the parts device_run.sh left in $OUT (``device-results.tgz.part-*``) and unpack them into ``into``."""
+    """Join the parts offline_run.sh left in its --into folder (``offline-results.tgz.part-*``) and unpack them
+    into ``into``."""
     parts = sorted(Path(folder).glob(f"{PACK}.part-*"))
     if not parts:
-        raise KitError(f"FOLDER {folder}: no {PACK}.part-* files in it (what tools/device_run.sh writes into $OUT)")
+        raise KitError(f"FOLDER {folder}: no {PACK}.part-* files in it (what tools/offline_run.sh --into writes)")
     joined = Path(into) / PACK
     with open(joined, "wb") as out:
         for part in parts:
             out.write(part.read_bytes())
     with tarfile.open(joined) as tar:
         tar.extractall(into, filter="data")
-    found = Path(into) / "device-results"
+    found = Path(into) / "offline-results"
     if not found.is_dir():
-        raise KitError(f"FOLDER {folder}: the archive holds no device-results/ folder")
+        raise KitError(f"FOLDER {folder}: the archive holds no offline-results/ folder")
     return found
 
 
@@ -105,7 +107,7 @@ def check_run(record, name, digest, published_seeds, full_seeds):
         return f"{name}: a run with --dataset; only the default data sets are published"
     if record.get("source_sha256") != digest:
         return (f"{name}: its code (source_sha256 {str(record.get('source_sha256'))[:12]}) is not this commit's "
-                f"({digest[:12]}); check out the commit the kit was prepared from")
+                f"({digest[:12]}); check out the commit the kit was packed from")
     seeds = record.get("seeds") or []
     dropped = sorted(set(published_seeds) - set(seeds))
     if dropped:
@@ -116,16 +118,18 @@ def check_run(record, name, digest, published_seeds, full_seeds):
 
 
 def adopt(folder, names=None, *, published=None, commit=None):
-    """Publish the device run in ``folder`` (its $OUT files) into ``published`` (results/ of this clean
-    checkout): every target in it, or ``names``. Returns the names."""
+    """Publish the offline host's run in ``folder`` (the parts offline_run.sh wrote) into ``published`` (results/
+    of this clean checkout): every target in it, or ``names``. Returns the names."""
     from reproductions import __main__ as cli
     from reproductions import report, targets
+    from reproductions.fileio import target_lock
+    from reproductions.integrity import Unverified, verify_measurements
     from reproductions.suite import source_digest
 
     published = Path(published or cli.PUBLISHED)
     if commit is None:
         try:
-            commit = cli._check_publishable("publishes a device run", flag="adopt")
+            commit = cli._check_publishable("publishes a run made elsewhere", flag="adopt")
         except cli.UsageError as exc:
             raise KitError(str(exc)) from None
     digest = source_digest()
@@ -138,7 +142,7 @@ def adopt(folder, names=None, *, published=None, commit=None):
                 raise KitError(f"TARGET: {name!r} is not a registered target")
         missing = sorted(set(names) - set(found))
         if missing:
-            raise KitError(f"TARGET: {', '.join(missing)} not in the device run (it holds {', '.join(found) or 'none'})")
+            raise KitError(f"TARGET: {', '.join(missing)} not in the offline run (it holds {', '.join(found) or 'none'})")
         records = {name: json.loads((run / name / "run.json").read_text()) for name in names}
         for name, record in records.items():
             before = published / name / "run.json"
@@ -146,37 +150,42 @@ def adopt(folder, names=None, *, published=None, commit=None):
             why = check_run(record, name, digest, seeds, targets.get(name).full.seeds)
             if why:
                 raise KitError(why)
+            try:
+                verify_measurements(run / name)
+            except Unverified as exc:
+                raise KitError(str(exc)) from None
         for name, record in records.items():
             record["git_commit"] = commit
+            gpus = ", ".join(record.get("hardware", {}).get("gpus") or ["CPU"])
             record["made_outside_checkout"] = (
-                f"run in a copy of commit {commit} without git (tools/device_run.sh, {record.get('backend')} on "
-                f"{', '.join(record.get('hardware', {}).get('gpus') or ['CPU'])}); its source_sha256 matched this commit's "
-                "when tools/device_kit.py adopt published it")
+                f"run in a copy of commit {commit} without git (tools/offline_run.sh, {record.get('backend')} on "
+                f"{gpus}); its source_sha256 matched this commit's when tools/offline_host.py adopt published it")
             (run / name / "run.json").write_text(json.dumps(record, indent=2) + "\n")
             # the run data byte for byte (run.json as amended); summary, verdicts and figures remade here,
-            # staged and swapped in whole as the runner does
-            report.write_target(published, targets.get(name), report.load_results(run / name), record,
-                                judged_commit=commit, stored=run / name)
+            # staged and swapped in whole as the runner does, under the run lock a run of the target takes
+            with target_lock(published / ".work", name):
+                report.write_target(published, targets.get(name), report.load_results(run / name), record,
+                                    judged_commit=commit, stored=run / name)
     return names
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python tools/device_kit.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/offline_host.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    prep = sub.add_parser("prepare", help="wheels and data for a run on a GPU machine, into .device/")
-    prep.add_argument("--datasets", nargs="+", default=["fashion-mnist"], help=f"of {', '.join(DATASETS)}")
-    prep.add_argument("--data-dir", default=os.environ.get("ZOO_DATA_DIR"), help="default $ZOO_DATA_DIR")
-    prep.add_argument("--python-version", default="3.12", help="the GPU machine's Python (3.12)")
-    ado = sub.add_parser("adopt", help="publish a device run (its $OUT files) into results/")
+    kit_parser = sub.add_parser("pack", help="data and wheels for a run on an offline host, into offline-kit/")
+    kit_parser.add_argument("--datasets", nargs="+", default=["fashion-mnist"], help=f"of {', '.join(DATASETS)}")
+    kit_parser.add_argument("--data-dir", default=os.environ.get("ZOO_DATA_DIR"), help="default $ZOO_DATA_DIR")
+    kit_parser.add_argument("--python-version", default="3.12", help="the host's Python (default 3.12)")
+    ado = sub.add_parser("adopt", help="publish an offline host's run (the folder offline_run.sh --into filled)")
     ado.add_argument("folder", metavar="FOLDER")
     ado.add_argument("targets", nargs="*", metavar="TARGET")
     args = parser.parse_args(argv)
     try:
-        if args.command == "prepare":
-            size = prepare(args.datasets, args.data_dir, args.python_version)
+        if args.command == "pack":
+            size = pack(args.datasets, args.data_dir, args.python_version)
             print(f"{KIT.relative_to(ROOT)}/: {size / 2**20:.1f} MiB (data: {', '.join(args.datasets)}; wheels: "
-                  f"{', '.join(WHEELS)} for Python {args.python_version}); carry it: run(carry=['.device'], "
-                  "command='bash tools/device_run.sh TARGET...')")
+                  f"{', '.join(WHEELS)} for Python {args.python_version}); copy the working tree with it to the host "
+                  "and run there: bash tools/offline_run.sh --into DIR TARGET...")
         else:
             names = adopt(args.folder, args.targets)
             print(f"published {', '.join(names)} into results/; next: python -m reproductions report --publish")
