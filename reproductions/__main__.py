@@ -514,7 +514,7 @@ def _report(args):
             if not report.result_folders(folder):
                 raise UsageError(f"{flag} {str(folder)!r} holds no results (no <target>/summary.csv); "
                                  "give a results folder such as results/")
-        print(report.compare(out, other))
+        print(report.compare(out, other, _known_targets()))
         return 0
     if _is_published(out) and not args.publish:
         raise UsageError(f"{str(out)!r} is the published results set; `report` rewrites its index (and --rejudge its "
@@ -533,7 +533,7 @@ def _report(args):
               + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
     if args.publish:
         _refuse_unaudited(out)
-    df = report.write_index(out, known=targets.names() if _is_published(out) else None)
+    df = report.write_index(out, known=targets.names() if _is_published(out) else None, judges=_known_targets())
     print(f"wrote {out / 'README.md'} ({len(df)} rows)")
     return 0
 
@@ -648,7 +648,7 @@ def _run(args, argv):
         [targets.get(name) for name in chosen], seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
         resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
         dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
-        index_known=targets.names() if _is_published(output_dir) else None,
+        index_known=_known_targets() if _is_published(output_dir) else None,
     )
     if (output_dir / "README.md").is_file():  # the chief of a multiworker run, or any other run
         _print_verdicts(output_dir, chosen)

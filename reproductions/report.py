@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -15,7 +16,7 @@ import pandas as pd
 from reproductions.errors import UnsafeOutput
 from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
                                  sha256_of, swap_in, target_lock)
-from reproductions.integrity import MEASUREMENTS, RUN_SHA256, measurement_digests, verify_folder
+from reproductions.integrity import MEASUREMENTS, RUN_SHA256, Unverified, measurement_digests, verify_folder
 from reproductions.judge import finite_by_seed, qualifier, summary_rows
 from reproductions.spec import (CLAIM_MIN_SEEDS, CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
                                 REPRODUCED, SCHEDULE_SHORT)
@@ -509,28 +510,46 @@ def _target_name(folder):
     return name[1:-len(".old")] if name.startswith(".") else name
 
 
-def _load_summaries(output_dir):
+def _load_summaries(output_dir, judges=None):
     """Every target's summary rows, each folder verified against its measurements first (a number no run
-    measured is refused); read-only, so a report racing a run never disturbs it."""
+    measured is refused; ``judges``, name -> Target, re-derive the numbers of the targets they name);
+    read-only, so a report racing a run never disturbs it."""
     frames = []
     for folder in result_folders(output_dir):
         try:
-            frames.append(_verified_summary(folder))
+            frames.append(_verified_summary(folder, (judges or {}).get(_target_name(folder))))
         except FileNotFoundError:  # swapped out under us: the exchange left the other set in place
             again = Path(output_dir) / _target_name(folder)
             if (again / "summary.csv").is_file():
-                frames.append(_verified_summary(again))
+                frames.append(_verified_summary(again, (judges or {}).get(_target_name(folder))))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SUMMARY_COLUMNS)
 
 
-def _verified_summary(folder):
-    """``folder``'s summary rows once :func:`verify_folder` passes (its numbers re-derived where this code has
-    the target)."""
-    from reproductions import targets
+SWAP_RETRIES = 5  # a run may swap a folder in while it is read: read it again, up to this many times
 
-    name = _target_name(folder)
-    verify_folder(folder, targets.get(name) if name in targets.names() else None)
-    return pd.read_csv(folder / "summary.csv", dtype={RUN_SHA256: str})
+
+def _verified_summary(folder, target):
+    """``folder``'s summary rows once :func:`verify_folder` passes, read as one whole set: a folder a run
+    swapped in while it was read is read again."""
+    for _ in range(SWAP_RETRIES):
+        before = _identity(folder)
+        try:
+            verify_folder(folder, target)
+            table = pd.read_csv(folder / "summary.csv", dtype={RUN_SHA256: str})
+        except (Unverified, FileNotFoundError):
+            if _identity(folder) == before:
+                raise
+            continue
+        if _identity(folder) == before:
+            return table
+    raise Unverified(f"{folder} changed {SWAP_RETRIES} times while it was read; run the command again")
+
+
+def _identity(folder):
+    try:
+        return os.stat(folder).st_ino
+    except FileNotFoundError:
+        return None
 
 
 def check_index(output_dir):
@@ -563,13 +582,14 @@ def coverage_lines(output_dir, known):
     return lines
 
 
-def write_index(output_dir, known=None):
+def write_index(output_dir, known=None, judges=None):
     """Regenerate ``output_dir/README.md``: one table over every target's summary (refused if a
     README.md there was not written by this tool). ``known`` (target names), for a set meant to hold
-    them all, adds which have no run there and which folders belong to no target."""
+    them all, adds which have no run there and which folders belong to no target; ``judges`` (name ->
+    Target) re-derive the numbers of the targets they name before any row is shown."""
     output_dir = Path(output_dir)
     check_index(output_dir)
-    df = _load_summaries(output_dir)
+    df = _load_summaries(output_dir, judges)
     for column in ("class", "run_commit", "judged_commit", "qualifier"):  # summaries written before these existed
         if column not in df:
             df[column] = None
@@ -640,10 +660,11 @@ def class_counts(df):
     return pd.DataFrame(out)
 
 
-def compare(output_dir, other_dir):
+def compare(output_dir, other_dir, judges=None):
     """Markdown table of our means beside another results set's, flagging differences beyond tolerance;
-    over the targets of ``output_dir`` (a run of a few targets is compared with those of a full set)."""
-    ours, other = _load_summaries(output_dir), _load_summaries(other_dir)
+    over the targets of ``output_dir`` (a run of a few targets is compared with those of a full set); both
+    sets verified first (``judges`` as for :func:`write_index`)."""
+    ours, other = _load_summaries(output_dir, judges), _load_summaries(other_dir, judges)
     if ours.empty or other.empty:
         raise ValueError(f"nothing to compare: no summaries in {output_dir if ours.empty else other_dir}")
     other = other[other["target"].isin(set(ours["target"]))]

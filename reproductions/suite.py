@@ -500,8 +500,8 @@ def run_targets(chosen, *, seeds, quick, data_dir, output_dir, resume, strategy=
     """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code).
 
     Under ``strategy="multiworker"`` every worker trains; only the chief writes ``output_dir``
-    (the others work in ``output_dir/.worker-<i>/``, removed at the end). ``index_known``: the target names
-    the index lists as missing from ``output_dir`` (the published set's; see :func:`report.write_index`)."""
+    (the others work in ``output_dir/.worker-<i>/``, removed at the end). ``index_known``: every target by
+    name, for a set the index lists missing targets of (the published set's; see :func:`report.write_index`)."""
     if strategy not in STRATEGIES:
         raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {strategy!r}.")
     if jobs > 1 and strategy != "default":
@@ -523,7 +523,7 @@ def run_targets(chosen, *, seeds, quick, data_dir, output_dir, resume, strategy=
                        verbose=verbose, position=(k, len(chosen)), record=record, dataset=dataset, jobs=jobs,
                        distribution=distribution if distribution.name != "default" else None)
         if distribution.chief:
-            report.write_index(output_dir, known=index_known)
+            report.write_index(output_dir, known=index_known, judges=index_known or {t.name: t for t in chosen})
     finally:
         if not distribution.chief:
             shutil.rmtree(output_dir, ignore_errors=True)
