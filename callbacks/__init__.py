@@ -1,5 +1,5 @@
 """Keras callbacks for the lectures' training advice; each works on any Keras model, on TensorFlow, JAX and
-PyTorch alike (gradients through :mod:`callbacks._autodiff`; no TensorFlow import unless it is the backend).
+PyTorch alike (gradients through :mod:`callbacks.autodiff`; no TensorFlow import unless it is the backend).
 
 - :class:`DeadReLUDetector`: "check dead units" (L001: lower the learning rate if 20–40% die).
 - :class:`GradientCheck`: "check your gradients" (finite differences vs autodiff).

@@ -13,7 +13,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from callbacks._autodiff import backend, compile_stateless, to_numpy, values_of
+from callbacks.autodiff import backend, compile_stateless, to_numpy, values_of
 
 _RELU_NAMES = {"relu", "relu6"}
 _NEVER_DEAD = (keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU)
@@ -130,7 +130,7 @@ class Probe:
 
     The layers are intercepted only while the function is traced (TensorFlow, JAX) or run (PyTorch);
     the per-unit reductions are part of the function, so each probe batch costs one inference pass.
-    The variables are the function's arguments (:mod:`callbacks._autodiff`), so a compiled probe
+    The variables are the function's arguments (:mod:`callbacks.autodiff`), so a compiled probe
     always sees the model's current weights, on every backend.
     """
 

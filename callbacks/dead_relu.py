@@ -6,10 +6,9 @@ import math
 import warnings
 
 import numpy as np
-import keras
 
-from zoo._validation import check_positive_int
-from callbacks._autodiff import to_numpy
+from zoo.validation import check_positive_int
+from callbacks.autodiff import to_numpy
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import keras
 
-from zoo._fileio import atomic_path
-from zoo._validation import check_positive_int
+from zoo.fileio import atomic_path
+from zoo.validation import check_positive_int
 
 __all__ = ["EarlyStopping"]
 

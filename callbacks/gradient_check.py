@@ -10,8 +10,8 @@ import numpy as np
 import keras
 from keras import ops
 
-from zoo._validation import check_positive_int
-from callbacks._autodiff import compile_stateless, float64_supported, to_numpy, value_and_gradients, values_of
+from zoo.validation import check_positive_int
+from callbacks.autodiff import compile_stateless, float64_supported, to_numpy, value_and_gradients, values_of
 from callbacks._periodic import PeriodicCheck
 
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]

@@ -10,8 +10,8 @@ import numpy as np
 import keras
 from keras import ops
 
-from zoo._validation import check_positive_int
-from callbacks._autodiff import value_and_gradients
+from zoo.validation import check_positive_int
+from callbacks.autodiff import value_and_gradients
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import all_layers
 

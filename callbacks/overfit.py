@@ -8,9 +8,9 @@ import dataclasses
 import numpy as np
 import keras
 
-from callbacks._autodiff import to_numpy
-from callbacks._batchnorm import recalibrate_batchnorm
-from zoo._validation import check_positive_int
+from callbacks.autodiff import to_numpy
+from callbacks.batchnorm import recalibrate_batchnorm
+from zoo.validation import check_positive_int
 
 __all__ = ["OverfitReport", "check_overfit"]
 

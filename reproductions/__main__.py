@@ -783,8 +783,8 @@ def _print_verdicts(output_dir, chosen):
 
     table = [("target", "row", "ours", "reference", "criterion", "verdict") + (("published",) if published else ())]
     for r in df.to_dict("records"):
-        line = (r["target"], r["metric"], report._ours(r) + (f" (n={r['n']})" if r["n"] > 1 else ""),
-                report._fmt(r["reference"]), short(r["criterion"]), r["verdict"])
+        line = (r["target"], r["metric"], report.ours_text(r) + (f" (n={r['n']})" if r["n"] > 1 else ""),
+                report.format_number(r["reference"]), short(r["criterion"]), r["verdict"])
         if published:
             line += (published.get((r["target"], r["metric"]), "–"),)
         table.append(tuple(map(str, line)))

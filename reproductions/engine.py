@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from reproductions.errors import CheckpointError, ResumeMismatch
-from reproductions.fileio import _jsonable, atomic_path, fault_point, sha256_of
+from reproductions.fileio import _jsonable, atomic_path, fault_point
 
 __all__ = ["Recipe", "Augmentation", "train", "derive_seed", "configure_determinism", "fit_full_batch_steps", "check_fingerprint", "has_checkpoint",
            "save_network", "fmt_seconds", "history_row", "resolve_steps_per_execution", "CHECKPOINT"]
@@ -312,7 +312,7 @@ def _seed_generators(model):
 
 def _numpy(variable):
     """A Keras variable's value as NumPy on any backend (detached from PyTorch's autograd)."""
-    from callbacks._autodiff import to_numpy
+    from callbacks.autodiff import to_numpy
 
     return np.asarray(to_numpy(variable.value))
 
@@ -791,7 +791,7 @@ def _fit_full_batch(model, d, epochs, recipe):
     ``steps_per_execution`` removes the per-epoch overhead of ``fit``.
     """
     import keras
-    from callbacks._autodiff import to_numpy
+    from callbacks.autodiff import to_numpy
 
     x, y = d["x_train"], d["y_train"]
     if recipe.batch_size != len(x):

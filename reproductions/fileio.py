@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from zoo._fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point, sha256_of
+from zoo.fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point, sha256_of
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError",
            "swap_in", "recover", "aside", "fault_point", "sha256_of", "FAULT_ENV",

@@ -5,14 +5,14 @@ A random direction d gets, filter by filter, the norm of the weights it perturbs
 Dense kernel), so surfaces of networks with different weight scales are comparable. Biases and
 BatchNorm parameters get no perturbation, and BatchNorm's moving statistics stay fixed, as in
 the paper. Works on any Keras model, on every Keras backend (TensorFlow keeps its own compiled
-evaluation; JAX and PyTorch evaluate through :mod:`callbacks._autodiff`).
+evaluation; JAX and PyTorch evaluate through :mod:`callbacks.autodiff`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from callbacks._autodiff import compile_stateless, to_numpy, values_of
+from callbacks.autodiff import compile_stateless, to_numpy, values_of
 
 __all__ = ["filter_normalized_direction", "loss_surface", "nonconvex_fraction"]
 

@@ -22,7 +22,8 @@ from reproductions.spec import (CLAIM_MIN_SEEDS, CLASSES, DIVERGED, FAILS_AS_PRE
                                 REPRODUCED, SCHEDULE_SHORT)
 
 __all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders", "rejudge",
-           "load_results", "class_counts", "criterion_tolerance", "pyplot", "save_figure", "markdown_table", "INDEX_MARKER"]
+           "load_results", "class_counts", "criterion_tolerance", "format_number", "ours_text", "pyplot", "save_figure",
+           "markdown_table", "INDEX_MARKER"]
 
 # The first line of every results index this tool writes: only such a README.md is ever overwritten.
 INDEX_MARKER = "<!-- results index written by `python -m reproductions`; regenerate with `python -m reproductions report` -->"
@@ -50,7 +51,8 @@ def markdown_table(df) -> str:
     return "\n".join([head, rule, *body])
 
 
-def _fmt(x, digits=4):
+def format_number(x, digits=4):
+    """A number as the tables print it (``digits`` significant), or a dash for none."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     if float(x).is_integer() and abs(x) < 1e6:
@@ -65,7 +67,7 @@ def miss_numbers(ref, results):
         diverged = sum(1 for r in results.values() if r.get("diverged_epoch"))
         return f"no seed gave a finite value ({diverged} diverged)"
     if ref.trained:
-        failed = [f"seed {s}: {t.metric} = {_fmt(results[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
+        failed = [f"seed {s}: {t.metric} = {format_number(results[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
                   for s in finite for t in ref.trained if not t.holds(results[s]["metrics"])]
         if failed:
             return "; ".join(failed)
@@ -73,8 +75,8 @@ def miss_numbers(ref, results):
         mean = statistics.fmean(finite.values())
         off = mean - ref.value
         times = f", {abs(off) / ref.tolerance:.1f}× the tolerance" if ref.tolerance else ""
-        return (f"ours {_fmt(mean)} is {off:+.4g} from {ref.value:g}{times} "
-                f"(seeds {_fmt(min(finite.values()))} to {_fmt(max(finite.values()))})")
+        return (f"ours {format_number(mean)} is {off:+.4g} from {ref.value:g}{times} "
+                f"(seeds {format_number(min(finite.values()))} to {format_number(max(finite.values()))})")
     if ref.cls == "claim":
         effects = dict(zip(finite, ref.effects(finite.values())))
         one = (f"; one seed cannot show an effect beyond the seed-to-seed noise (a claim needs n ≥ {CLAIM_MIN_SEEDS})"
@@ -82,16 +84,17 @@ def miss_numbers(ref, results):
         return ("effect beyond the margin " + f"{ref.margin:g} per seed: " +
                 ", ".join(f"seed {s}: {e:+.4g}" for s, e in effects.items()) + " (needs every seed > 0, or the mean "
                 "above 2 standard errors with n ≥ 3)" + one)
-    failing = [f"seed {s}: {_fmt(v)}" for s, v in finite.items() if not ref.holds(v)]
+    failing = [f"seed {s}: {format_number(v)}" for s, v in finite.items() if not ref.holds(v)]
     return f"seeds where {ref.metric} {ref.compare} {ref.value:g} fails: " + ", ".join(failing)
 
 
-def _ours(row):
+def ours_text(row):
+    """Our side of a summary row as the tables print it: mean ± std, or a dash when no seed measured it."""
     if row["n"] == 0:
         return "–"
     if row["n"] == 1 or row["std"] == 0:
-        return _fmt(row["mean"])
-    return f"{_fmt(row['mean'])} ± {_fmt(row['std'])}"
+        return format_number(row["mean"])
+    return f"{format_number(row['mean'])} ± {format_number(row['std'])}"
 
 
 def _summary_markdown(target, rows, results, record, extra="", curves=False):
@@ -99,9 +102,9 @@ def _summary_markdown(target, rows, results, record, extra="", curves=False):
     lines = [f"# {target.name}: {target.title}", "", f"Source: {target.source}.", ""]
     table = pd.DataFrame([
         {
-            "metric": r["metric"], "class": r["class"], "ours (mean ± std)": _ours(r), "min": _fmt(r["min"]),
-            "max": _fmt(r["max"]),
-            "n seeds": r["n"], "reference": _fmt(r["reference"]), "criterion": r["criterion"],
+            "metric": r["metric"], "class": r["class"], "ours (mean ± std)": ours_text(r), "min": format_number(r["min"]),
+            "max": format_number(r["max"]),
+            "n seeds": r["n"], "reference": format_number(r["reference"]), "criterion": r["criterion"],
             "source": r["source"], "verdict": r["verdict"], "qualifier": r.get("qualifier", ""),
         }
         for r in rows
@@ -629,9 +632,9 @@ def write_index(output_dir, known=None, judges=None):
             "class": df["class"],
             "target": [f"[{t}]({t}/summary.md)" for t in df["target"]],
             "metric": df["metric"],
-            "ours": [_ours(r) for r in df.to_dict("records")],
+            "ours": [ours_text(r) for r in df.to_dict("records")],
             "n": df["n"],
-            "reference": [_fmt(v) for v in df["reference"]],
+            "reference": [format_number(v) for v in df["reference"]],
             "criterion": df["criterion"],
             "source": df["source"],
             "verdict": df["verdict"],
@@ -683,8 +686,8 @@ def compare(output_dir, other_dir, judges=None):
             diff = a - b
             flag = "differs" if abs(diff) > tol + 1e-12 else "same"
         rows.append({
-            "target": r["target"], "metric": r["metric"], "ours": _fmt(a), "other": _fmt(b),
-            "difference": _fmt(diff), "tolerance": _fmt(tol), "flag": flag,
+            "target": r["target"], "metric": r["metric"], "ours": format_number(a), "other": format_number(b),
+            "difference": format_number(diff), "tolerance": format_number(tol), "flag": flag,
             "verdict (ours / other)": f"{r.get('verdict_ours', '–')} / {r.get('verdict_other', '–')}",
             "backend (ours / other)": " / ".join(b.get(r["target"], "–") for b in backends),
         })

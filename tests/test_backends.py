@@ -18,9 +18,9 @@ pytestmark = pytest.mark.every_backend
 ROOT = Path(__file__).resolve().parents[1]
 BACKEND = keras.backend.backend()
 # Where TensorFlow may be imported in the backend-neutral packages: inside a function that runs on the
-# TensorFlow backend only (callbacks._autodiff, the probe's graph check, zoo.layers' fused BatchNorm kernel), or for
+# TensorFlow backend only (callbacks.autodiff, the probe's graph check, zoo.layers' fused BatchNorm kernel), or for
 # tf.data pipelines.
-TENSORFLOW_BRANCHES = {"callbacks/_autodiff.py", "callbacks/_probe.py", "zoo/data/splits.py", "zoo/layers.py"}
+TENSORFLOW_BRANCHES = {"callbacks/autodiff.py", "callbacks/_probe.py", "zoo/data/splits.py", "zoo/layers.py"}
 
 
 def _tensorflow_imports(path):

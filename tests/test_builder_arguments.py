@@ -54,7 +54,7 @@ def test_every_size_argument_is_bounded_before_anything_is_allocated(name, kwarg
 def test_the_readme_states_the_size_limits():
     from pathlib import Path
 
-    from zoo._validation import SIZE_LIMITS
+    from zoo.validation import SIZE_LIMITS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name, limit in SIZE_LIMITS.items():

@@ -10,7 +10,7 @@ import keras
 import zoo
 from callbacks import GradientCheck, GradientCheckError, check_gradients
 from callbacks.gradient_check import band
-from callbacks._autodiff import float64_supported
+from callbacks.autodiff import float64_supported
 from tests._small_models import LONG_GRADIENT_CHECK, SLOW_GRADIENT_CHECK, build_small, depth_marks
 
 pytestmark = pytest.mark.every_backend

@@ -278,7 +278,7 @@ def test_vanishing_quick_run_shows_sigmoid_gradients_vanish_and_residual_ones_st
 def test_batchnorm_recalibration_sets_the_plain_average_of_batch_statistics():
     import keras
 
-    from callbacks._batchnorm import recalibrate_batchnorm
+    from callbacks.batchnorm import recalibrate_batchnorm
 
     inputs = keras.Input((3,))
     bn = keras.layers.BatchNormalization(momentum=0.99)

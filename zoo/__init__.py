@@ -15,8 +15,6 @@ if sys.orig_argv[1:3] == ["-m", "zoo"]:  # the `python -m zoo` command line: Ten
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     silence_tensorflow_logs()
 
-import importlib
-
 __version__ = "0.1.0"
 
 # The public API is every name in these modules' ``__all__``; importing them registers the builders.
@@ -24,6 +22,9 @@ _API_MODULES = ("registry", "layers", "gates", "mlp", "convnets", "resnets", "we
 
 
 def _export(modules):
+    import importlib
+    import sys
+
     importlib.import_module(f"{__name__}.data")  # zoo.data: the loaders and toy sets, exported as a module
     names = ["data"]
     for short in modules:
@@ -36,3 +37,11 @@ def _export(modules):
 
 
 __all__ = _export(_API_MODULES)
+
+
+def __dir__():
+    """The zoo's API, not the modules this file happens to use."""
+    return sorted(__all__)
+
+
+del os, sys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo._validation import (
+from zoo.validation import (
     check_classifier_activation,
     check_input_shape,
     check_name,

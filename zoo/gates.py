@@ -7,7 +7,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from zoo._validation import check_activation, check_name, check_positive_int
+from zoo.validation import check_activation, check_name, check_positive_int
 from zoo.layers import QuadraticFeatures, Step
 from zoo.registry import register_model
 

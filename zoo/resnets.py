@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo._validation import check_choice, check_name, check_positive_int, check_rate
+from zoo.validation import check_choice, check_name, check_positive_int, check_rate
 from zoo.convnets import _classifier, _image_input
 from zoo.layers import BatchNormalization, ZeroPadShortcut
 from zoo.registry import register_model

@@ -5,7 +5,7 @@ benchmark's row for its family. One network per target, so that each full run ta
 
 from __future__ import annotations
 
-from callbacks._batchnorm import recalibrate_batchnorm
+from callbacks.batchnorm import recalibrate_batchnorm
 from reproductions.report import markdown_table
 from reproductions.spec import Profile, Retired, Target, spread
 from reproductions.targets._residual import (DATASETS, HE_AUGMENTATION, QUICK_TEST_SIZE, SCHEDULE, nan_if_missing,

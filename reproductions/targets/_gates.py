@@ -1,6 +1,5 @@
 """Shared helper of the gate targets: outputs of a zoo gate on its truth table, as metrics."""
 
-import numpy as np
 
 import zoo
 from zoo import data

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from callbacks._batchnorm import recalibrate_batchnorm
+from callbacks.batchnorm import recalibrate_batchnorm
 from reproductions.engine import Augmentation
 from reproductions.targets import _networks
 from reproductions.targets._data import image_data

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo._fileio import atomic_write_bytes
+from zoo.fileio import atomic_write_bytes
 
 __all__ = ["ChecksumError", "MissingDataError", "DATASETS", "DatasetSpec", "load_arrays", "resolve_data_dir", "cache_dir",
            "download", "read_idx", "ENV_DATA_DIR", "ENV_CACHE_DIR", "ENV_MIRROR", "ENV_OFFLINE", "ENV_TIMEOUT"]

@@ -113,7 +113,7 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
     ``validation_size`` training images, as in :func:`load`. Images are float32 in [0, 1]
     (N, 32, 32, 3); labels int32. No checksum of ours: tfds verifies its own downloads.
     """
-    from zoo._validation import check_choice
+    from zoo.validation import check_choice
 
     check_choice(name, "name", TFDS_DATASETS)
     try:
