@@ -1,7 +1,7 @@
 """Benchmark: the engine's time per training step against a bare ``model.fit`` at its best
 ``steps_per_execution``, and the convnet's achieved FLOP/s against this machine's float32 matmul peak.
 
-Two networks of issue 19's long schedules:
+Two networks of the long, faithful schedules:
 - a 5×1000 tanh MLP on MNIST with minibatch 10 (Glorot & Bengio's deep nets; thousands of tiny steps
   per epoch, where Keras' per-step Python work dominates unless several steps run per call);
 - He et al.'s ResNet-20 on Fashion-MNIST with batch 128 (the degradation and residual targets).
@@ -12,7 +12,7 @@ same arrays with ``shuffle=True``, at each candidate ``steps_per_execution`` in 
 fastest is its best. Times are per epoch after the first (which pays building and tracing, once
 per network: a long schedule pays them once). Rounds alternate the two sides (``side_by_side``); the ratio is
 printed best-of-rounds, on medians and as the median of the per-round ratios.
-Goal (issue 19): engine / best bare fit <= 1.05 for both.
+Goal: engine / best bare fit <= 1.05 for both.
 
 FLOP/s: ResNet-20's training FLOPs per image are 3× its forward FLOPs (2 per multiply-add of every
 Conv2D and Dense, from the layer shapes; the backward pass costs about twice the forward), times the

@@ -6,7 +6,7 @@ stacked block functions of stock layers, the zero-padding shortcut as a Lambda. 
 identically and timed on the same synthetic CIFAR-shaped batches, alternating rounds so both see
 the same machine state (``side_by_side``); the best round of each is compared (interference only adds time),
 beside the medians and the median of the per-round ratios.
-Goal (issue 6): ratio (ours / reference) <= 1.05.
+Goal: ratio (ours / reference) <= 1.05.
 
     python benchmarks/resnet20_step.py --rounds 5 --steps 20
 """

@@ -1,4 +1,4 @@
-"""Benchmark (issue 8): training throughput with 1 vs 2 logical CPU devices (--strategy mirrored) and
+"""Benchmark: training throughput with 1 vs 2 logical CPU devices (--strategy mirrored) and
 wall time of a target's seeds with --jobs 1 vs --jobs 2, both measured here side by side, as ratios.
 
 Part 1 trains keras.io's MNIST convnet (zoo.mnist_convnet) on synthetic 28×28×1 batches of 128 under

@@ -19,7 +19,7 @@ from reproductions.fileio import atomic_write_json, fault_point, sha256_of, targ
 from reproductions.integrity import verify_measurements
 from zoo.weights import MANIFEST as MANIFEST_NAME
 
-MAX_TOTAL_BYTES = 20_000_000  # every shipped weight set together (issue 20)
+MAX_TOTAL_BYTES = 20_000_000  # every shipped weight set together: what the package may weigh
 _EXPORTED = re.compile(r"[A-Za-z0-9_]+-[A-Za-z0-9_]+\.[0-9a-f]{12}\.weights\.h5")  # the names _stage_one gives
 SPARE_BYTES = 16_000_000  # room left on the disk beyond the export's own files (h5py fails hard on a full disk)
 

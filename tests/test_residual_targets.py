@@ -1,4 +1,4 @@
-"""Issue 6's reproduction machinery: several networks per seed, loss surfaces, the deep MLPs,
+"""The reproduction machinery of the residual targets: several networks per seed, loss surfaces, the deep MLPs,
 CIFAR-10 through tensorflow-datasets (mocked, no network), and the residual targets' quick runs."""
 
 import json

@@ -1,4 +1,4 @@
-"""Trained weights in the zoo (issue 20): ``zoo.build(name, weights=...)`` with keras.applications' rules,
+"""Trained weights in the zoo: ``zoo.build(name, weights=...)`` with keras.applications' rules,
 the SHA-256 check, ``zoo.list_weights``, ``export-weights`` from a full run, and every shipped set measured
 again on its test split."""
 

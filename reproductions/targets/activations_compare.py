@@ -20,7 +20,7 @@ KRIZHEVSKY_SPEEDUP = 6.0  # Krizhevsky et al. 2012, Fig. 1: epochs to 25% traini
 GB_SOURCE = "Glorot & Bengio 2010, Table 1 (MNIST, 5 hidden layers of 1000, standard init)"
 GLOROT_RETIRED = ("superseded by activations.glorot_deep, which trains these 5×1000 nets on Glorot & Bengio's recipe "
                   "(minibatch-10 SGD, the rate chosen on validation, early stopping); here they had 4 epochs of batch-128 "
-                  "SGD (issue 19)")
+                  "SGD")
 
 
 def _sgd():
@@ -96,12 +96,12 @@ _refs = [
               f"convnet to 25% training error): ReLU learns {KRIZHEVSKY_SPEEDUP:g}× faster than tanh; here MNIST, a "
               f"2×256 MLP to {LEVEL:.0%} training error", compare=">", cls="claim", margin=KRIZHEVSKY_SPEEDUP - 1.0,
               label=f"the source's {KRIZHEVSKY_SPEEDUP:g}× is the threshold",
-              history=(Change(_WAS.format(1), "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),
+              history=(Change(_WAS.format(1), "2026-11-23", "a claim needs an effect size beyond the seed noise"),
                        Change("every seed > 1.25, or the mean by 2 standard errors (n ≥ 3)", "2026-12-07",
                               "the source claims 6×; a bound of 1.25× tested a weaker claim than the one cited"))),
     Reference("speedup_relu_vs_sigmoid", 1.0, "L001: ReLU learns faster than sigmoid", compare=">", cls="claim", margin=0.25,
               label="a lower bound where sigmoid never reaches 5% in the budget (details.json); ratio claims need at least 1.25×",
-              history=(Change(_WAS.format(1), "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
+              history=(Change(_WAS.format(1), "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
 ]
 
 

@@ -160,14 +160,13 @@ TARGET = Target(
         Reference("dead_fraction_lowest_lr", BAND[0], "L001: a low rate keeps units alive (< 5% dead, against the "
                   "lecture's 'many', 20%)", compare="<", cls="claim", margin=BAND[0] - 0.05,
                   history=(Change("every seed < 0.05", "2026-11-23", "claims are stated against a null, here the "
-                                  "lecture's 20%; the bound is unchanged (issue 15)"),)),
+                                  "lecture's 20%; the bound is unchanged"),)),
     ),
     retired=(
         Retired("max_dead_fraction", "every seed >= 0.2", "2026-11-23", "it was met by nets that collapsed (test "
-                "accuracy 0.11 and 0.20), which say nothing about a net that trains; replaced by max_dead_fraction_trained "
-                "(issue 15)"),
+                "accuracy 0.11 and 0.20), which say nothing about a net that trains; replaced by max_dead_fraction_trained"),
         Retired("rank_correlation_lr_dead", "every seed >= 0.8", "2026-11-23", "a rank correlation over dead "
-                "fractions that are mostly 0–3% ranks noise (issue 15); the two claims above carry the lecture's advice"),
+                "fractions that are mostly 0–3% ranks noise; the two claims above carry the lecture's advice"),
     ),
     causes={"max_dead_fraction_trained": _seed_story, "dead_fraction_lowest_lr": _seed_story},
     full=Profile(seeds=3, epochs=EPOCHS),

@@ -192,11 +192,11 @@ TARGET = Target(
         Reference("spearman_width_vs_rmse", 0.0, SOURCE, compare="<", cls="claim", margin=0.9,
                   label="error falls as width grows: rank correlation of width and RMSE below −0.9",
                   history=(Change("every seed <= -0.9", "2026-11-23", "restated as a claim against no correlation, "
-                                  "with the same effect size (issue 15)"),)),
+                                  "with the same effect size"),)),
         Reference("rmse_ratio_widest_vs_narrowest", 1.0, SOURCE, compare="<", cls="claim", margin=0.8,
                   label="RMSE at width 64 below a fifth of width 1's",
                   history=(Change("every seed < 0.2", "2026-11-23", "restated as a claim against no improvement "
-                                  "(ratio 1), with the same effect size (issue 15)"),)),
+                                  "(ratio 1), with the same effect size"),)),
     ),
     full=Profile(seeds=3, options={"iterations": ITERATIONS, "restarts": RESTARTS}),
     quick=Profile(seeds=1, options={"iterations": 500, "restarts": 2}),
@@ -212,7 +212,7 @@ TARGET = Target(
         "on 1,001 grid points; details.json gives each width's kept start, training and validation MSE, largest "
         "weight, fitting seconds and the RMSE of the float32 Keras model holding the same weights. The criteria "
         "test the trend: the rank correlation of width and RMSE, and the RMSE ratio of width 64 to width 1. "
-        "Levenberg–Marquardt replaced full-batch Adam (issue 19): with Adam at a constant rate of 0.01 for 20,000 "
+        "Levenberg–Marquardt replaced full-batch Adam: with Adam at a constant rate of 0.01 for 20,000 "
         "steps (results commit 7e81bde), at a cosine-decayed rate over 50,000 (14e2301) and over 200,000 steps "
         "(07fef5d, run at 8b26022), widths 32 and 64 ended above width 16 (mean RMSE 0.110 / 0.113 against 0.055, "
         "0.066 / 0.058 against 0.012, and 0.008 / 0.010 against 0.005), their training MSE still falling when the "

@@ -121,7 +121,7 @@ def _references():
         history = ()
         if n in ONCE_PREDICTED:
             history = (Change("every seed <= 1", "2026-11-23", "the lectures predict this failure; it was scored "
-                              "as a miss (issue 15)"),
+                              "as a miss"),
                        Change(f"claim, every seed > 2, 'fails as predicted' ({ONCE_PREDICTED[n]})", "2026-12-07",
                               "no source predicts this failure in this setup (a small set, full-batch Adam), and it "
                               "had no positive control; a builder that cannot fit a small set fails the sanity check"))
@@ -155,7 +155,7 @@ TARGET = Target(
     full=Profile(seeds=1, options={"deep_stacks": True, "max_steps": None}),  # max_steps None: each model's own
     quick=Profile(seeds=1, train_size=EXAMPLES, options={"deep_stacks": False, "max_steps": 20}),
     retired=tuple(Retired(f"loss_ratio_{n}", "every seed <= 1", "2026-11-23",
-                          f"{n} is {m} under another name: one row, not two (issue 15)") for n, m in SAME_AS.items()),
+                          f"{n} is {m} under another name: one row, not two") for n, m in SAME_AS.items()),
     causes={"*": _miss_cause},
     notes=(
         f"`callbacks.check_overfit` trains each model with full batches and measures the loss in inference mode "

@@ -16,7 +16,7 @@ TARGET = Target(
     report=report,
     references=references(history={
         "peak_log2_distance_to_threshold": (
-            Change("every seed <= 1", "2026-11-23", "restated as a claim with the same bound (issue 15)"),
+            Change("every seed <= 1", "2026-11-23", "restated as a claim with the same bound"),
             Change("every seed < 1, with no interpolation condition", "2026-12-07", PROTOCOL_ARTEFACT)),
         "peak_prominence": (Change("every seed > 0.1, with no interpolation condition", "2026-12-07", PROTOCOL_ARTEFACT),),
     }),
@@ -25,7 +25,7 @@ TARGET = Target(
     retired=(Retired("second_descent_ratio", "every seed < 1 (largest width's test loss / the highest within 2× of the "
                      "threshold; until 2026-11-22 / the highest of all widths)", "2026-11-23",
                      "it passed on a curve that falls steadily with no peak, so 'descends again' was not shown; "
-                     "peak_prominence needs the rise and the fall (issue 15)"),),
+                     "peak_prominence needs the rise and the fall"),),
     causes=CAUSES,
     full=FULL,
     quick=QUICK,

@@ -31,10 +31,10 @@ TARGET = Target(
     recipe=dataclasses.replace(SIMPLENET, history_metrics=overfitting),
     references=(
         Reference("val_loss_rise", 0.0, "L000: validation loss turns upward", compare=">", cls="claim", margin=0.01,
-                  label="final val loss above its minimum; loss claims need 0.01 nats", history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
+                  label="final val loss above its minimum; loss claims need 0.01 nats", history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
         Reference("train_loss_fall_after_best", 0.0, "L000: while train loss keeps falling", compare=">", cls="claim",
                   margin=0.01, label="train loss lower at the end than at the val-loss minimum; loss claims need 0.01 nats",
-                  history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
+                  history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
     ),
     full=Profile(seeds=3, epochs=30),
     quick=Profile(seeds=1, epochs=3, train_size=6000, options={"eval_size": QUICK_EVAL_SIZE}),

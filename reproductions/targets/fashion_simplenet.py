@@ -20,7 +20,7 @@ TARGET = Target(
     ]),
     references=(),
     retired=(Retired("test_accuracy", "every seed >= 0.876 (2 conv + pooling, Keras, the benchmark's lower end)", "2026-11-23",
-                     "a floor 4 points under the row above cannot realistically fail (issue 15)"),
+                     "a floor 4 points under the row above cannot realistically fail"),
              Retired("test_accuracy", f"± 0.01 of 0.916, {BENCHMARK}: 2 conv + pooling (TF doc)", "2026-12-07",
                      "not like for like: the benchmark's row is the TF-doc convnet (5×5 convolutions, a 1024-unit layer) "
                      "trained for over 300 epochs, not FashionSimpleNet with early stopping, and L000 gives no number "

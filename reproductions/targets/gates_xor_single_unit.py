@@ -92,15 +92,15 @@ TARGET = Target(
         Reference("grid_best_accuracy", 0.75, SOURCE, compare="==", cls="exact",
                   label="best unit on a 61³ weight grid: 3 of 4, the most any line gets right on XOR",
                   history=(Change("every seed < 1", "2026-11-23", "'< 1' holds by construction for any unit "
-                                  "(issue 15); the closed form, 3 of 4, can fail"),)),
+                                  "the closed form, 3 of 4, can fail"),)),
         Reference("grid_units_with_4_of_4", 0.0, SOURCE, compare="==", label="grid units that get all 4 right", cls="exact"),
         Reference("rosenblatt_best_accuracy", 0.75, SOURCE, compare="<=", cls="sanity",
                   label="Rosenblatt rule, best of 100 epochs: no more than the best line's 3 of 4 (checks our rule)",
                   history=(Change("every seed < 1", "2026-11-23", "a bound that holds by construction is a check "
-                                  "of our code, classed sanity, at the closed-form bound 3/4 (issue 15)"),)),
+                                  "of our code, classed sanity, at the closed-form bound 3/4"),)),
         Reference("sigmoid_unit_accuracy", 0.75, SOURCE, compare="<=", cls="sanity",
                   label="sigmoid unit, Adam, 2000 steps: no more than 3 of 4 (checks our training code)",
-                  history=(Change("every seed < 1", "2026-11-23", "as for rosenblatt_best_accuracy (issue 15)"),)),
+                  history=(Change("every seed < 1", "2026-11-23", "as for rosenblatt_best_accuracy"),)),
         Reference("two_unit_network_accuracy", 1.0, "L001 (a 2-unit hidden layer can)", compare="==", cls="exact",
                   label="the hand-wired AND(OR, NAND) network"),
     ),

@@ -110,7 +110,7 @@ TARGET = Target(
         *(Reference(f"log10_grad_ratio_sigmoid_{phase}", 0.0, SOURCE + ": sigmoid gradients decay toward the input",
                     compare="<", cls="claim", margin=1.0, label="effect size: 10× over the net, fixed before the first run",
                     history=(Change("every seed < -1", "2026-11-23", "restated as a claim against flat gradients "
-                                    "(ratio 1), with the same 10× effect (issue 15)"),))
+                                    "(ratio 1), with the same 10× effect"),))
           for phase in PHASES),
         *(Reference(f"flatness_gain_residual_vs_relu_{phase}", 0.0, SOURCE + ": residual connections keep the gradients "
                     "flat: flatter than the same plain ReLU net's (|log10 ratio| of ReLU minus residual)", compare=">",
@@ -119,7 +119,7 @@ TARGET = Target(
     ),
     retired=tuple(Retired(f"log10_grad_ratio_residual_{phase}", "every seed >= -1", "2026-11-23",
                           "one-sided (a residual net whose gradients grew 1000× toward the input passed), and it did not "
-                          "separate the residual net from the plain ReLU net, which is as flat (issue 15)")
+                          "separate the residual net from the plain ReLU net, which is as flat")
                   for phase in PHASES),
     derive=derive,
     causes={f"flatness_gain_residual_vs_relu_{phase}": (lambda results, phase=phase: (

@@ -19,7 +19,7 @@ SOURCE = f"Li et al. 2018, Fig. 5 (CIFAR-10; {DEGRADATION_RAN})"
 # Li et al.'s surfaces are of trained minima (their 56-layer nets reach 5.89% and 13.31% test error)
 LEARNED = tuple(learned(f"test_error_{n}", n) for n in ("plain56", "resnet56"))
 HISTORY = ("it compared two 56-layer nets that had not trained (test error 0.72 and 0.71); a claim about trained "
-           "minima now needs them to have learned, and an effect size (issue 15)")
+           "minima now needs them to have learned, and an effect size")
 ONE_SEED = Change("every seed beyond the margin, one seed allowed", "2026-12-07",
                   "one seed shows no seed-to-seed noise for an effect to stand out of; a claim now needs n ≥ 2")
 LEARNED_ALL = tuple(learned(f"test_error_{n}", n) for n in NETWORKS)

@@ -54,7 +54,7 @@ TARGET = Target(
                   cls="published", tolerance_rule="±0.001, the table's last digit (k-NN is deterministic: no spread)"),
     ),
     retired=tuple(Retired(f"test_error(k={k})", "every seed <= 0.05", "2026-11-23",
-                          "a 5% ceiling two points above what plain k-NN gets cannot realistically fail (issue 15); "
+                          "a 5% ceiling two points above what plain k-NN gets cannot realistically fail; "
                           "LeCun et al. 1998's 5.0% is an older k-NN with other preprocessing, not a bound to test")
                   for k in (1, 3, 29)),
     full=Profile(seeds=1),

@@ -24,7 +24,7 @@ TARGET = Target(
     ),
     retired=tuple(
         Retired("test_accuracy", f"every seed >= {1 - err:.3f} (LeCun's 2-layer NN, {units} hidden units: {err:.1%} error)",
-                "2026-11-23", "a floor set by other, 10-30× larger nets cannot realistically fail for this one (issue 15); "
+                "2026-11-23", "a floor set by other, 10-30× larger nets cannot realistically fail for this one; "
                 "the lecture gives no number for its 32-unit net, so the target reports its accuracy without a row")
         for units, err in ((300, 0.047), (1000, 0.045))),
     full=Profile(seeds=5, epochs=10),

@@ -83,7 +83,7 @@ TARGET = Target(
                   label=f"the MLP loses more accuracy than the convnet at a {s}-pixel shift; accuracy claims need half a point",
                   trained=(Trained("mlp_accuracy(shift=0)", ">=", 0.5, "the MLP learned"),
                            Trained("convnet_accuracy(shift=0)", ">=", 0.5, "the convnet learned")),
-                  history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),))
+                  history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),))
         for s in SHIFTS[1:]
     ),
     full=Profile(seeds=3, epochs=5),

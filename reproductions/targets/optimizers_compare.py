@@ -117,12 +117,12 @@ TARGET = Target(
     report=report,
     references=(
         Reference("speedup_momentum_vs_sgd", 1.0, "L001, L004: momentum speeds up SGD (epochs to loss 0.1, SGD / momentum 0.9)",
-                  compare=">", cls="claim", margin=0.25, label="ratio claims need at least 1.25×", history=(Change("every seed > 1", "2026-11-23", "a claim needs an effect size beyond the seed noise (issue 15)"),)),
+                  compare=">", cls="claim", margin=0.25, label="ratio claims need at least 1.25×", history=(Change("every seed > 1", "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
         Reference("adadelta_lr_gap", 0.0, "Keras 2 docs: Adadelta's default learning_rate was 1.0, Keras 3's is 0.001 "
                   "(accuracy with 1.0 minus with 0.001)", compare=">", cls="claim", margin=0.05,
                   label="needs 5 points of accuracy", trained=(Trained("test_accuracy_adadelta", ">=", 0.5, "Adadelta at 1.0 learned"),),
                   history=(Change("every seed > 0.05", "2026-11-23", "restated as a claim against the null 0 with "
-                                  "the same 5-point effect size (issue 15)"),)),
+                                  "the same 5-point effect size"),)),
     ),
     full=Profile(seeds=3, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),

@@ -30,7 +30,7 @@ VARIANTS = {
 }
 SRIVASTAVA_RETIRED = "superseded by regularization.dropout_max_norm, which trains these 3×1024 dropout nets on Hinton et al.'s " \
     "recipe (rate chosen on validation, decaying; momentum rising) for hundreds of epochs; here they had 10 epochs of " \
-    "SGD lr 0.01 (issue 19)"
+    "SGD lr 0.01"
 
 
 def derive(m, _extras=None):
@@ -145,7 +145,7 @@ TARGET = Target(
         *(Reference(f"gap_reduction_{k}", 0.0, f"L003, L004: {what} reduces overfitting (smaller test − train gap than "
                     "no regulariser)", compare=">", cls="claim", margin=0.005, label="error differences need half a point",
                     trained=_learned("none", k), history=(Change("every seed > 0", "2026-11-23", "L2 passed on a 0.0002 "
-                    "difference, two test images and far below the seed noise: a claim needs an effect size (issue 15)"),))
+                    "difference, two test images and far below the seed noise: a claim needs an effect size"),))
           for k, what in (("dropout", "dropout"), ("l2", "weight decay"))),
         *(Reference(f"test_gain_{k}", 0.0, f"L003, L004: {what} improves generalisation (lower test error than no "
                     "regulariser)", compare=">", cls="claim", margin=0.005, label="error differences need half a point",

@@ -16,7 +16,7 @@ from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPO
 SOURCE = f"He et al. 2016, Fig. 6 (CIFAR-10, {PAPER_STEPS:,} steps; {DEGRADATION_RAN})"
 HISTORY = ("it judged 56-layer nets that had not trained at this budget (plain-56 passed against plain-20 while "
            "ResNet-56 sat 34 points behind ResNet-20); a claim about trained networks now needs them to have "
-           "learned, and an effect size (issue 15)")
+           "learned, and an effect size")
 
 
 def nets_learned(*names):

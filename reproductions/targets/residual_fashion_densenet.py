@@ -5,7 +5,7 @@ import zoo
 from reproductions.spec import Export
 from reproductions.targets._fashion_residual import fashion_residual_target
 
-# 15 epochs (issue 19): DenseNet-BC-40 costs about 5× ResNet-20 per epoch here; about 110 min on 2 cores of a
+# 15 epochs: DenseNet-BC-40 costs about 5× ResNet-20 per epoch here; about 110 min on 2 cores of a
 # 215 GFLOP/s AMD EPYC
 TARGET = fashion_residual_target(
     name="residual.fashion_densenet",
