@@ -86,10 +86,16 @@ def _lecture_epoch(images, batch, warmup):
         def __init__(self):
             super().__init__()
             self.features = nn.Sequential(
-                nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2),
-                nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2))
-            self.classifier = nn.Sequential(nn.Dropout(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(inplace=True),
-                                            nn.Linear(128, 10))
+                nn.Conv2d(1, 32, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2, 2),
+                nn.Conv2d(32, 64, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2, 2),
+            )
+            self.classifier = nn.Sequential(
+                nn.Dropout(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(inplace=True), nn.Linear(128, 10)
+            )
 
         def forward(self, x):
             return self.classifier(self.features(x).reshape(x.size(0), 64 * 7 * 7))
@@ -105,7 +111,7 @@ def _lecture_epoch(images, batch, warmup):
     def epoch(order):
         net.train()
         for start in range(0, len(order), batch):
-            idx = order[start:start + batch]
+            idx = order[start : start + batch]
             optimizer.zero_grad()
             loss = criterion(net(x[idx]), y[idx])
             loss.backward()
@@ -151,25 +157,48 @@ def main(argv=None):
     pythons = {s: _python_for(s, args) for s in sides}
     missing = [s for s, p in pythons.items() if p is None]
     if missing:
-        print(f"skipping {', '.join(missing)}: no environment (run tox -e jax / tox -e torch, or pass --python-BACKEND)")
+        print(
+            f"skipping {', '.join(missing)}: no environment (run tox -e jax / tox -e torch, or pass --python-BACKEND)"
+        )
         sides = [s for s in sides if s not in missing]
 
     def run_side(side):
         def measure():
             env = dict(os.environ, KERAS_BACKEND=_backend(side), TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
-            out = subprocess.run([pythons[side], __file__, "--worker", side, "--images", str(args.images),
-                                  "--batch", str(args.batch), "--warmup", str(args.warmup)],
-                                 capture_output=True, text=True, env=env, cwd=ROOT)
+            out = subprocess.run(
+                [
+                    pythons[side],
+                    __file__,
+                    "--worker",
+                    side,
+                    "--images",
+                    str(args.images),
+                    "--batch",
+                    str(args.batch),
+                    "--warmup",
+                    str(args.warmup),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=ROOT,
+            )
             if out.returncode != 0:
                 sys.exit(f"{side} failed:\n{out.stderr[-2000:]}")
             return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+
         return measure
 
     times = side_by_side.alternate({side: run_side(side) for side in sides}, args.rounds)
     base = times.get("tensorflow")
-    print(f"\none epoch of {args.images} images, batch {args.batch}, {args.rounds} rounds "
-          f"({os.cpu_count()} CPUs); ratio = this side / TensorFlow")
-    print(f"{'side':13s} {'best s':>8s} {'median s':>9s} {'best ratio':>11s} {'median ratio':>13s} {'per-round ratio':>16s}")
+    print(
+        f"\none epoch of {args.images} images, batch {args.batch}, {args.rounds} rounds "
+        f"({os.cpu_count()} CPUs); ratio = this side / TensorFlow"
+    )
+    print(
+        f"{'side':13s} {'best s':>8s} {'median s':>9s} {'best ratio':>11s} {'median ratio':>13s} "
+        f"{'per-round ratio':>16s}"
+    )
     for side in sides:
         best, median = min(times[side]), statistics.median(times[side])
         r = side_by_side.ratio(times, side, "tensorflow") if base else None

@@ -1,7 +1,7 @@
 """Benchmark: load + verify full MNIST from the IDX directory vs load the same arrays from an .npz.
 
 Prints times (best of --repeat rounds, each round loading every format once, the order reversed every other
-round so all see the same machine state; ``side_by_side``) and the ratios. Goal (issue #2): warm verified
+round so all see the same machine state; ``side_by_side``) and the ratios. Goal: warm verified
 IDX load / uncompressed .npz load <= 1.5.
 
     python benchmarks/data_loading.py --data-dir ../shared/datasets
@@ -29,7 +29,9 @@ def timed(fn):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=os.environ.get("ZOO_DATA_DIR"), help="folder holding mnist/ (default $ZOO_DATA_DIR)")
+    parser.add_argument(
+        "--data-dir", default=os.environ.get("ZOO_DATA_DIR"), help="folder holding mnist/ (default $ZOO_DATA_DIR)"
+    )
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     if not args.data_dir:
@@ -48,9 +50,14 @@ def main():
                 return {k: z[k] for k in z.files}
 
         times = side_by_side.alternate(
-            {"IDX (cached)": lambda: timed(lambda: data.load_arrays("mnist", args.data_dir)),
-             ".npz": lambda: timed(lambda: load_npz(npz)), ".npz compressed": lambda: timed(lambda: load_npz(npz_c))},
-            args.repeat, show=lambda s: f"{s:.4f} s")
+            {
+                "IDX (cached)": lambda: timed(lambda: data.load_arrays("mnist", args.data_dir)),
+                ".npz": lambda: timed(lambda: load_npz(npz)),
+                ".npz compressed": lambda: timed(lambda: load_npz(npz_c)),
+            },
+            args.repeat,
+            show=lambda s: f"{s:.4f} s",
+        )
         warm, plain, compressed = times["IDX (cached)"], times[".npz"], times[".npz compressed"]
     w, p, c = min(warm), min(plain), min(compressed)
     print(f"MNIST, 70,000 images, best of {args.repeat} (seconds)")

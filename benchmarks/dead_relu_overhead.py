@@ -4,7 +4,7 @@ Alternates plain and detector epochs (after a warm-up; the order reversed every 
 so both see the same machine state.
 At default settings the detector checks once per epoch plus once at train begin; the timed
 detector fits run the per-epoch check only (the one-off begin check is timed separately),
-so the ratio is the steady per-epoch overhead. Goal (issue #3): ratio <= 1.03.
+so the ratio is the steady per-epoch overhead. Goal: ratio <= 1.03.
 
     python benchmarks/dead_relu_overhead.py --data-dir ../shared/datasets --rounds 4
 """
@@ -49,6 +49,7 @@ def main():
             start = time.perf_counter()
             model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0, callbacks=callbacks)
             return time.perf_counter() - start
+
         return measure
 
     times = side_by_side.alternate({"plain": epoch([]), "detector": epoch([detector])}, args.rounds)
@@ -65,11 +66,12 @@ def main():
     print(f"  plain epochs    {', '.join(f'{t:.2f}' for t in plain)} s (best {min(plain):.2f})")
     print(f"  detector epochs {', '.join(f'{t:.2f}' for t in probed)} s (best {min(probed):.2f})")
     print(f"  one check (10 x 256 probe images): best {min(check_times):.3f} s")
-    print(f"ratio detector / plain (best epochs, one check each): {ratio.best:.3f}  {side_by_side.goal(ratio.best, 1.03)}")
+    print(
+        f"ratio detector / plain (best epochs, one check each): {ratio.best:.3f}  {side_by_side.goal(ratio.best, 1.03)}"
+    )
     print(f"ratio (best plain epoch + 1 check) / best plain epoch: {(min(plain) + min(check_times)) / min(plain):.3f}")
     print(f"one-off train-begin check: {min(check_times):.3f} s per fit")
-    print(f"ratio detector / plain, all measures (noisier on medians: they include epochs slowed by the host): "
-          f"{ratio}")
+    print(f"ratio detector / plain, all measures (noisier on medians: they include epochs slowed by the host): {ratio}")
 
 
 if __name__ == "__main__":

@@ -47,25 +47,48 @@ def _arrays(name, n, data_dir, image):
     a = zdata.load_arrays(name, data_dir)
     x = a["x_train"][:n].astype("float32") / 255.0
     x = x.reshape(n, 28, 28, 1) if image else x.reshape(n, -1)
-    return {"x_train": x, "y_train": a["y_train"][:n].astype("int64"), "x_val": None, "y_val": None,
-            "x_test": x[:10], "y_test": a["y_train"][:10].astype("int64")}
+    return {
+        "x_train": x,
+        "y_train": a["y_train"][:n].astype("int64"),
+        "x_val": None,
+        "y_val": None,
+        "x_test": x[:10],
+        "y_test": a["y_train"][:10].astype("int64"),
+    }
 
 
 def mlp_case(data_dir, n):
     def build(_seed):
         return zoo.build("mlp", input_shape=(784,), hidden_units=(1000,) * 5, hidden_activation="tanh", num_classes=10)
-    return {"title": f"5×1000 tanh MLP, MNIST {n} images, minibatch 10", "d": _arrays("mnist", n, data_dir, False),
-            "recipe": engine.Recipe(build=build, optimizer=lambda: keras.optimizers.SGD(0.01),
-                                    loss="sparse_categorical_crossentropy", batch_size=10,
-                                    evaluate=lambda m, d: {})}
+
+    return {
+        "title": f"5×1000 tanh MLP, MNIST {n} images, minibatch 10",
+        "d": _arrays("mnist", n, data_dir, False),
+        "recipe": engine.Recipe(
+            build=build,
+            optimizer=lambda: keras.optimizers.SGD(0.01),
+            loss="sparse_categorical_crossentropy",
+            batch_size=10,
+            evaluate=lambda m, d: {},
+        ),
+    }
 
 
 def resnet_case(data_dir, n):
     def build(_seed):
         return zoo.build("resnet20", input_shape=(28, 28, 1), num_classes=10)
-    return {"title": f"ResNet-20, Fashion-MNIST {n} images, batch 128", "d": _arrays("fashion_mnist", n, data_dir, True),
-            "recipe": engine.Recipe(build=build, optimizer=lambda: keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=1e-4),
-                                    loss="sparse_categorical_crossentropy", batch_size=128, evaluate=lambda m, d: {})}
+
+    return {
+        "title": f"ResNet-20, Fashion-MNIST {n} images, batch 128",
+        "d": _arrays("fashion_mnist", n, data_dir, True),
+        "recipe": engine.Recipe(
+            build=build,
+            optimizer=lambda: keras.optimizers.SGD(0.1, momentum=0.9, weight_decay=1e-4),
+            loss="sparse_categorical_crossentropy",
+            batch_size=128,
+            evaluate=lambda m, d: {},
+        ),
+    }
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -91,8 +114,15 @@ def bare_fit(case, epochs, spe):
     keras.utils.set_random_seed(0)
     model = r.build(0)
     model.compile(optimizer=r.optimizer(), loss=r.loss, metrics=list(r.metrics), steps_per_execution=spe)
-    model.fit(d["x_train"], d["y_train"], batch_size=r.batch_size, epochs=epochs, shuffle=True, verbose=0,
-              callbacks=[EpochClock(marks)])
+    model.fit(
+        d["x_train"],
+        d["y_train"],
+        batch_size=r.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[EpochClock(marks)],
+    )
     return steady(marks)
 
 
@@ -133,8 +163,9 @@ def conv_seconds(model, batch, repeats=5):
     for layer in model._flatten_layers(include_self=False):
         if not isinstance(layer, keras.layers.Conv2D):
             continue
-        conv = keras.layers.Conv2D(layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding,
-                                   use_bias=layer.use_bias)
+        conv = keras.layers.Conv2D(
+            layer.filters, layer.kernel_size, strides=layer.strides, padding=layer.padding, use_bias=layer.use_bias
+        )
         x = tf.random.normal((batch, *layer.input.shape[1:]))
         conv.build(x.shape)
 
@@ -166,13 +197,16 @@ def matmul_peak(n=2048, repeats=10):
         t0 = time.perf_counter()
         keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
         best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best
+    return 2 * n**3 / best
 
 
 def compare(case, epochs, rounds, candidates):
     steps = math.ceil(len(case["d"]["x_train"]) / case["recipe"].batch_size)
-    print(f"\n{case['title']}: {steps} steps per epoch, {epochs} epochs per run, "
-          "timed from the first epoch's end (seconds per epoch)", flush=True)
+    print(
+        f"\n{case['title']}: {steps} steps per epoch, {epochs} epochs per run, "
+        "timed from the first epoch's end (seconds per epoch)",
+        flush=True,
+    )
     sweep = {}
     for spe in candidates(steps):
         sweep[spe] = bare_fit(case, epochs, spe)
@@ -188,10 +222,14 @@ def compare(case, epochs, rounds, candidates):
     times = side_by_side.alternate({"bare": lambda: bare_fit(case, epochs, best_spe), "engine": engine_side}, rounds)
     b, e = min(times["bare"]), min(times["engine"])
     ratio = side_by_side.ratio(times, "engine", "bare")
-    print(f"  bare fit (steps_per_execution={best_spe}, its best): best {b:.3f} s, "
-          f"{1000 * b / steps:.2f} ms/step; median {statistics.median(times['bare']):.3f} s")
-    print(f"  engine (steps_per_execution={chosen[-1]}):               best {e:.3f} s, "
-          f"{1000 * e / steps:.2f} ms/step; median {statistics.median(times['engine']):.3f} s")
+    print(
+        f"  bare fit (steps_per_execution={best_spe}, its best): best {b:.3f} s, "
+        f"{1000 * b / steps:.2f} ms/step; median {statistics.median(times['bare']):.3f} s"
+    )
+    print(
+        f"  engine (steps_per_execution={chosen[-1]}):               best {e:.3f} s, "
+        f"{1000 * e / steps:.2f} ms/step; median {statistics.median(times['engine']):.3f} s"
+    )
     print(f"  ratio engine / best bare fit: {ratio}  {side_by_side.goal(ratio.best, 1.05)}", flush=True)
     return b, steps
 
@@ -207,8 +245,9 @@ def main():
     engine.configure_determinism()
     print(f"Keras {keras.__version__} on {keras.backend.backend()}, {os.cpu_count()} CPUs")
 
-    compare(mlp_case(args.data_dir, args.mlp_images), args.epochs, args.rounds,
-            lambda steps: sorted({1, 10, 100, steps}))
+    compare(
+        mlp_case(args.data_dir, args.mlp_images), args.epochs, args.rounds, lambda steps: sorted({1, 10, 100, steps})
+    )
     case = resnet_case(args.data_dir, args.resnet_images)
     best, steps = compare(case, args.epochs, args.rounds, lambda steps: sorted({1, steps}))
 
@@ -217,19 +256,28 @@ def main():
     achieved = train_flops * len(case["d"]["x_train"]) / best
     peaks = [matmul_peak() for _ in range(3)]
     peak = max(peaks)
-    print(f"\nResNet-20 training FLOPs per image: {train_flops / 1e6:.1f} M (3 × forward {forward_flops(model) / 1e6:.1f} M)")
+    print(
+        f"\nResNet-20 training FLOPs per image: {train_flops / 1e6:.1f} M "
+        f"(3 × forward {forward_flops(model) / 1e6:.1f} M)"
+    )
     print(f"achieved (best steady bare epoch): {achieved / 1e9:.1f} GFLOP/s")
-    print(f"float32 matmul peak (2048², best of 3×10): {peak / 1e9:.1f} GFLOP/s "
-          f"(rounds: {', '.join(f'{p / 1e9:.1f}' for p in peaks)})")
-    print(f"convnet / matmul peak: {achieved / peak:.1%}  (goal >= 50%: {'met' if achieved / peak >= 0.5 else 'MISSED'})")
+    print(
+        f"float32 matmul peak (2048², best of 3×10): {peak / 1e9:.1f} GFLOP/s "
+        f"(rounds: {', '.join(f'{p / 1e9:.1f}' for p in peaks)})"
+    )
+    print(
+        f"convnet / matmul peak: {achieved / peak:.1%}  (goal >= 50%: {'met' if achieved / peak >= 0.5 else 'MISSED'})"
+    )
     convs = conv_seconds(model, case["recipe"].batch_size)
     if convs is not None:
         step = best / steps
         conv_rate = train_flops / 1.0 * case["recipe"].batch_size / convs
-        print(f"where the step goes: the convolutions alone take {convs * 1000:.1f} ms of the {step * 1000:.1f} ms step "
-              f"({convs / step:.0%}), at {conv_rate / 1e9:.1f} GFLOP/s ({conv_rate / peak:.0%} of the peak, Dense "
-              "included in the FLOPs); the rest is BatchNorm, ReLU, the shortcuts' adds and the optimizer update, "
-              "memory-bound element-wise passes")
+        print(
+            f"where the step goes: the convolutions alone take {convs * 1000:.1f} ms of the {step * 1000:.1f} ms step "
+            f"({convs / step:.0%}), at {conv_rate / 1e9:.1f} GFLOP/s ({conv_rate / peak:.0%} of the peak, Dense "
+            "included in the FLOPs); the rest is BatchNorm, ReLU, the shortcuts' adds and the optimizer update, "
+            "memory-bound element-wise passes"
+        )
 
 
 if __name__ == "__main__":

@@ -32,19 +32,30 @@ from zoo import data as zdata  # noqa: E402
 
 def _data(data_dir):
     a = zdata.load_arrays("mnist", data_dir)
-    x = (a["x_train"][:dd.N].astype("float32") / 255.0).reshape(dd.N, -1)
-    labels = a["y_train"][:dd.N].astype("int64")
+    x = (a["x_train"][: dd.N].astype("float32") / 255.0).reshape(dd.N, -1)
+    labels = a["y_train"][: dd.N].astype("int64")
     onehot = np.eye(dd.K, dtype="float32")[labels]
-    return {"x_train": x, "y_train": onehot, "labels": labels, "x_val": None, "y_val": None,
-            "x_test": x[:100], "y_test": onehot[:100], "labels_test": labels[:100]}
+    return {
+        "x_train": x,
+        "y_train": onehot,
+        "labels": labels,
+        "x_val": None,
+        "y_val": None,
+        "x_test": x[:100],
+        "y_test": onehot[:100],
+        "labels_test": labels[:100],
+    }
 
 
 def seconds_per_pass(d, width, passes, total):
     """Seconds per pass of ``total`` passes run as ``total / passes`` engine epochs, timed from the first
     epoch's end (building and tracing left out on both sides alike; the net starts afresh each time)."""
     marks = []
-    recipe = dataclasses.replace(dd.width_recipe(width, d, passes, total // passes), evaluate=lambda m, d: {},
-                                 callbacks=lambda _work_dir: [EpochClock(marks)])
+    recipe = dataclasses.replace(
+        dd.width_recipe(width, d, passes, total // passes),
+        evaluate=lambda m, d: {},
+        callbacks=lambda _work_dir: [EpochClock(marks)],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         engine.train(recipe, d, seed=0, work_dir=tmp, verbose=0)
     return (marks[-1] - marks[0]) / (passes * (len(marks) - 1))
@@ -62,12 +73,20 @@ def main(argv=None):
     for width in (int(w) for w in args.widths.split(",")):
         many = f"{args.passes} passes/epoch"
         print(f"H={width} ({dd.parameters(width):,} parameters), {args.total} passes, seconds per pass:", flush=True)
-        times = side_by_side.alternate({"1 pass/epoch": lambda: seconds_per_pass(d, width, 1, args.total),
-                                        many: lambda: seconds_per_pass(d, width, args.passes, args.total)},
-                                       args.rounds, show=lambda s: f"{1000 * s:.1f} ms")
-        print(f"  1 pass/epoch best {1000 * min(times['1 pass/epoch']):.1f} ms/pass (median "
-              f"{1000 * statistics.median(times['1 pass/epoch']):.1f}); {many} best {1000 * min(times[many]):.1f} ms/pass "
-              f"(median {1000 * statistics.median(times[many]):.1f})")
+        times = side_by_side.alternate(
+            {
+                "1 pass/epoch": lambda: seconds_per_pass(d, width, 1, args.total),
+                many: lambda: seconds_per_pass(d, width, args.passes, args.total),
+            },
+            args.rounds,
+            show=lambda s: f"{1000 * s:.1f} ms",
+        )
+        print(
+            f"  1 pass/epoch best {1000 * min(times['1 pass/epoch']):.1f} ms/pass (median "
+            f"{1000 * statistics.median(times['1 pass/epoch']):.1f}); {many} best {1000 * min(times[many]):.1f} "
+            "ms/pass "
+            f"(median {1000 * statistics.median(times[many]):.1f})"
+        )
         speedup = side_by_side.ratio(times, "1 pass/epoch", many)
         print(f"  speed-up of {many} (the time at 1 pass/epoch over its time): {speedup}", flush=True)
 

@@ -57,8 +57,9 @@ def two_processes(models, settings):
     with tempfile.TemporaryDirectory() as cache:
         env = _env({**settings, CACHE: cache} if settings else {})
         for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", BUILD, models], env=env, capture_output=True, text=True,
-                                 check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", BUILD, models], env=env, capture_output=True, text=True, check=True
+            ).stdout
             total += sum(json.loads(out.strip().splitlines()[-1]).values())
     return total
 
@@ -66,17 +67,27 @@ def two_processes(models, settings):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--models", default="plain20,densenet_bc",
-                        help="comma-separated zoo names each process builds (default: plain20,densenet_bc)")
+    parser.add_argument(
+        "--models",
+        default="plain20,densenet_bc",
+        help="comma-separated zoo names each process builds (default: plain20,densenet_bc)",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds must be a positive integer, got {args.rounds}")
     settings = tox_settings()
-    print(f"building {args.models} in two fresh JAX processes, seconds summed; tox -e jax sets "
-          f"{', '.join(f'{k}={v}' for k, v in settings.items() if k != CACHE)} and {CACHE} (a fresh folder here):",
-          flush=True)
-    times = side_by_side.alternate({"JAX defaults": lambda: two_processes(args.models, None),
-                                    "tox -e jax settings": lambda: two_processes(args.models, settings)}, args.rounds)
+    print(
+        f"building {args.models} in two fresh JAX processes, seconds summed; tox -e jax sets "
+        f"{', '.join(f'{k}={v}' for k, v in settings.items() if k != CACHE)} and {CACHE} (a fresh folder here):",
+        flush=True,
+    )
+    times = side_by_side.alternate(
+        {
+            "JAX defaults": lambda: two_processes(args.models, None),
+            "tox -e jax settings": lambda: two_processes(args.models, settings),
+        },
+        args.rounds,
+    )
     ratio = side_by_side.ratio(times, "tox -e jax settings", "JAX defaults")
     print(f"tox -e jax settings over JAX defaults: {ratio} {side_by_side.goal(ratio.best, 0.5)}")
 

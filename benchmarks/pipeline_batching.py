@@ -71,6 +71,7 @@ def main():
                 return engine_step.engine_fit(case, args.epochs)[0]
             finally:
                 engine._pipelines = reshaped
+
         return measure
 
     times = side_by_side.alternate({"reshape": side(reshaped), "row by row": side(row_by_row_pipelines)}, args.rounds)

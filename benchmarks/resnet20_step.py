@@ -41,11 +41,20 @@ def _block(x, filters, stride, name):
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
         shortcut = layers.Lambda(_pad_shortcut(filters), name=name + "_0_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, kernel_initializer="he_normal",
-                      name=name + "_1_conv")(x)
+    x = layers.Conv2D(
+        filters,
+        3,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=name + "_1_conv",
+    )(x)
     x = layers.BatchNormalization(axis=3, name=name + "_1_bn")(x)
     x = layers.Activation("relu", name=name + "_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal", name=name + "_2_conv")(x)
+    x = layers.Conv2D(
+        filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal", name=name + "_2_conv"
+    )(x)
     x = layers.BatchNormalization(axis=3, name=name + "_2_bn")(x)
     x = layers.Add(name=name + "_add")([shortcut, x])
     return layers.Activation("relu", name=name + "_out")(x)
@@ -103,13 +112,19 @@ def main():
             start = time.perf_counter()
             model.fit(x, y, batch_size=args.batch_size, epochs=1, shuffle=False, verbose=0)
             return (time.perf_counter() - start) / args.steps
+
         return measure
 
-    times = side_by_side.alternate({"ours": per_step(ours), "reference": per_step(reference)}, args.rounds,
-                                   show=lambda s: f"{1000 * s:.1f} ms/step")
+    times = side_by_side.alternate(
+        {"ours": per_step(ours), "reference": per_step(reference)},
+        args.rounds,
+        show=lambda s: f"{1000 * s:.1f} ms/step",
+    )
     ratio = side_by_side.ratio(times, "ours", "reference")
-    print(f"best step: ours {1000 * min(times['ours']):.1f} ms, reference {1000 * min(times['reference']):.1f} ms "
-          f"(batch {args.batch_size}, 32x32x3, {os.cpu_count()} cores)")
+    print(
+        f"best step: ours {1000 * min(times['ours']):.1f} ms, reference {1000 * min(times['reference']):.1f} ms "
+        f"(batch {args.batch_size}, 32x32x3, {os.cpu_count()} cores)"
+    )
     print(f"ratio ours/reference: {ratio}  {side_by_side.goal(ratio.best, 1.05)}")
     return 0 if ratio.best <= 1.05 else 1
 

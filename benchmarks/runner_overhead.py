@@ -1,13 +1,12 @@
 """Benchmark: a FashionSimpleNet seed through the runner vs the same training with a bare model.fit.
 
-The runner's extra work per epoch: one fit call per epoch on a seeded permutation, the
-checkpoint (model + optimizer + state, atomic), the history row and the persistent
-callbacks. The runner side is the seed's wall time as the runner records it (build to
-evaluation, like the bare side); the once-per-target report writing is printed apart. Both sides train the same epochs on the same data and batch size, with the
-same validation set, early-stopping callback and final test evaluation. Rounds alternate
-the two (``side_by_side``); the best of each is compared (interference on this shared machine only adds
-time), beside the medians and the median of the per-round ratios.
-Goal (issue #4): ratio <= 1.03.
+The runner's extra work per epoch: one fit call per epoch on a seeded permutation, the checkpoint (model +
+optimizer + state, atomic), the history row and the persistent callbacks. The runner side is the seed's wall
+time as the runner records it (build to evaluation, like the bare side); the once-per-target report writing is
+printed apart. Both sides train the same epochs on the same data and batch size, with the same validation set,
+early-stopping callback and final test evaluation. Rounds alternate the two (``side_by_side``); the best of
+each is compared (interference on this shared machine only adds time), beside the medians and the median of
+the per-round ratios. Goal: ratio <= 1.03.
 
     python benchmarks/runner_overhead.py --data-dir ../shared/datasets --epochs 2 --rounds 3
 """
@@ -29,8 +28,8 @@ import pandas as pd  # noqa: E402
 from benchmarks import side_by_side  # noqa: E402
 from callbacks import EarlyStopping  # noqa: E402
 from reproductions import targets  # noqa: E402
-from reproductions.suite import Context, configure_determinism, run_target  # noqa: E402
 from reproductions.spec import Profile  # noqa: E402
+from reproductions.suite import Context, configure_determinism, run_target  # noqa: E402
 
 
 def main():
@@ -50,15 +49,32 @@ def main():
         keras.utils.set_random_seed(0)
         model = target.recipe.build(0)
         model.compile(optimizer=target.recipe.optimizer(), loss=target.recipe.loss, metrics=list(target.recipe.metrics))
-        stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True, save_best_path=Path(tmp) / "best.keras")
-        model.fit(d["x_train"], d["y_train"], batch_size=target.recipe.batch_size, epochs=args.epochs,
-                  validation_data=(d["x_val"], d["y_val"]), callbacks=[stop], verbose=0)
+        stop = EarlyStopping(
+            monitor="val_loss", patience=3, restore_best_weights=True, save_best_path=Path(tmp) / "best.keras"
+        )
+        model.fit(
+            d["x_train"],
+            d["y_train"],
+            batch_size=target.recipe.batch_size,
+            epochs=args.epochs,
+            validation_data=(d["x_val"], d["y_val"]),
+            callbacks=[stop],
+            verbose=0,
+        )
         model.evaluate(d["x_test"], d["y_test"], verbose=0)
 
     def runner(tmp):
         """Seconds of the seed (build, per-epoch fits, checkpoints, evaluation), as the runner records it."""
-        run_target(target, [0], quick=False, data_dir=ctx.data_dir, output_dir=Path(tmp), resume=False,
-                   verbose=0, record={"command": "benchmark"})
+        run_target(
+            target,
+            [0],
+            quick=False,
+            data_dir=ctx.data_dir,
+            output_dir=Path(tmp),
+            resume=False,
+            verbose=0,
+            record={"command": "benchmark"},
+        )
         return float(pd.read_csv(Path(tmp) / target.name / "metrics.csv")["wall_time_s"].iloc[0])
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,10 +92,16 @@ def main():
             extra.append(time.perf_counter() - start - seed_time)
             return seed_time
 
-        times = side_by_side.alternate({"bare": bare_side, "runner": runner_side}, args.rounds,
-                                       show=lambda s: f"{s:.2f} s for {args.epochs} epochs")
+        times = side_by_side.alternate(
+            {"bare": bare_side, "runner": runner_side},
+            args.rounds,
+            show=lambda s: f"{s:.2f} s for {args.epochs} epochs",
+        )
     b, rn = min(times["bare"]), min(times["runner"])
-    print(f"FashionSimpleNet, {len(d['x_train'])} train images, batch {target.recipe.batch_size}, {args.epochs} epochs per run")
+    print(
+        f"FashionSimpleNet, {len(d['x_train'])} train images, batch {target.recipe.batch_size}, {args.epochs} epochs "
+        "per run"
+    )
     print(f"  bare model.fit: {', '.join(f'{t:.2f}' for t in times['bare'])} s (best {b:.2f})")
     print(f"  runner:         {', '.join(f'{t:.2f}' for t in times['runner'])} s (best {rn:.2f})")
     ratio = side_by_side.ratio(times, "runner", "bare")

@@ -64,12 +64,25 @@ def devices_round(devices, steps):
 
 def jobs_round(jobs, data_dir):
     with tempfile.TemporaryDirectory() as out:
-        argv = [sys.executable, "-m", "reproductions", "run", "fashion.mlp", "--quick", "--seeds", "2",
-                "--jobs", str(jobs), "--output-dir", out, "--verbose", "0"]
+        argv = [
+            sys.executable,
+            "-m",
+            "reproductions",
+            "run",
+            "fashion.mlp",
+            "--quick",
+            "--seeds",
+            "2",
+            "--jobs",
+            str(jobs),
+            "--output-dir",
+            out,
+            "--verbose",
+            "0",
+        ]
         argv += ["--data-dir", data_dir] if data_dir else []
         t0 = time.perf_counter()
-        subprocess.run(argv, cwd=REPO, capture_output=True, check=True,
-                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        subprocess.run(argv, cwd=REPO, capture_output=True, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         return time.perf_counter() - t0
 
 
@@ -81,10 +94,20 @@ def main():
     args = parser.parse_args()
     rate = lambda v: f"{v:.0f} img/s"  # noqa: E731
     times = side_by_side.alternate(
-        {"1 device": lambda: devices_round(1, args.steps), "2 logical devices": lambda: devices_round(2, args.steps),
-         "--jobs 1": lambda: jobs_round(1, args.data_dir), "--jobs 2": lambda: jobs_round(2, args.data_dir)},
-        args.rounds, show={"1 device": rate, "2 logical devices": rate, "--jobs 1": side_by_side.seconds,
-                           "--jobs 2": side_by_side.seconds})
+        {
+            "1 device": lambda: devices_round(1, args.steps),
+            "2 logical devices": lambda: devices_round(2, args.steps),
+            "--jobs 1": lambda: jobs_round(1, args.data_dir),
+            "--jobs 2": lambda: jobs_round(2, args.data_dir),
+        },
+        args.rounds,
+        show={
+            "1 device": rate,
+            "2 logical devices": rate,
+            "--jobs 1": side_by_side.seconds,
+            "--jobs 2": side_by_side.seconds,
+        },
+    )
     print(f"cores: {os.cpu_count()}")
     mirrored = side_by_side.ratio(times, "2 logical devices", "1 device", higher_is_better=True)
     print(f"mirrored over 2 logical CPU devices / 1 device, throughput: {mirrored}")

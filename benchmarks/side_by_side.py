@@ -45,16 +45,21 @@ class Ratio:
     rounds: int
 
     def __str__(self):
-        return (f"best-of-{self.rounds} {self.best:.3f}, medians {self.medians:.3f}, "
-                f"median of the per-round ratios {self.per_round:.3f}")
+        return (
+            f"best-of-{self.rounds} {self.best:.3f}, medians {self.medians:.3f}, "
+            f"median of the per-round ratios {self.per_round:.3f}"
+        )
 
 
 def ratio(values, numerator, denominator, higher_is_better=False):
     """The :class:`Ratio` of two sides of :func:`alternate`'s ``values``."""
     a, b = values[numerator], values[denominator]
-    return Ratio(best=best(a, higher_is_better) / best(b, higher_is_better),
-                 medians=statistics.median(a) / statistics.median(b),
-                 per_round=statistics.median([x / y for x, y in zip(a, b)]), rounds=min(len(a), len(b)))
+    return Ratio(
+        best=best(a, higher_is_better) / best(b, higher_is_better),
+        medians=statistics.median(a) / statistics.median(b),
+        per_round=statistics.median([x / y for x, y in zip(a, b)]),
+        rounds=min(len(a), len(b)),
+    )
 
 
 def goal(value, bound, compare="<="):

@@ -6,7 +6,7 @@ the 4 points, so the two runs make the same 1000 updates; they can differ only i
 the 4 samples are summed within a batch (the plain fit shuffles them), i.e. in the last bits.
 Rounds alternate the two sides (``side_by_side``); prints the speed-up (best-of-rounds, medians, per round) and
 the largest differences of weights and predicted probabilities (the last round's models).
-Goal (issue #4): at least 20x faster, results equal.
+Goal: at least 20x faster, results equal.
 
     python benchmarks/xor_fast_path.py --model xor_model2 --seed 0 --rounds 2
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from benchmarks import side_by_side  # noqa: E402
@@ -45,8 +45,12 @@ def main():
     def fresh(steps_per_execution=1):
         keras.utils.set_random_seed(args.seed)
         model = zoo.build(args.model, seed=args.seed)
-        model.compile(optimizer=keras.optimizers.Adam(), loss="mean_squared_error", metrics=["accuracy"],
-                      steps_per_execution=steps_per_execution)
+        model.compile(
+            optimizer=keras.optimizers.Adam(),
+            loss="mean_squared_error",
+            metrics=["accuracy"],
+            steps_per_execution=steps_per_execution,
+        )
         return model
 
     fresh().fit(x, y, batch_size=4, epochs=2, verbose=0)  # warm-up of TF itself
@@ -75,8 +79,14 @@ def main():
     print(f"{args.model}, seed {args.seed}, {args.epochs} epochs of batch 4")
     print(f"  plain fit(epochs={args.epochs}): {t_plain:.2f} s; probabilities {np.round(p_plain, 4)}")
     print(f"  fast path (1 fit of {args.epochs} steps): {t_fast:.2f} s; probabilities {np.round(p_fast, 4)}")
-    print(f"  optimizer steps: plain {int(plain.optimizer.iterations.numpy())}, fast {int(fast.optimizer.iterations.numpy())}")
-    print(f"  max |weight difference| {w_diff:.2e}, max |probability difference| {float(np.max(np.abs(p_plain - p_fast))):.2e}")
+    print(
+        f"  optimizer steps: plain {int(plain.optimizer.iterations.numpy())}, fast "
+        f"{int(fast.optimizer.iterations.numpy())}"
+    )
+    print(
+        f"  max |weight difference| {w_diff:.2e}, max |probability difference| "
+        f"{float(np.max(np.abs(p_plain - p_fast))):.2e}"
+    )
     print(f"speed-up plain / fast: {speedup}  {side_by_side.goal(speedup.best, 20, '>=')}")
 
 

@@ -16,9 +16,9 @@ join the run's metrics (EarlyStopping's ``best_epoch``). The engine knows no cal
 
 from callbacks.dead_relu import DeadReLUDetector
 from callbacks.early_stopping import EarlyStopping
-from callbacks.overfit import OverfitReport, check_overfit
-from callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
 from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, check_gradients
+from callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
+from callbacks.overfit import OverfitReport, check_overfit
 
 __all__ = [
     "DeadReLUDetector",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
 from callbacks.autodiff import backend, compile_stateless, to_numpy, values_of
@@ -180,6 +180,7 @@ def _current_graph():
     if backend() != "tensorflow":
         return None
     import tensorflow as tf
+
     return tf.compat.v1.get_default_graph()
 
 

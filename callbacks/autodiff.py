@@ -8,11 +8,18 @@ TensorFlow is imported unless TensorFlow is the backend.
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 
-__all__ = ["backend", "to_numpy", "values_of", "with_values", "compile_stateless", "value_and_gradients",
-           "float64_supported"]
+__all__ = [
+    "backend",
+    "to_numpy",
+    "values_of",
+    "with_values",
+    "compile_stateless",
+    "value_and_gradients",
+    "float64_supported",
+]
 
 
 def backend() -> str:
@@ -31,6 +38,7 @@ def to_numpy(x):
 
         def convert(t):
             return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
         return keras.tree.map_structure(convert, x)
     return keras.tree.map_structure(lambda t: np.asarray(keras.ops.convert_to_numpy(t)), x)
 
@@ -52,6 +60,7 @@ def with_values(fn, variables):
     def evaluate(values, *args):
         with keras.StatelessScope(state_mapping=list(zip(variables, values)), collect_losses=True):
             return fn(*args)
+
     return evaluate
 
 
@@ -65,9 +74,11 @@ def compile_stateless(fn, variables):
     name = backend()
     if name == "tensorflow":
         import tensorflow as tf
+
         return tf.function(evaluate, reduce_retracing=True)
     if name == "jax":
         import jax
+
         return jax.jit(evaluate)
     if name == "torch":
         import torch
@@ -75,6 +86,7 @@ def compile_stateless(fn, variables):
         def no_grad(values, *args):
             with torch.no_grad():
                 return evaluate(values, *args)
+
         return no_grad
     return evaluate
 
@@ -88,6 +100,7 @@ def value_and_gradients(fn, variables, *args):
     name = backend()
     if name == "tensorflow":
         import tensorflow as tf
+
         values = [tf.convert_to_tensor(v) for v in values]
         with tf.GradientTape() as tape:
             tape.watch(values)
@@ -95,14 +108,18 @@ def value_and_gradients(fn, variables, *args):
         grads = tape.gradient(value, values)
     elif name == "jax":
         import jax
+
         value, grads = jax.value_and_grad(lambda vals: evaluate(vals, *args))(values)
     elif name == "torch":
         import torch
+
         values = [v.detach().clone().requires_grad_(True) for v in values]
         with torch.enable_grad():
             value = evaluate(values, *args)
             # a value that no variable reaches differentiably (a step-function output) has no graph at all
-            grads = torch.autograd.grad(value, values, allow_unused=True) if value.requires_grad else [None] * len(values)
+            grads = (
+                torch.autograd.grad(value, values, allow_unused=True) if value.requires_grad else [None] * len(values)
+            )
     else:
         raise NotImplementedError(f"gradients on the {name!r} backend: use tensorflow, jax or torch.")
     out = []
@@ -122,11 +139,16 @@ def float64_supported() -> tuple[bool, str]:
     name = backend()
     if name == "jax":
         import jax
+
         if not jax.config.jax_enable_x64:
-            return False, ("JAX computes float64 as float32 unless x64 is enabled: set JAX_ENABLE_X64=1 "
-                           "(or call jax.config.update('jax_enable_x64', True)) before creating any array")
+            return False, (
+                "JAX computes float64 as float32 unless x64 is enabled: set JAX_ENABLE_X64=1 "
+                "(or call jax.config.update('jax_enable_x64', True)) before creating any array"
+            )
     promoted = keras.backend.result_type("float64", "float64")
     if promoted != "float64":
-        return False, (f"Keras {keras.__version__} computes float64 operations in {promoted} on the {name} backend "
-                       f"(keras.backend.result_type('float64', 'float64') is {promoted!r})")
+        return False, (
+            f"Keras {keras.__version__} computes float64 operations in {promoted} on the {name} backend "
+            f"(keras.backend.result_type('float64', 'float64') is {promoted!r})"
+        )
     return True, ""

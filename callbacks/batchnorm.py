@@ -8,7 +8,11 @@ import keras
 
 def batchnorm_layers(model):
     """Every BatchNormalization layer of ``model``, nested ones included."""
-    return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
 
 
 def recalibrate_batchnorm(model, x, batch_size=256):
@@ -27,7 +31,7 @@ def recalibrate_batchnorm(model, x, batch_size=256):
         for i, start in enumerate(range(0, len(x), batch_size)):
             for layer in layers:  # running mean of batch statistics: new = old·i/(i+1) + batch/(i+1)
                 layer.momentum = i / (i + 1)
-            model(x[start:start + batch_size], training=True)
+            model(x[start : start + batch_size], training=True)
     finally:
         for layer, momentum in zip(layers, saved):
             layer.momentum = momentum

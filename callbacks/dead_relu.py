@@ -7,10 +7,10 @@ import warnings
 
 import numpy as np
 
-from zoo.validation import check_positive_int
-from callbacks.autodiff import to_numpy
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
+from callbacks.autodiff import to_numpy
+from zoo.validation import check_positive_int
 
 __all__ = ["DeadReLUDetector"]
 
@@ -113,8 +113,7 @@ class DeadReLUDetector(PeriodicCheck):
             self._probe = Probe(model, layers, abs_for=[layer for layer, kind in watched if kind == "other"])
         stats = self._probe.run(iter_input_batches(self.probe_data, self.batch_size, self.max_batches))
         # NaN/inf inputs or weights poison every unit, even where a fused kernel turned relu(NaN) into 0
-        poisoned = self._probe.nonfinite_input or not all(
-            np.isfinite(to_numpy(w.value)).all() for w in model.weights)
+        poisoned = self._probe.nonfinite_input or not all(np.isfinite(to_numpy(w.value)).all() for w in model.weights)
         result = {}
         for layer, kind in watched:
             s = stats.get(id(layer))
@@ -142,8 +141,11 @@ class DeadReLUDetector(PeriodicCheck):
             if "dead" in entry:
                 dead = entry["dead"]
                 prev = self._previous.get(name)
-                row.update(dead=int(dead.sum()), nonfinite=int(nonfinite.sum()),
-                           dead_fraction=float(dead.sum() / finite_units) if finite_units else math.nan)
+                row.update(
+                    dead=int(dead.sum()),
+                    nonfinite=int(nonfinite.sum()),
+                    dead_fraction=float(dead.sum() / finite_units) if finite_units else math.nan,
+                )
                 if prev is not None and prev.shape == dead.shape:
                     row.update(
                         stayed_dead=int((dead & prev).sum()),
@@ -178,15 +180,22 @@ class DeadReLUDetector(PeriodicCheck):
         if logs is not None:
             logs.update(values)
         if self.verbose:
-            print(f"DeadReLUDetector after {epochs_completed} epoch(s): {total_dead}/{total_units} ReLU units dead ({overall:.1%})"
-                  + (f", {nonfinite_units} non-finite" if nonfinite_units else ""))
+            print(
+                f"DeadReLUDetector after {epochs_completed} epoch(s): {total_dead}/{total_units} ReLU units dead "
+                f"({overall:.1%})" + (f", {nonfinite_units} non-finite" if nonfinite_units else "")
+            )
         if self.warn_threshold is not None and math.isfinite(overall) and overall > self.warn_threshold:
             warnings.warn(
                 f"{overall:.1%} of ReLU units are dead after {epochs_completed} epoch(s) "
                 f"(threshold {self.warn_threshold:.0%}); consider a lower learning rate.",
                 stacklevel=2,
             )
-        if self.stop_threshold is not None and math.isfinite(overall) and overall > self.stop_threshold and self.model is not None:
+        if (
+            self.stop_threshold is not None
+            and math.isfinite(overall)
+            and overall > self.stop_threshold
+            and self.model is not None
+        ):
             self.stop_reason = f"dead fraction {overall:.1%} > stop_threshold {self.stop_threshold:.0%}"
             self.model.stop_training = True
         return values

@@ -6,8 +6,8 @@ import math
 import warnings
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
 from zoo.fileio import atomic_path
 from zoo.validation import check_positive_int
@@ -64,14 +64,22 @@ class EarlyStopping(keras.callbacks.Callback):
             raise ValueError(f"`mode` must be one of ['auto', 'min', 'max'], got {mode!r}.")
         check_positive_int(patience, "patience", minimum=0)
         check_positive_int(start_from_epoch, "start_from_epoch", minimum=0)
-        for name, value in (("min_delta", min_delta), ("baseline", baseline), ("stopping_threshold", stopping_threshold), ("divergence_threshold", divergence_threshold)):
+        for name, value in (
+            ("min_delta", min_delta),
+            ("baseline", baseline),
+            ("stopping_threshold", stopping_threshold),
+            ("divergence_threshold", divergence_threshold),
+        ):
             if value is not None and (not isinstance(value, (int, float, np.floating)) or not math.isfinite(value)):
-                raise ValueError(f"`{name}` must be a finite number{' or None' if name != 'min_delta' else ''}, got {value!r}.")
+                raise ValueError(
+                    f"`{name}` must be a finite number{' or None' if name != 'min_delta' else ''}, got {value!r}."
+                )
         if save_best_path is not None:
             suffix = ".weights.h5" if save_weights_only else ".keras"
             if not str(save_best_path).endswith(suffix):
                 raise ValueError(
-                    f"`save_best_path` must end in '{suffix}' when save_weights_only={save_weights_only}, got {str(save_best_path)!r}."
+                    f"`save_best_path` must end in '{suffix}' when save_weights_only={save_weights_only}, got "
+                    f"{str(save_best_path)!r}."
                 )
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
@@ -195,7 +203,9 @@ class EarlyStopping(keras.callbacks.Callback):
         ):
             self._stop(epoch, "stopping_threshold", f"{self.monitor} = {current:.6g} reached {self.stopping_threshold}")
         elif self.divergence_threshold is not None and not self._better(current, self.divergence_threshold, 0.0):
-            self._stop(epoch, "divergence_threshold", f"{self.monitor} = {current:.6g} past {self.divergence_threshold}")
+            self._stop(
+                epoch, "divergence_threshold", f"{self.monitor} = {current:.6g} past {self.divergence_threshold}"
+            )
 
     def _stop(self, epoch, reason, detail):
         self.stopped_epoch = epoch

@@ -6,13 +6,13 @@ import dataclasses
 import math
 import warnings
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
-from zoo.validation import check_positive_int
-from callbacks.autodiff import compile_stateless, float64_supported, to_numpy, value_and_gradients, values_of
 from callbacks._periodic import PeriodicCheck
+from callbacks.autodiff import compile_stateless, float64_supported, to_numpy, value_and_gradients, values_of
+from zoo.validation import check_positive_int
 
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
 
@@ -81,7 +81,8 @@ class GradientCheckReport:
         return (
             f"gradient check failed for variable {entry.variable!r} entry {entry.index}: "
             f"autodiff {entry.autodiff:.9g}, numeric {entry.numeric:.9g}, "
-            f"relative error {entry.rel_error:.3g} ({band(entry.rel_error)}; tolerance {self.tolerance:g}, {self.dtype})"
+            f"relative error {entry.rel_error:.3g} ({band(entry.rel_error)}; tolerance {self.tolerance:g}, "
+            f"{self.dtype})"
         )
 
 
@@ -97,7 +98,10 @@ def _to_float64_config(obj):
     if isinstance(obj, dict):
         out = {}
         for key, value in obj.items():
-            if key == "dtype" and (value in ("float32", "float16", "bfloat16") or (isinstance(value, dict) and value.get("class_name") == "DTypePolicy")):
+            if key == "dtype" and (
+                value in ("float32", "float16", "bfloat16")
+                or (isinstance(value, dict) and value.get("class_name") == "DTypePolicy")
+            ):
                 out[key] = "float64"
             else:
                 out[key] = _to_float64_config(value)
@@ -189,8 +193,10 @@ def _per_output(model, loss_fn, ys, pred):
     outputs = dict(pred) if isinstance(pred, dict) else dict(zip(names, pred))
     targets = ys if isinstance(ys, dict) else dict(zip(names, ys)) if isinstance(ys, (list, tuple)) else None
     if targets is None or set(targets) != set(names):
-        raise ValueError(f"model {model.name!r} has {len(names)} outputs ({', '.join(map(str, names))}): give `y` as a "
-                         "list or dict with one target per output.")
+        raise ValueError(
+            f"model {model.name!r} has {len(names)} outputs ({', '.join(map(str, names))}): give `y` as a "
+            "list or dict with one target per output."
+        )
     if isinstance(loss_fn, dict):
         losses = loss_fn
     elif isinstance(loss_fn, list):
@@ -269,7 +275,11 @@ def check_gradients(
     for k, (name, grad) in enumerate(zip(names, grads)):
         original = current[k]
         flat = original.reshape(-1)
-        chosen = np.arange(flat.size) if flat.size <= num_entries else np.sort(rng.choice(flat.size, num_entries, replace=False))
+        chosen = (
+            np.arange(flat.size)
+            if flat.size <= num_entries
+            else np.sort(rng.choice(flat.size, num_entries, replace=False))
+        )
         for i in chosen:
             w = flat[i]
             values = []
@@ -357,9 +367,15 @@ class GradientCheck(PeriodicCheck):
         if self._copy:
             sync_weights(self.model, self._copy)
         report = check_gradients(
-            self.model, self.x, self.y,
-            loss=self.loss, num_entries=self.num_entries, seed=self.seed,
-            use_float64=False, epsilon=self.epsilon, tolerance=self.tolerance,
+            self.model,
+            self.x,
+            self.y,
+            loss=self.loss,
+            num_entries=self.num_entries,
+            seed=self.seed,
+            use_float64=False,
+            epsilon=self.epsilon,
+            tolerance=self.tolerance,
             eval_model=self._copy or None,
         )
         report.epochs_completed = epochs_completed
@@ -386,7 +402,11 @@ class GradientCheck(PeriodicCheck):
     def log_keys(self):
         """The keys every epoch's logs get: one per trainable variable, then the three summaries."""
         names = [getattr(v, "path", v.name) for v in self.model.trainable_variables]
-        return [f"grad_check/{n}" for n in names] + ["grad_check_max_rel_error", "grad_check_failures", "grad_check_kinks"]
+        return [f"grad_check/{n}" for n in names] + [
+            "grad_check_max_rel_error",
+            "grad_check_failures",
+            "grad_check_kinks",
+        ]
 
     def on_train_begin(self, logs=None):
         self.reports = []

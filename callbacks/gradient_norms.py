@@ -6,14 +6,14 @@ from __future__ import annotations
 import fnmatch
 import math
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
-from zoo.validation import check_positive_int
-from callbacks.autodiff import value_and_gradients
 from callbacks._periodic import PeriodicCheck
 from callbacks._probe import all_layers
+from callbacks.autodiff import value_and_gradients
+from zoo.validation import check_positive_int
 
 __all__ = ["GradientNormMonitor", "kernel_gradient_norms"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import keras
+import numpy as np
 
 from callbacks.autodiff import to_numpy
 from callbacks.batchnorm import recalibrate_batchnorm
@@ -23,15 +23,17 @@ class OverfitReport:
     threshold: float
     initial_loss: float
     final_loss: float
-    steps: int                 # training steps taken (stops at the first check under the threshold)
+    steps: int  # training steps taken (stops at the first check under the threshold)
     train_accuracy: float | None
-    curve: list                # [(step, loss), ...]
+    curve: list  # [(step, loss), ...]
 
     def describe(self):
         verdict = "reached" if self.passed else "did NOT reach"
         acc = "" if self.train_accuracy is None else f", training accuracy {self.train_accuracy:.3f}"
-        return (f"loss {self.initial_loss:.4g} → {self.final_loss:.4g} after {self.steps} full-batch steps: "
-                f"{verdict} {self.threshold:g}{acc}")
+        return (
+            f"loss {self.initial_loss:.4g} → {self.final_loss:.4g} after {self.steps} full-batch steps: "
+            f"{verdict} {self.threshold:g}{acc}"
+        )
 
 
 def _inference_loss(model, loss_fn, x, y):
@@ -50,8 +52,9 @@ def _accuracy(pred, y):
     return float(np.mean(np.argmax(pred, axis=-1) == labels.reshape(-1)))
 
 
-def check_overfit(model, x, y, *, loss=None, optimizer=None, max_steps=500, check_every=10, threshold=0.01,
-                  classification=True):
+def check_overfit(
+    model, x, y, *, loss=None, optimizer=None, max_steps=500, check_every=10, threshold=0.01, classification=True
+):
     """Train ``model`` on the small set (x, y) with full batches until its loss, measured in inference
     mode (dropout off; BatchNorm with this set's statistics), is <= ``threshold`` or ``max_steps`` pass.
 
@@ -70,7 +73,11 @@ def check_overfit(model, x, y, *, loss=None, optimizer=None, max_steps=500, chec
     if loss is None:
         raise ValueError("No loss: compile the model or pass `loss=` (a Keras loss name or object).")
     if optimizer is None:
-        optimizer = model.optimizer if getattr(model, "optimizer", None) is not None and model.compiled else keras.optimizers.Adam(1e-3)
+        optimizer = (
+            model.optimizer
+            if getattr(model, "optimizer", None) is not None and model.compiled
+            else keras.optimizers.Adam(1e-3)
+        )
     # several steps per compiled call where the backend allows it (PyTorch's trainer takes one at a time)
     per_call = 1 if keras.backend.backend() == "torch" else check_every
     model.compile(optimizer=optimizer, loss=loss, steps_per_execution=per_call)
@@ -86,6 +93,12 @@ def check_overfit(model, x, y, *, loss=None, optimizer=None, max_steps=500, chec
         curve.append((steps, value))
         if not np.isfinite(value):
             break
-    return OverfitReport(passed=bool(value <= threshold), threshold=float(threshold), initial_loss=initial,
-                         final_loss=value, steps=steps, train_accuracy=_accuracy(pred, y) if classification else None,
-                         curve=curve)
+    return OverfitReport(
+        passed=bool(value <= threshold),
+        threshold=float(threshold),
+        initial_loss=initial,
+        final_loss=value,
+        steps=steps,
+        train_accuracy=_accuracy(pred, y) if classification else None,
+        curve=curve,
+    )

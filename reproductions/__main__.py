@@ -46,8 +46,10 @@ def _parse_seeds(text):
     if text is None:
         return None
     if text.strip() == "0":
-        raise UsageError("--seeds 0 would run no seeds: --seeds N is a count (seeds 0..N-1); for seed 0 alone "
-                         "write --seeds 1 or the list --seeds 0,")
+        raise UsageError(
+            "--seeds 0 would run no seeds: --seeds N is a count (seeds 0..N-1); for seed 0 alone "
+            "write --seeds 1 or the list --seeds 0,"
+        )
     try:
         if "," in text:
             seeds = [int(s) for s in text.split(",") if s.strip()]
@@ -56,11 +58,15 @@ def _parse_seeds(text):
             if count < 1:
                 raise ValueError
             if count > MAX_SEED_COUNT:
-                raise UsageError(f"--seeds {text} is a count of seeds (0..N-1), at most {MAX_SEED_COUNT:,}; for that one "
-                                 f"seed write the list --seeds {text},")
+                raise UsageError(
+                    f"--seeds {text} is a count of seeds (0..N-1), at most {MAX_SEED_COUNT:,}; for that one "
+                    f"seed write the list --seeds {text},"
+                )
             seeds = list(range(count))
     except ValueError:
-        raise UsageError(f"--seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got {text!r}") from None
+        raise UsageError(
+            f"--seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got {text!r}"
+        ) from None
     if not seeds:
         raise UsageError(f"--seeds {text!r} names no seed: give a count (e.g. 5) or a list (e.g. 0,1,7)")
     if any(s < 0 or s > MAX_SEED for s in seeds):
@@ -95,33 +101,46 @@ def _is_published(path):
 
 def _refuse_published(path, flag):
     if _is_published(path):
-        raise UsageError(f"{flag} {str(path)!r} is the published results set (committed tables); a run of yours goes "
-                         f"to {USER_RESULTS}/ by default, or pass --publish to replace the published set deliberately")
+        raise UsageError(
+            f"{flag} {str(path)!r} is the published results set (committed tables); a run of yours goes "
+            f"to {USER_RESULTS}/ by default, or pass --publish to replace the published set deliberately"
+        )
 
 
 def _check_publishable(what, flag="--publish"):
     """--publish (or another ``flag`` that writes the published set) needs a checkout with a results/ folder
     and a clean source tree (published numbers come from committed code); returns the commit."""
     if not PUBLISHED.is_dir():
-        raise UsageError(f"{flag}: no published results folder at {PUBLISHED} (this is not a checkout of the "
-                         "project); write your run to a folder of your own with --output-dir")
+        raise UsageError(
+            f"{flag}: no published results folder at {PUBLISHED} (this is not a checkout of the "
+            "project); write your run to a folder of your own with --output-dir"
+        )
     commit = _git_commit()
     if commit.startswith("unknown") or commit.endswith("+uncommitted changes"):
         elsewhere = ", or write to your own folder without --publish" if flag == "--publish" else ""
-        raise UsageError(f"{flag} {what} only from a clean commit, and the source tree is {commit}; commit "
-                         f"(or stash) your changes first{elsewhere}")
+        raise UsageError(
+            f"{flag} {what} only from a clean commit, and the source tree is {commit}; commit "
+            f"(or stash) your changes first{elsewhere}"
+        )
     changed = _uncommitted_results()
     if changed:
-        raise UsageError(f"{flag} {what} only over committed results, and {len(changed)} file(s) under "
-                         f"{PUBLISHED.name}/ differ from the commit (first: {changed[0]}); commit them, or restore "
-                         f"them with `git checkout -- {PUBLISHED.name}`")
+        raise UsageError(
+            f"{flag} {what} only over committed results, and {len(changed)} file(s) under "
+            f"{PUBLISHED.name}/ differ from the commit (first: {changed[0]}); commit them, or restore "
+            f"them with `git checkout -- {PUBLISHED.name}`"
+        )
     return commit
 
 
 def _uncommitted_results():
     """Paths under the published results folder that git shows as changed or untracked (ignored ones aside)."""
-    out = subprocess.run(["git", "status", "--porcelain", "--", PUBLISHED.name], cwd=PUBLISHED.parent,
-                         capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--", PUBLISHED.name],
+        cwd=PUBLISHED.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     return [line[3:] for line in out.splitlines() if line.strip()]
 
 
@@ -152,8 +171,10 @@ def _check_tf_config():
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if cfg is None:
-        raise UsageError("--strategy multiworker needs TF_CONFIG in the environment (the cluster's workers and this "
-                         "task's index); see the README section 'Several GPUs or machines'")
+        raise UsageError(
+            "--strategy multiworker needs TF_CONFIG in the environment (the cluster's workers and this "
+            "task's index); see the README section 'Several GPUs or machines'"
+        )
 
 
 def build_parser():
@@ -168,41 +189,87 @@ def build_parser():
     run.add_argument("--seeds", help="number of seeds (5) or a list (0,1,7); default: the target's profile")
     run.add_argument("--quick", action="store_true", help="the quick profile (fewer epochs, seeds and images)")
     run.add_argument("--data-dir", help="folder with mnist/ and fashion-mnist/ IDX files (default $ZOO_DATA_DIR)")
-    run.add_argument("--output-dir", help=f"results folder (default {USER_RESULTS}/, {USER_RESULTS}-quick/ with --quick)")
-    run.add_argument("--publish", action="store_true", help="replace the published set results/ (a full run from a "
-                     "clean commit, with at least the published seeds)")
-    run.add_argument("--dry-run", action="store_true", help="print the targets, seeds, folder and the published run's "
-                     "wall time, and stop")
+    run.add_argument(
+        "--output-dir", help=f"results folder (default {USER_RESULTS}/, {USER_RESULTS}-quick/ with --quick)"
+    )
+    run.add_argument(
+        "--publish",
+        action="store_true",
+        help="replace the published set results/ (a full run from a clean commit, with at least the published seeds)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the targets, seeds, folder and the published run's wall time, and stop",
+    )
     run.add_argument("--resume", action="store_true", help="continue from the last finished seed and epoch")
-    run.add_argument("--dataset", help="another data set for targets that offer one (residual.*: cifar10 via "
-                     f"tensorflow-datasets); default output folder {USER_RESULTS}-<dataset>/")
-    run.add_argument("--backend", default=None, help="Keras backend to train on: tensorflow, jax or torch (default: "
-                     "$KERAS_BACKEND, else tensorflow)")
-    run.add_argument("--jobs", type=int, default=1, help="run a target's seeds as N parallel processes (same numbers as serial)")
-    run.add_argument("--strategy", default="default", help="tf.distribute strategy: default (one device), mirrored "
-                     "(all local GPUs, or --devices logical CPU devices), multiworker (from TF_CONFIG; only the chief "
-                     "writes results), tpu")
-    run.add_argument("--devices", type=int, default=2, help="logical CPU devices for --strategy mirrored on a machine "
-                     "without GPUs (default 2)")
-    run.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0: suite lines only; 1: a line per "
-                     "epoch; 2: plus Keras's progress bar and TensorFlow's own log lines")
-    rep = sub.add_parser("report", help=f"regenerate {USER_RESULTS}/README.md; --compare results sets yours beside "
-                         "the published one")
+    run.add_argument(
+        "--dataset",
+        help="another data set for targets that offer one (residual.*: cifar10 via "
+        f"tensorflow-datasets); default output folder {USER_RESULTS}-<dataset>/",
+    )
+    run.add_argument(
+        "--backend",
+        default=None,
+        help="Keras backend to train on: tensorflow, jax or torch (default: $KERAS_BACKEND, else tensorflow)",
+    )
+    run.add_argument(
+        "--jobs", type=int, default=1, help="run a target's seeds as N parallel processes (same numbers as serial)"
+    )
+    run.add_argument(
+        "--strategy",
+        default="default",
+        help="tf.distribute strategy: default (one device), mirrored "
+        "(all local GPUs, or --devices logical CPU devices), multiworker (from TF_CONFIG; only the chief "
+        "writes results), tpu",
+    )
+    run.add_argument(
+        "--devices",
+        type=int,
+        default=2,
+        help="logical CPU devices for --strategy mirrored on a machine without GPUs (default 2)",
+    )
+    run.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="0: suite lines only; 1: a line per epoch; 2: plus Keras's progress bar and TensorFlow's own log lines",
+    )
+    rep = sub.add_parser(
+        "report", help=f"regenerate {USER_RESULTS}/README.md; --compare results sets yours beside the published one"
+    )
     rep.add_argument("--output-dir", help=f"the results folder (default {USER_RESULTS}/)")
     rep.add_argument("--publish", action="store_true", help="work on the published set results/ (clean commit only)")
-    rep.add_argument("--compare", metavar="OTHER", help="a results folder to compare with, per target and metric "
-                     "(e.g. results, the published set)")
-    rep.add_argument("--rejudge", nargs="*", metavar="TARGET",
-                     help="judge the stored runs of these targets (all when none is named) again under the current "
-                          "criteria: summaries and figures remade, measured numbers kept byte for byte")
-    aud = sub.add_parser("audit", help="check every stored row against its measurements and the verdict rules; one "
-                         "line per finding, exit 1 if any")
+    rep.add_argument(
+        "--compare",
+        metavar="OTHER",
+        help="a results folder to compare with, per target and metric (e.g. results, the published set)",
+    )
+    rep.add_argument(
+        "--rejudge",
+        nargs="*",
+        metavar="TARGET",
+        help="judge the stored runs of these targets (all when none is named) again under the current "
+        "criteria: summaries and figures remade, measured numbers kept byte for byte",
+    )
+    aud = sub.add_parser(
+        "audit",
+        help="check every stored row against its measurements and the verdict rules; one "
+        "line per finding, exit 1 if any",
+    )
     aud.add_argument("--output-dir", help="the results folder to audit (default: the published set results/)")
-    exp = sub.add_parser("export-weights", help="turn a full run's trained networks into the zoo's weight sets "
-                         "(zoo/trained/ and its manifest)")
+    exp = sub.add_parser(
+        "export-weights",
+        help="turn a full run's trained networks into the zoo's weight sets (zoo/trained/ and its manifest)",
+    )
     exp.add_argument("targets", nargs="+", metavar="TARGET")
-    exp.add_argument("--from", dest="source", help="the results folder holding the run (default: the published set "
-                     "results/, with the weights files its run kept)")
+    exp.add_argument(
+        "--from",
+        dest="source",
+        help="the results folder holding the run (default: the published set "
+        "results/, with the weights files its run kept)",
+    )
     exp.add_argument("--seed", type=int, help="take this seed's network instead of the target's declared choice")
     exp.add_argument("--into", help="the zoo's weights folder to write (default: zoo/trained of this checkout)")
     return parser
@@ -213,14 +280,21 @@ def _git_commit():
     current directory); 'unknown (...)' when that tree is not a git checkout."""
     root = Path(__file__).resolve().parents[1]
     try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True,
-                             check=True).stdout.strip()
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
         if Path(top).resolve() != root:
             return f"unknown (the package at {root} is not the root of a git checkout)"
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!results", ":!results-*"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", ":!results", ":!results-*"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return head + ("+uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return f"unknown (the package at {root} is not in a git checkout)"
@@ -253,13 +327,20 @@ def _record(argv, data_dir):
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "data": data_provenance(data_dir or os.environ.get("ZOO_DATA_DIR")),
         "versions": {
-            "python": platform.python_version(), "keras": keras.__version__, **_backend_versions(),
-            "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit-learn": sklearn.__version__,
+            "python": platform.python_version(),
+            "keras": keras.__version__,
+            **_backend_versions(),
+            "numpy": numpy.__version__,
+            "pandas": pandas.__version__,
+            "scikit-learn": sklearn.__version__,
             "matplotlib": matplotlib.__version__,
         },
         "backend": backend,
         "hardware": {
-            "cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "gpus": _accelerators(backend),
+            "cpu": cpu,
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "gpus": _accelerators(backend),
         },
     }
 
@@ -312,7 +393,12 @@ def _backend_versions():
     from importlib import metadata
 
     versions = {}
-    for label, dist in (("tensorflow", "tensorflow-cpu"), ("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")):
+    for label, dist in (
+        ("tensorflow", "tensorflow-cpu"),
+        ("tensorflow", "tensorflow"),
+        ("jax", "jax"),
+        ("torch", "torch"),
+    ):
         if label in versions:
             continue
         try:
@@ -326,12 +412,17 @@ def _accelerators(backend):
     """The accelerators the active ``backend`` trains on (names; empty on a CPU)."""
     if backend == "tensorflow":
         import tensorflow as tf
+
         return [d.name for d in tf.config.list_physical_devices("GPU")]
     if backend == "jax":
         import jax
-        return [f"{d.platform}:{d.id} {getattr(d, 'device_kind', '')}".strip() for d in jax.devices() if d.platform != "cpu"]
+
+        return [
+            f"{d.platform}:{d.id} {getattr(d, 'device_kind', '')}".strip() for d in jax.devices() if d.platform != "cpu"
+        ]
     if backend == "torch":
         import torch
+
         return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return []
 
@@ -368,8 +459,11 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        resume = " the same command with --resume continues from the last finished epoch" if args and \
-            args.command == "run" else ""
+        resume = (
+            " the same command with --resume continues from the last finished epoch"
+            if args and args.command == "run"
+            else ""
+        )
         print(f"interrupted;{resume or ' nothing was half-written'}", file=sys.stderr)
         return 130
     except Exception as exc:
@@ -466,9 +560,11 @@ def _export_weights(args):
     for name in chosen:
         for entry in export_weights(targets.get(name), source / name, into, seed=args.seed):
             acc = entry["metrics"].get("test_accuracy")
-            print(f"{entry['model']}/{entry['dataset']}: seed {entry['source']['seed']} of {name}"
-                  + (f", test accuracy {acc:.4f}" if acc is not None else "")
-                  + f", {entry['bytes'] / 1e6:.2f} MB -> {into / entry['file']}")
+            print(
+                f"{entry['model']}/{entry['dataset']}: seed {entry['source']['seed']} of {name}"
+                + (f", test accuracy {acc:.4f}" if acc is not None else "")
+                + f", {entry['bytes'] / 1e6:.2f} MB -> {into / entry['file']}"
+            )
     return 0
 
 
@@ -503,8 +599,12 @@ def _report(args):
     else:
         out = Path(args.output_dir or USER_RESULTS)
     if not out.is_dir():
-        hint = ("; no run of yours yet (`python -m reproductions run gates` writes one), and the published set is "
-                "--output-dir results" if args.output_dir is None else "")
+        hint = (
+            "; no run of yours yet (`python -m reproductions run gates` writes one), and the published set is "
+            "--output-dir results"
+            if args.output_dir is None
+            else ""
+        )
         raise UsageError(f"--output-dir {str(out)!r} is not a directory{hint}")
     if args.compare:
         other = Path(args.compare)
@@ -512,25 +612,32 @@ def _report(args):
             raise UsageError(f"--compare {str(other)!r} is not a directory")
         for folder, flag in ((out, "--output-dir"), (other, "--compare")):
             if not report.result_folders(folder):
-                raise UsageError(f"{flag} {str(folder)!r} holds no results (no <target>/summary.csv); "
-                                 "give a results folder such as results/")
+                raise UsageError(
+                    f"{flag} {str(folder)!r} holds no results (no <target>/summary.csv); "
+                    "give a results folder such as results/"
+                )
         print(report.compare(out, other, _known_targets()))
         return 0
     if _is_published(out) and not args.publish:
-        raise UsageError(f"{str(out)!r} is the published results set; `report` rewrites its index (and --rejudge its "
-                         "summaries) only with --publish")
+        raise UsageError(
+            f"{str(out)!r} is the published results set; `report` rewrites its index (and --rejudge its "
+            "summaries) only with --publish"
+        )
     commit = _check_publishable("rewrites the published tables") if args.publish else None
     if args.rejudge is not None:
         names = None
         if args.rejudge:
             names, unknown = targets.resolve(args.rejudge)
             if unknown:
-                raise UsageError(f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` "
-                                 "shows them")
+                raise UsageError(
+                    f"--rejudge: unknown target {', '.join(unknown)}; `python -m reproductions list` shows them"
+                )
         commit = commit or _git_commit()
         done, skipped = report.rejudge(out, commit, _known_targets(), names)
-        print(f"re-judged {len(done)} targets under the criteria at {commit}"
-              + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else ""))
+        print(
+            f"re-judged {len(done)} targets under the criteria at {commit}"
+            + (f"; skipped folders of unknown targets: {', '.join(skipped)}" if skipped else "")
+        )
     if args.publish:
         _refuse_unaudited(out)
     df = report.write_index(out, known=targets.names() if _is_published(out) else None, judges=_known_targets())
@@ -545,8 +652,10 @@ def _refuse_unaudited(out):
 
     findings = audit(out, _known_targets())
     if findings:
-        raise UsageError(f"the published set has {len(findings)} audit finding(s), the first: {findings[0]}; "
-                         "`python -m reproductions audit` lists them (`report --publish --rejudge` re-judges stale rows)")
+        raise UsageError(
+            f"the published set has {len(findings)} audit finding(s), the first: {findings[0]}; "
+            "`python -m reproductions audit` lists them (`report --publish --rejudge` re-judges stale rows)"
+        )
 
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -563,8 +672,10 @@ def _select_backend(name):
         import keras
 
         if keras.backend.backend() != name:
-            raise UsageError(f"--backend {name}: Keras already runs on {keras.backend.backend()} in this process; "
-                             f"set KERAS_BACKEND={name} before Python starts")
+            raise UsageError(
+                f"--backend {name}: Keras already runs on {keras.backend.backend()} in this process; "
+                f"set KERAS_BACKEND={name} before Python starts"
+            )
         return
     os.environ["KERAS_BACKEND"] = name
 
@@ -581,8 +692,10 @@ def _check_backends(chosen):
     refused = [(name, targets.get(name).tensorflow_only) for name in chosen if targets.get(name).tensorflow_only]
     if refused:
         why = "; ".join(f"{name}: {reason}" for name, reason in refused)
-        raise UsageError(f"{len(refused)} target(s) run TensorFlow code of their own and need --backend tensorflow, "
-                         f"not {backend} ({why})")
+        raise UsageError(
+            f"{len(refused)} target(s) run TensorFlow code of their own and need --backend tensorflow, "
+            f"not {backend} ({why})"
+        )
 
 
 def _run(args, argv):
@@ -604,8 +717,10 @@ def _run(args, argv):
     if args.strategy not in STRATEGIES:
         raise UsageError(f"--strategy must be one of {list(STRATEGIES)}, got {args.strategy!r}")
     if args.jobs > 1 and args.strategy != "default":
-        raise UsageError(f"--jobs {args.jobs} cannot be combined with --strategy {args.strategy}: --jobs runs seeds as "
-                         "single-device processes, a strategy gives one seed all devices; use one or the other")
+        raise UsageError(
+            f"--jobs {args.jobs} cannot be combined with --strategy {args.strategy}: --jobs runs seeds as "
+            "single-device processes, a strategy gives one seed all devices; use one or the other"
+        )
     if args.devices < 1:
         raise UsageError(f"--devices must be a positive number of logical CPU devices, got {args.devices}")
     _check_backends(chosen)
@@ -621,13 +736,16 @@ def _run(args, argv):
             if dataset not in offered:
                 supporting = [n for n in targets.names() if dataset in targets.get(n).datasets]
                 raise UsageError(
-                    f"--dataset {dataset!r} is not offered by target {name!r} (it offers {list(offered) or 'only its own'}); "
+                    f"--dataset {dataset!r} is not offered by target {name!r} (it offers "
+                    f"{list(offered) or 'only its own'}); "
                     f"targets offering it: {', '.join(supporting) or 'none'}"
                 )
     if args.publish:
         folder = _publish_folder(args.output_dir, "writes")
     else:
-        folder = Path(args.output_dir or USER_RESULTS + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else ""))
+        folder = Path(
+            args.output_dir or USER_RESULTS + (f"-{dataset}" if dataset else "") + ("-quick" if args.quick else "")
+        )
     chosen = _with_needs(chosen, folder, args.quick, dataset)
     if args.publish:
         output_dir = _publish_plan(args, chosen, seeds)
@@ -645,9 +763,18 @@ def _run(args, argv):
     from reproductions.suite import run_targets
 
     code = run_targets(
-        [targets.get(name) for name in chosen], seeds=seeds, quick=args.quick, data_dir=data_dir, output_dir=output_dir,
-        resume=args.resume, strategy=args.strategy, verbose=args.verbose, record=_record(argv, data_dir),
-        dataset=dataset, jobs=args.jobs, cpu_devices=args.devices,
+        [targets.get(name) for name in chosen],
+        seeds=seeds,
+        quick=args.quick,
+        data_dir=data_dir,
+        output_dir=output_dir,
+        resume=args.resume,
+        strategy=args.strategy,
+        verbose=args.verbose,
+        record=_record(argv, data_dir),
+        dataset=dataset,
+        jobs=args.jobs,
+        cpu_devices=args.devices,
         index_known=_known_targets() if _is_published(output_dir) else None,
     )
     if (output_dir / "README.md").is_file():  # the chief of a multiworker run, or any other run
@@ -683,11 +810,15 @@ def _publish_plan(args, chosen, seeds):
 
     folder = _publish_folder(args.output_dir, "writes")
     if args.quick:
-        raise UsageError("--publish replaces published results with a full run; drop --quick (quick runs go to "
-                         f"{USER_RESULTS}-quick/)")
+        raise UsageError(
+            "--publish replaces published results with a full run; drop --quick (quick runs go to "
+            f"{USER_RESULTS}-quick/)"
+        )
     if args.dataset:
-        raise UsageError(f"--publish covers the default data sets; --dataset {args.dataset} runs go to "
-                         f"{USER_RESULTS}-{args.dataset}/")
+        raise UsageError(
+            f"--publish covers the default data sets; --dataset {args.dataset} runs go to "
+            f"{USER_RESULTS}-{args.dataset}/"
+        )
     _check_publishable("replaces published results")
     for name in chosen:
         target = targets.get(name)
@@ -697,11 +828,15 @@ def _publish_plan(args, chosen, seeds):
         if dropped:
             keep = sorted(set(published) | set(wanted))
             flag = f"--seeds {len(keep)}" if keep == list(range(len(keep))) else "--seeds " + ",".join(map(str, keep))
-            raise UsageError(f"--publish: the published {name} has seeds {_seed_text(published)}; this run would drop "
-                             f"{_seed_text(dropped)}; run at least the published seeds ({flag})")
+            raise UsageError(
+                f"--publish: the published {name} has seeds {_seed_text(published)}; this run would drop "
+                f"{_seed_text(dropped)}; run at least the published seeds ({flag})"
+            )
         if len(wanted) < target.full.seeds:
-            raise UsageError(f"--publish: {name} publishes {target.full.seeds} seeds (its full profile), --seeds gives "
-                             f"{len(wanted)}; leave out --seeds")
+            raise UsageError(
+                f"--publish: {name} publishes {target.full.seeds} seeds (its full profile), --seeds gives "
+                f"{len(wanted)}; leave out --seeds"
+            )
     return folder
 
 
@@ -739,20 +874,27 @@ def _print_plan(plan, output_dir, quick, dry):
 
     seeds = sum(len(p["seeds"]) for p in plan)
     head = "would run" if dry else "running"
-    print(f"{head} {len(plan)} target{'s' * (len(plan) != 1)} ({seeds} seed{'s' * (seeds != 1)}, "
-          f"{'quick' if quick else 'full'} profile) into {output_dir}/", flush=True)
+    print(
+        f"{head} {len(plan)} target{'s' * (len(plan) != 1)} ({seeds} seed{'s' * (seeds != 1)}, "
+        f"{'quick' if quick else 'full'} profile) into {output_dir}/",
+        flush=True,
+    )
     known = [p["estimate"] for p in plan if p["estimate"] is not None]
     if dry:
         width = max(len(p["target"]) for p in plan)
         for p in plan:
-            took = f"published run: {_fmt_seconds(p['estimate'])}" if p["estimate"] is not None else "no published timing"
+            took = (
+                f"published run: {_fmt_seconds(p['estimate'])}" if p["estimate"] is not None else "no published timing"
+            )
             print(f"  {p['target']:{width}s}  seeds {_seed_text(p['seeds']):10s}  {took}")
     if known:
         cpus = sorted({p["cpu"] for p in plan if p["cpu"]})
         missing = len(plan) - len(known)
-        print(f"the published runs of {'these' if not missing else f'{len(known)} of these'} took "
-              f"{_fmt_seconds(sum(known))} for these seeds (run.json wall times, on {', '.join(cpus) or 'unknown CPU'})",
-              flush=True)
+        print(
+            f"the published runs of {'these' if not missing else f'{len(known)} of these'} took "
+            f"{_fmt_seconds(sum(known))} for these seeds (run.json wall times, on {', '.join(cpus) or 'unknown CPU'})",
+            flush=True,
+        )
 
 
 def _print_verdicts(output_dir, chosen):
@@ -772,7 +914,9 @@ def _print_verdicts(output_dir, chosen):
     df = pd.concat(rows, ignore_index=True)
     published = None
     if not _is_published(output_dir) and PUBLISHED.is_dir():
-        frames = [pd.read_csv(PUBLISHED / n / "summary.csv") for n in chosen if (PUBLISHED / n / "summary.csv").is_file()]
+        frames = [
+            pd.read_csv(PUBLISHED / n / "summary.csv") for n in chosen if (PUBLISHED / n / "summary.csv").is_file()
+        ]
         if frames:
             pub = pd.concat(frames, ignore_index=True)
             published = dict(zip(zip(pub["target"], pub["metric"]), pub["verdict"]))
@@ -783,8 +927,14 @@ def _print_verdicts(output_dir, chosen):
 
     table = [("target", "row", "ours", "reference", "criterion", "verdict") + (("published",) if published else ())]
     for r in df.to_dict("records"):
-        line = (r["target"], r["metric"], report.ours_text(r) + (f" (n={r['n']})" if r["n"] > 1 else ""),
-                report.format_number(r["reference"]), short(r["criterion"]), r["verdict"])
+        line = (
+            r["target"],
+            r["metric"],
+            report.ours_text(r) + (f" (n={r['n']})" if r["n"] > 1 else ""),
+            report.format_number(r["reference"]),
+            short(r["criterion"]),
+            r["verdict"],
+        )
         if published:
             line += (published.get((r["target"], r["metric"]), "–"),)
         table.append(tuple(map(str, line)))
@@ -795,9 +945,12 @@ def _print_verdicts(output_dir, chosen):
     counts = df["verdict"].value_counts()
     print("\n" + f"{len(df)} rows: " + ", ".join(f"{int(n)} {v}" for v, n in counts.items()))
     where = f"results in {output_dir}/ (table: {output_dir / 'README.md'}; per target: <target>/summary.md)"
-    print(where if _is_published(output_dir) else
-          where + f"; beside the published set: python -m reproductions report --output-dir {output_dir} "
-                  f"--compare {_shown(PUBLISHED)}")
+    print(
+        where
+        if _is_published(output_dir)
+        else where + f"; beside the published set: python -m reproductions report --output-dir {output_dir} "
+        f"--compare {_shown(PUBLISHED)}"
+    )
 
 
 def _shown(path):

@@ -18,8 +18,13 @@ from reproductions.spec import FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, 
 __all__ = ["audit", "audit_target", "DATASET_NAMES"]
 
 # Data set names as sources write them, and the data-set keys runs record
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                 "imagenet": "ImageNet"}
+DATASET_NAMES = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "imagenet": "ImageNet",
+}
 _NAMED = re.compile(r"Fashion-MNIST|CIFAR-100|CIFAR-10(?!0)|ImageNet|(?<!Fashion-)MNIST")
 
 
@@ -66,13 +71,17 @@ def _row_findings(row, refs, measured, record, target):
     ref, now = refs.get(row["metric"]), measured.get(row["metric"])
     out = []
     if verdict not in VERDICTS:
-        out.append(f"verdict {verdict!r} is not in the closed vocabulary {list(VERDICTS)}"
-                   + (f" ({SCHEDULE_SHORT!r} is a qualifier of a {NOT_REPRODUCED!r} row)" if verdict == SCHEDULE_SHORT else ""))
+        out.append(
+            f"verdict {verdict!r} is not in the closed vocabulary {list(VERDICTS)}"
+            + (f" ({SCHEDULE_SHORT!r} is a qualifier of a {NOT_REPRODUCED!r} row)" if verdict == SCHEDULE_SHORT else "")
+        )
     if ref is None or now is None:
         return out + ["no reference of this code judges this row"]
     if now["verdict"] == NOT_TRAINED and verdict != NOT_TRAINED:
-        out.append(f"a trained condition fails in the stored run ({'; '.join(t.text() for t in ref.trained)}), "
-                   f"yet the row says {verdict!r}")
+        out.append(
+            f"a trained condition fails in the stored run ({'; '.join(t.text() for t in ref.trained)}), "
+            f"yet the row says {verdict!r}"
+        )
     elif verdict != now["verdict"]:
         out.append(f"the summary says {verdict!r}; its stored measurements give {now['verdict']!r}")
     if qualifier and verdict != NOT_REPRODUCED:
@@ -82,8 +91,10 @@ def _row_findings(row, refs, measured, record, target):
     elif qualifier and qualifier != now["qualifier"]:
         out.append("the qualifier is not what the stored history shows: " + (now["qualifier"] or "none granted"))
     if not same_number(row.get("mean"), now["mean"]) or int(row.get("n", -1)) != now["n"]:
-        out.append(f"mean {row.get('mean')} over n = {row.get('n')} does not match metrics.csv "
-                   f"({now['mean']} over n = {now['n']})")
+        out.append(
+            f"mean {row.get('mean')} over n = {row.get('n')} does not match metrics.csv "
+            f"({now['mean']} over n = {now['n']})"
+        )
     if ref.deterministic and int(row.get("n", 0)) != 1:
         out.append(f"a deterministic method reported over n = {row.get('n')} identical runs (run it once)")
     if verdict == FAILS_AS_PREDICTED:
@@ -121,6 +132,8 @@ def _window_findings(target, stored):
                 continue
             gap = abs(float(ra["reference"]) - float(rb["reference"]))
             if gap <= ta + tb:
-                out.append(f"{a} / {b}: windows ± {ta:g} and ± {tb:g} overlap, while the source tells "
-                           f"{float(ra['reference']):g} and {float(rb['reference']):g} apart (gap {gap:.4g})")
+                out.append(
+                    f"{a} / {b}: windows ± {ta:g} and ± {tb:g} overlap, while the source tells "
+                    f"{float(ra['reference']):g} and {float(rb['reference']):g} apart (gap {gap:.4g})"
+                )
     return out

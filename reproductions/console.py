@@ -71,8 +71,10 @@ def guard_stdout():
 def os_error_line(exc) -> str:
     """One line for an OS or encoding error: what failed, on which path, what to do."""
     if isinstance(exc, UnicodeError):
-        return (f"a name or text could not be encoded ({type(exc).__name__}: {exc.reason}); use a UTF-8 locale "
-                "(e.g. LANG=C.UTF-8) or an ASCII --output-dir")
+        return (
+            f"a name or text could not be encoded ({type(exc).__name__}: {exc.reason}); use a UTF-8 locale "
+            "(e.g. LANG=C.UTF-8) or an ASCII --output-dir"
+        )
     code = exc.errno
     if code is None:
         found = _H5_ERRNO.search(str(exc))

@@ -25,8 +25,10 @@ import socket
 import time
 
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
-LR_RULE = ("none: the global batch is the recipe's batch_size, split across the replicas with the gradients summed, "
-           "so every update is the single-device one and the recipe's learning rate applies unchanged")
+LR_RULE = (
+    "none: the global batch is the recipe's batch_size, split across the replicas with the gradients summed, "
+    "so every update is the single-device one and the recipe's learning rate applies unchanged"
+)
 
 
 class StrategyError(RuntimeError):
@@ -52,10 +54,15 @@ class Distribution:
 
     def record(self, batch_size=None):
         """JSON-able description for run.json."""
-        out = {"strategy": self.name, "replicas": self.replicas, "devices": self.devices, "workers": self.workers,
-               "learning_rate_scaling": LR_RULE,
-               "applies_to": "networks the runner trains (fit targets, and custom targets' train_networks); a target's "
-                             "own loops (scikit-learn, GradientTape, direct fit calls) run on one device"}
+        out = {
+            "strategy": self.name,
+            "replicas": self.replicas,
+            "devices": self.devices,
+            "workers": self.workers,
+            "learning_rate_scaling": LR_RULE,
+            "applies_to": "networks the runner trains (fit targets, and custom targets' train_networks); a target's "
+            "own loops (scikit-learn, GradientTape, direct fit calls) run on one device",
+        }
         if batch_size:
             out.update(global_batch_size=batch_size, per_replica_batch_size=batch_size / self.replicas)
         return out
@@ -67,8 +74,10 @@ def tf_config():
     raw = os.environ.get("TF_CONFIG")
     if not raw:
         return None
-    example = ('TF_CONFIG must be JSON like {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-               '"task": {"type": "worker", "index": 0}}')
+    example = (
+        'TF_CONFIG must be JSON like {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+        '"task": {"type": "worker", "index": 0}}'
+    )
     try:
         cfg = json.loads(raw)
     except ValueError as exc:
@@ -84,14 +93,17 @@ def tf_config():
         for address in addresses:
             host, _, port = str(address).rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-                raise ValueError(f"TF_CONFIG address {address!r} in job {job!r} is not 'host:port' with a port "
-                                 "from 1 to 65535")
+                raise ValueError(
+                    f"TF_CONFIG address {address!r} in job {job!r} is not 'host:port' with a port from 1 to 65535"
+                )
     kind, index = task.get("type"), task.get("index")
     if kind not in cluster:
         raise ValueError(f"TF_CONFIG task type {kind!r} is not a job of the cluster ({', '.join(map(repr, cluster))})")
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
-        raise ValueError(f"TF_CONFIG task index {index!r} is out of range: job {kind!r} has "
-                         f"{len(cluster[kind])} task(s), indices 0..{len(cluster[kind]) - 1}")
+        raise ValueError(
+            f"TF_CONFIG task index {index!r} is out of range: job {kind!r} has "
+            f"{len(cluster[kind])} task(s), indices 0..{len(cluster[kind]) - 1}"
+        )
     return cfg
 
 
@@ -120,8 +132,12 @@ def rendezvous(cfg, timeout):
     minutes), meet every peer over plain TCP on this task's own port: listen there, connect to each
     peer's, and go on once every peer has both answered and called. Raises :class:`StrategyError`
     naming the peers that did not, after ``timeout`` seconds."""
-    tasks = [(job, i, addr) for job, addrs in cfg["cluster"].items() if job in ("chief", "worker")
-             for i, addr in enumerate(addrs)]
+    tasks = [
+        (job, i, addr)
+        for job, addrs in cfg["cluster"].items()
+        if job in ("chief", "worker")
+        for i, addr in enumerate(addrs)
+    ]
     me = (cfg["task"]["type"], int(cfg["task"]["index"]))
     own = next((addr for job, i, addr in tasks if (job, i) == me), None)
     peers = {addr for job, i, addr in tasks if (job, i) != me}
@@ -133,8 +149,9 @@ def rendezvous(cfg, timeout):
         server.bind(("", _split(own)[1]))
     except OSError as exc:
         server.close()
-        raise StrategyError(f"this task's address {own} cannot be listened on ({exc.strerror}); "
-                            "is another process using the port?") from None
+        raise StrategyError(
+            f"this task's address {own} cannot be listened on ({exc.strerror}); is another process using the port?"
+        ) from None
     server.listen(len(peers) + 4)
     server.settimeout(0.2)
     reached, called, deadline = set(), 0, time.monotonic() + timeout
@@ -145,7 +162,8 @@ def rendezvous(cfg, timeout):
                 raise StrategyError(
                     f"--strategy multiworker: could not reach {', '.join(missing)} within {timeout:g} s "
                     f"(${CONNECT_TIMEOUT_ENV}); start every task of TF_CONFIG's cluster with the same command, "
-                    "and check the addresses and firewalls")
+                    "and check the addresses and firewalls"
+                )
             for addr in sorted(peers - reached):
                 try:
                     with socket.create_connection(_split(addr), timeout=1.0):
@@ -184,8 +202,10 @@ def setup(name="default", cpu_devices=2):
     backend = keras.backend.backend()
     if backend != "tensorflow":
         if name != "default":
-            raise StrategyError(f"--strategy {name} is a tf.distribute strategy: it needs the TensorFlow backend "
-                                f"(--backend tensorflow), not {backend}.")
+            raise StrategyError(
+                f"--strategy {name} is a tf.distribute strategy: it needs the TensorFlow backend "
+                f"(--backend tensorflow), not {backend}."
+            )
         return Distribution(name, None, 1, ["default device"])
     import tensorflow as tf
 
@@ -201,16 +221,20 @@ def setup(name="default", cpu_devices=2):
             try:
                 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
             except RuntimeError as exc:
-                raise StrategyError("--strategy mirrored on CPUs must split the CPU into logical devices before "
-                                   f"TensorFlow starts; it has already started in this process ({exc}).") from None
+                raise StrategyError(
+                    "--strategy mirrored on CPUs must split the CPU into logical devices before "
+                    f"TensorFlow starts; it has already started in this process ({exc})."
+                ) from None
             names = [d.name for d in tf.config.list_logical_devices("CPU")]
             strategy = tf.distribute.MirroredStrategy(names)
         return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
     if name == "multiworker":
         cfg = tf_config()
         if cfg is None:
-            raise StrategyError("--strategy multiworker needs TF_CONFIG (the cluster's workers and this task's index); "
-                             "see the README's 'Several GPUs or machines' section.")
+            raise StrategyError(
+                "--strategy multiworker needs TF_CONFIG (the cluster's workers and this task's index); "
+                "see the README's 'Several GPUs or machines' section."
+            )
         rendezvous(cfg, connect_timeout())
         # TensorFlow's strategy blocks in C++ while it waits for its peers; with the default actions
         # Ctrl-C and SIGTERM end the process there (a Python handler would never get to run)
@@ -218,8 +242,15 @@ def setup(name="default", cpu_devices=2):
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the strategy installs a handler that ignores it
         workers = sum(len(v) for k, v in cfg["cluster"].items() if k in ("chief", "worker"))
-        return Distribution(name, strategy, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices),
-                            chief=is_chief(cfg), worker_index=int(cfg["task"]["index"]), workers=workers)
+        return Distribution(
+            name,
+            strategy,
+            strategy.num_replicas_in_sync,
+            list(strategy.extended.worker_devices),
+            chief=is_chief(cfg),
+            worker_index=int(cfg["task"]["index"]),
+            workers=workers,
+        )
     try:  # tpu
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)
@@ -249,10 +280,15 @@ def train_step(model, loss, strategy, accuracy=None):
 
     def correct(y, pred):
         if accuracy == "sparse":
-            return tf.reduce_sum(tf.cast(tf.equal(tf.cast(tf.argmax(pred, -1), tf.int64),
-                                                  tf.reshape(tf.cast(y, tf.int64), [-1])), tf.float32))
+            return tf.reduce_sum(
+                tf.cast(
+                    tf.equal(tf.cast(tf.argmax(pred, -1), tf.int64), tf.reshape(tf.cast(y, tf.int64), [-1])), tf.float32
+                )
+            )
         if accuracy == "binary":
-            return tf.reduce_sum(tf.cast(tf.equal(tf.cast(pred > 0.5, tf.float32), tf.cast(y > 0.5, tf.float32)), tf.float32))
+            return tf.reduce_sum(
+                tf.cast(tf.equal(tf.cast(pred > 0.5, tf.float32), tf.cast(y > 0.5, tf.float32)), tf.float32)
+            )
         return tf.constant(0.0)
 
     @tf.function

@@ -34,8 +34,21 @@ import numpy as np
 from reproductions.errors import CheckpointError, ResumeMismatch
 from reproductions.fileio import _jsonable, atomic_path, fault_point
 
-__all__ = ["Recipe", "Augmentation", "train", "derive_seed", "configure_determinism", "fit_full_batch_steps", "check_fingerprint", "has_checkpoint",
-           "save_network", "fmt_seconds", "history_row", "resolve_steps_per_execution", "CHECKPOINT"]
+__all__ = [
+    "Recipe",
+    "Augmentation",
+    "train",
+    "derive_seed",
+    "configure_determinism",
+    "fit_full_batch_steps",
+    "check_fingerprint",
+    "has_checkpoint",
+    "save_network",
+    "fmt_seconds",
+    "history_row",
+    "resolve_steps_per_execution",
+    "CHECKPOINT",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +207,9 @@ def _fingerprint_difference(found, wanted):
             if key == "code":
                 parts.append(f"code: source digest {str(a)[:12]} there, {str(b)[:12]} now (the code changed)")
             elif key == "config" and isinstance(a, dict):
-                parts.append("config: " + ", ".join(f"{k} {x!r} there, {y!r} now" for k, x, y in _dict_difference(a, b)))
+                parts.append(
+                    "config: " + ", ".join(f"{k} {x!r} there, {y!r} now" for k, x, y in _dict_difference(a, b))
+                )
             else:
                 parts.append(f"{key}: {a!r} there, {b!r} now")
     return "; ".join(parts)
@@ -386,8 +401,10 @@ def _read_checkpoint(work_dir, fingerprint):
     path = work_dir / CHECKPOINT
     again = "rerun without --resume to start that work over"
     if (work_dir / "state.json").is_file():
-        raise CheckpointError(f"checkpoint in {work_dir} is in the old two-file format (state.json + checkpoint.npz), "
-                              f"which a kill could leave inconsistent; {again}")
+        raise CheckpointError(
+            f"checkpoint in {work_dir} is in the old two-file format (state.json + checkpoint.npz), "
+            f"which a kill could leave inconsistent; {again}"
+        )
     try:
         with np.load(path) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -396,11 +413,15 @@ def _read_checkpoint(work_dir, fingerprint):
         raise CheckpointError(f"checkpoint {path} is damaged ({type(exc).__name__}: {exc}); {again}") from None
     history = state.get("history") or []
     if state.get("format") != _FORMAT:
-        raise CheckpointError(f"checkpoint {path} is in format {state.get('format')!r}, not {_FORMAT} (written by "
-                              f"another version); {again}")
+        raise CheckpointError(
+            f"checkpoint {path} is in format {state.get('format')!r}, not {_FORMAT} (written by "
+            f"another version); {again}"
+        )
     if len(history) != state.get("epochs_done") or (history and history[-1].get("Epoch") != state["epochs_done"]):
-        raise CheckpointError(f"checkpoint {path} is inconsistent (epochs_done {state.get('epochs_done')!r} but "
-                              f"{len(history)} history rows); {again}")
+        raise CheckpointError(
+            f"checkpoint {path} is inconsistent (epochs_done {state.get('epochs_done')!r} but "
+            f"{len(history)} history rows); {again}"
+        )
     if fingerprint is not None:
         check_fingerprint(state.get("fingerprint"), fingerprint, path)
     return arrays, state
@@ -412,8 +433,9 @@ def _load_checkpoint(work_dir, model, fingerprint=None):
     arrays, state = _read_checkpoint(work_dir, fingerprint)
     model.optimizer.build(model.trainable_variables)
     if len(model.optimizer.variables) != state["n_optimizer"] or len(model.get_weights()) != state["n_model"]:
-        raise CheckpointError(f"checkpoint in {work_dir} does not match the recipe's model or optimizer; "
-                              "rerun without --resume")
+        raise CheckpointError(
+            f"checkpoint in {work_dir} does not match the recipe's model or optimizer; rerun without --resume"
+        )
     model.set_weights([arrays[f"model_{i}"] for i in range(state["n_model"])])
     for i, v in enumerate(model.optimizer.variables):
         v.assign(arrays[f"opt_{i}"])
@@ -447,11 +469,12 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
     keras.utils.set_random_seed(seed)
     recipe_callbacks = recipe.callbacks(work_dir) if recipe.callbacks else []
     spe = resolve_steps_per_execution(recipe, len(d["x_train"]), recipe_callbacks, distribution)
-    with (distribution.strategy.scope() if distribution is not None else contextlib.nullcontext()):
+    with distribution.strategy.scope() if distribution is not None else contextlib.nullcontext():
         # model, optimizer and metrics are created inside the strategy's scope (mirrored variables)
         model = recipe.build(seed)
-        model.compile(optimizer=recipe.optimizer(), loss=recipe.loss, metrics=list(recipe.metrics),
-                      steps_per_execution=spe)
+        model.compile(
+            optimizer=recipe.optimizer(), loss=recipe.loss, metrics=list(recipe.metrics), steps_per_execution=spe
+        )
     custom_step = None
     if distribution is not None and distribution.custom_loop:
         from reproductions import distribute
@@ -471,7 +494,8 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         seconds = [(time.perf_counter() - t0) / max(1, len(history))] * len(history)
     else:
         train_data, validation = (_pipelines if backend_name() == "tensorflow" else _batches)(
-            d, recipe.batch_size, recipe.augment, seed)
+            d, recipe.batch_size, recipe.augment, seed
+        )
         # One fit call for all remaining epochs, each epoch in its own seeded order and checkpointed from its
         # on_epoch_end: no per-epoch fit set-up or pipeline start (benchmarks/engine_step.py). PyTorch and the
         # custom distributed step take one epoch per call, so every epoch starts its data iterator and its
@@ -497,13 +521,23 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
                 state["diverged"] = epoch
                 model.stop_training = True
             if verbose == 1:
-                shown = ", ".join(f"{k} {v:.4f}" for k, v in history[-1].items() if k != "Epoch" and v is not None and "/" not in k)
+                shown = ", ".join(
+                    f"{k} {v:.4f}" for k, v in history[-1].items() if k != "Epoch" and v is not None and "/" not in k
+                )
                 left = (epochs - epoch) * float(np.mean(seconds[-5:]))
                 eta = f", ETA {fmt_seconds(left)}" if epoch < epochs else ""
                 print(f"  epoch {epoch}/{epochs}: {shown} ({seconds[-1]:.1f} s{eta})", flush=True)
             if state["diverged"] is None and (epoch % every == 0 or epoch == epochs or model.stop_training):
-                _save_checkpoint(work_dir, model, epoch, history, callbacks.states(), seconds, fingerprint,
-                                 stopped=model.stop_training)
+                _save_checkpoint(
+                    work_dir,
+                    model,
+                    epoch,
+                    history,
+                    callbacks.states(),
+                    seconds,
+                    fingerprint,
+                    stopped=model.stop_training,
+                )
 
         class EpochEnd(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
@@ -522,9 +556,13 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
                 epoch_ended(_custom_epoch(model, custom_step, d, orders[0][0], recipe, epoch, callbacks.forward))
             else:
                 model.fit(
-                    train_data(orders), epochs=span[-1] + 1, initial_epoch=epoch, shuffle=False,
+                    train_data(orders),
+                    epochs=span[-1] + 1,
+                    initial_epoch=epoch,
+                    shuffle=False,
                     steps_per_epoch=steps if len(span) > 1 else None,
-                    validation_data=validation, callbacks=[callbacks.forward, EpochEnd(), *_reseed_each_epoch(seed)],
+                    validation_data=validation,
+                    callbacks=[callbacks.forward, EpochEnd(), *_reseed_each_epoch(seed)],
                     verbose=1 if verbose > 1 else 0,
                 )
             if model.stop_training or state["epoch"] < span[-1] + 1:
@@ -538,10 +576,21 @@ def train(recipe, d, *, seed, work_dir, fingerprint=None, distribution=None, ver
         metrics.update(recipe.history_metrics(history))
     metrics["epochs_run"] = float(len(history) and history[-1]["Epoch"])
     metrics.update(callbacks.metrics())
-    ran = {**recipe.describe(), "steps_per_execution": spe, "model": model.name, "parameters": int(model.count_params()),
-           "train_size": len(d["x_train"])}
-    outcome = {"metrics": metrics, "history": history, "extras": extras, "diverged_epoch": diverged,
-               "epoch_seconds": {model.name: seconds}, "recipe": ran}
+    ran = {
+        **recipe.describe(),
+        "steps_per_execution": spe,
+        "model": model.name,
+        "parameters": int(model.count_params()),
+        "train_size": len(d["x_train"]),
+    }
+    outcome = {
+        "metrics": metrics,
+        "history": history,
+        "extras": extras,
+        "diverged_epoch": diverged,
+        "epoch_seconds": {model.name: seconds},
+        "recipe": ran,
+    }
     return outcome, model
 
 
@@ -571,7 +620,7 @@ def _custom_epoch(model, step, d, perm, recipe, epoch, forward):
     total = hits = 0.0
     b = recipe.batch_size
     for i, start in enumerate(range(0, len(perm), b)):
-        idx = perm[start:start + b]
+        idx = perm[start : start + b]
         forward.on_train_batch_begin(i)
         value, correct = step(tf.constant(d["x_train"][idx]), tf.constant(d["y_train"][idx]))
         total += float(value) * len(idx)
@@ -659,9 +708,10 @@ def _pipelines(d, batch_size, augment=None, seed=0):
         """One pass's table as batches: its full batches cut by one reshape, then the partial last one (no
         per-row work in the pipeline; against batching row by row: benchmarks/pipeline_batching.py)."""
         batches = tf.data.Dataset.from_tensor_slices(
-            tf.reshape(table[:full * batch_size], [full, batch_size, *table.shape[1:]]))
+            tf.reshape(table[: full * batch_size], [full, batch_size, *table.shape[1:]])
+        )
         if n % batch_size:
-            batches = batches.concatenate(tf.data.Dataset.from_tensors(table[full * batch_size:]))
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(table[full * batch_size :]))
         return batches
 
     def train_data(orders):
@@ -678,7 +728,12 @@ def _pipelines(d, batch_size, augment=None, seed=0):
 
     validation = None
     if d.get("x_val") is not None and len(d["x_val"]):
-        validation = tf.data.Dataset.from_tensor_slices((d["x_val"], d["y_val"])).batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+        validation = (
+            tf.data.Dataset.from_tensor_slices((d["x_val"], d["y_val"]))
+            .batch(batch_size)
+            .cache()
+            .prefetch(tf.data.AUTOTUNE)
+        )
     return train_data, validation
 
 
@@ -697,7 +752,7 @@ def _batches(d, batch_size, augment=None, seed=0):
         def __init__(self, orders):
             super().__init__()
             tables = [_epoch_table(perm, e, augment, seed, n) for perm, e in orders]
-            self.index = [t[start:start + batch_size] for t in tables for start in range(0, n, batch_size)]
+            self.index = [t[start : start + batch_size] for t in tables for start in range(0, n, batch_size)]
 
         def __len__(self):
             return len(self.index)
@@ -717,7 +772,7 @@ def _batches(d, batch_size, augment=None, seed=0):
                 return math.ceil(len(val_x) / batch_size)
 
             def __getitem__(self, i):
-                return val_x[i * batch_size:(i + 1) * batch_size], val_y[i * batch_size:(i + 1) * batch_size]
+                return val_x[i * batch_size : (i + 1) * batch_size], val_y[i * batch_size : (i + 1) * batch_size]
 
         validation = Validation()
     return EpochBatches, validation
@@ -747,8 +802,9 @@ def watches_batches(callback):
     Keras calls those once per execution, so such a callback needs one step per call)."""
     import keras
 
-    return any(getattr(type(callback), hook, None) is not getattr(keras.callbacks.Callback, hook)
-               for hook in _BATCH_HOOKS)
+    return any(
+        getattr(type(callback), hook, None) is not getattr(keras.callbacks.Callback, hook) for hook in _BATCH_HOOKS
+    )
 
 
 def resolve_steps_per_execution(recipe, train_size, callbacks=(), distribution=None):
@@ -791,6 +847,7 @@ def _fit_full_batch(model, d, epochs, recipe):
     ``steps_per_execution`` removes the per-epoch overhead of ``fit``.
     """
     import keras
+
     from callbacks.autodiff import to_numpy
 
     x, y = d["x_train"], d["y_train"]

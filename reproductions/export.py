@@ -34,12 +34,16 @@ def _choose(export, entries):
     if export.choose == "best":
         chosen = ranked[-1]
         ties = sum(v == values[-1] for v in values)
-        how = (f"the best of {len(ranked)} seeds by {export.metric} ({values[-1]:.4g}; {ties} of {len(ranked)} seeds "
-               f"reach it, the lowest such seed taken)")
+        how = (
+            f"the best of {len(ranked)} seeds by {export.metric} ({values[-1]:.4g}; {ties} of {len(ranked)} seeds "
+            f"reach it, the lowest such seed taken)"
+        )
     else:
         chosen = ranked[(len(ranked) - 1) // 2]
-        how = (f"the median of {len(ranked)} seeds by {export.metric} (the lower one for an even count; "
-               f"median {statistics.median(values):.4g}, range {values[0]:.4g}–{values[-1]:.4g})")
+        how = (
+            f"the median of {len(ranked)} seeds by {export.metric} (the lower one for an even count; "
+            f"median {statistics.median(values):.4g}, range {values[0]:.4g}–{values[-1]:.4g})"
+        )
     return chosen, how
 
 
@@ -56,17 +60,28 @@ def export_weights(target, folder, into, *, seed=None):
         record = json.loads((folder / "run.json").read_text())
         networks = json.loads((folder / "networks" / "manifest.json").read_text())["networks"]
     except (OSError, ValueError, KeyError) as exc:
-        raise RunRefused(f"{folder} holds no run of {target.name} with kept networks ({type(exc).__name__}); run it "
-                         "first: python -m reproductions run --publish " + target.name) from None
+        raise RunRefused(
+            f"{folder} holds no run of {target.name} with kept networks ({type(exc).__name__}); run it "
+            "first: python -m reproductions run --publish " + target.name
+        ) from None
     if record.get("config", {}).get("profile") != "full":
-        raise RunRefused(f"the run in {folder} is a {record.get('config', {}).get('profile')!r} run; weight sets come "
-                         "from full runs only")
+        raise RunRefused(
+            f"the run in {folder} is a {record.get('config', {}).get('profile')!r} run; weight sets come "
+            "from full runs only"
+        )
     commit = str(record.get("git_commit", ""))
     if len(commit) != 40:
         raise RunRefused(f"the run in {folder} was made from {commit!r}; weight sets come from runs of a clean commit")
     verify_measurements(folder)  # the networks manifest is the run's own
-    chosen = [(export, *_choose(export, [e for e in networks if e["network"] == export.network
-                                             and (seed is None or e["seed"] == seed)])) for export in target.exports]
+    chosen = [
+        (
+            export,
+            *_choose(
+                export, [e for e in networks if e["network"] == export.network and (seed is None or e["seed"] == seed)]
+            ),
+        )
+        for export in target.exports
+    ]
     for _, entry, _ in chosen:
         source = folder / entry["file"]
         if not source.is_file() or sha256_of(source) != entry["sha256"]:
@@ -82,8 +97,10 @@ def export_weights(target, folder, into, *, seed=None):
             entries = _merged(kept, new)
             total = sum(e["bytes"] for e in entries)
             if total > MAX_TOTAL_BYTES:
-                raise RunRefused(f"the weight sets would total {total / 1e6:.1f} MB, over the "
-                                 f"{MAX_TOTAL_BYTES / 1e6:.0f} MB the package ships; {into} is unchanged")
+                raise RunRefused(
+                    f"the weight sets would total {total / 1e6:.1f} MB, over the "
+                    f"{MAX_TOTAL_BYTES / 1e6:.0f} MB the package ships; {into} is unchanged"
+                )
             _commit(stage, into, kept, entries)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -97,8 +114,10 @@ def _check_free_space(into, source_bytes):
     free = shutil.disk_usage(into).free
     need = 2 * source_bytes + SPARE_BYTES
     if free < need:
-        raise RunRefused(f"{into} has {free / 1e6:.1f} MB free; the export needs about {need / 1e6:.1f} MB; free some "
-                         f"space first ({into} is unchanged)")
+        raise RunRefused(
+            f"{into} has {free / 1e6:.1f} MB free; the export needs about {need / 1e6:.1f} MB; free some "
+            f"space first ({into} is unchanged)"
+        )
 
 
 def _stage_one(export, entry, how, folder, record, stage):
@@ -114,23 +133,36 @@ def _stage_one(export, entry, how, folder, record, stage):
     name = f"{export.model}-{export.dataset}.{digest[:12]}.weights.h5"  # a new set never overwrites a file in use
     os.replace(scratch, stage / name)
     return {
-        "model": export.model, "dataset": export.dataset, "file": name, "sha256": digest,
-        "bytes": (stage / name).stat().st_size, "builder_args": dict(export.builder_args),
+        "model": export.model,
+        "dataset": export.dataset,
+        "file": name,
+        "sha256": digest,
+        "bytes": (stage / name).stat().st_size,
+        "builder_args": dict(export.builder_args),
         "structure": trained.structure_of(model),
         "metrics": {k: entry["metrics"][k] for k in (export.metric, *export.metrics) if k in entry["metrics"]},
         "evaluation": {"split": "test", "data": export.dataset, "batch_size": export.batch_size},
-        "source": {"target": record.get("target"), "network": export.network, "seed": entry["seed"], "chosen": how,
-                   "file": entry["file"], "file_sha256": entry["sha256"],
-                   "commit": record.get("git_commit"), "command": record.get("command"),
-                   "versions": record.get("versions"), "hardware": record.get("hardware"),
-                   "recipe": entry.get("recipe")},
+        "source": {
+            "target": record.get("target"),
+            "network": export.network,
+            "seed": entry["seed"],
+            "chosen": how,
+            "file": entry["file"],
+            "file_sha256": entry["sha256"],
+            "commit": record.get("git_commit"),
+            "command": record.get("command"),
+            "versions": record.get("versions"),
+            "hardware": record.get("hardware"),
+            "recipe": entry.get("recipe"),
+        },
     }
 
 
 def _merged(kept, new):
     replaced = {(e["model"], e["dataset"]) for e in new}
-    return sorted([e for e in kept if (e["model"], e["dataset"]) not in replaced] + new,
-                  key=lambda e: (e["model"], e["dataset"]))
+    return sorted(
+        [e for e in kept if (e["model"], e["dataset"]) not in replaced] + new, key=lambda e: (e["model"], e["dataset"])
+    )
 
 
 def _commit(stage, into, kept, entries):

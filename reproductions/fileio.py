@@ -14,16 +14,30 @@ from pathlib import Path
 
 from zoo.fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point, sha256_of
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "target_lock", "LockedError",
-           "swap_in", "recover", "aside", "fault_point", "sha256_of", "FAULT_ENV",
-           "NO_EXCHANGE_ENV"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "atomic_path",
+    "target_lock",
+    "LockedError",
+    "swap_in",
+    "recover",
+    "aside",
+    "fault_point",
+    "sha256_of",
+    "FAULT_ENV",
+    "NO_EXCHANGE_ENV",
+]
+
 
 class LockedError(RuntimeError):
     """Another process is running the same target in the same output directory."""
 
 
 def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` as UTF-8; a path it quotes that the OS gave as undecodable bytes is written back as those bytes."""
+    """Write ``text`` as UTF-8; a path it quotes that the OS gave as undecodable bytes is written back as
+    those bytes."""
     atomic_write_bytes(path, text.encode("utf-8", "surrogateescape"))
 
 

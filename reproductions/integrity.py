@@ -14,8 +14,16 @@ import pandas as pd
 from reproductions.errors import RunRefused
 from reproductions.fileio import sha256_of
 
-__all__ = ["Unverified", "MEASUREMENTS", "RUN_SHA256", "measurement_digests", "read_record", "same_number",
-           "verify_measurements", "verify_folder"]
+__all__ = [
+    "Unverified",
+    "MEASUREMENTS",
+    "RUN_SHA256",
+    "measurement_digests",
+    "read_record",
+    "same_number",
+    "verify_measurements",
+    "verify_folder",
+]
 
 MEASUREMENTS = "measurements"  # run.json's key: {path relative to the folder: SHA-256} of each measured file
 RUN_SHA256 = "run_sha256"  # summary.csv's column: the SHA-256 of the run.json its rows were judged from
@@ -61,9 +69,11 @@ def verify_folder(folder, target=None, *, rejudging=None) -> dict:
     digest = sha256_of(folder / "run.json")
     for row in rows:
         if RUN_SHA256 in row and str(row[RUN_SHA256]) != digest:
-            raise Unverified(f"{folder / 'summary.csv'} row {row.get('metric')!r} was not judged from this "
-                             f"{folder / 'run.json'} (its {RUN_SHA256} differs); re-judge it: python -m reproductions "
-                             "report --rejudge")
+            raise Unverified(
+                f"{folder / 'summary.csv'} row {row.get('metric')!r} was not judged from this "
+                f"{folder / 'run.json'} (its {RUN_SHA256} differs); re-judge it: python -m reproductions "
+                "report --rejudge"
+            )
     if target is not None:
         _check_numbers(folder, target, rows, record, rejudging)
     return record
@@ -80,8 +90,10 @@ def verify_measurements(folder) -> dict:
 def _check_measurements(folder, record):
     recorded = record.get(MEASUREMENTS)
     if not isinstance(recorded, dict) or not recorded:
-        raise Unverified(f"{folder / 'run.json'} records no SHA-256 of the measured files (key {MEASUREMENTS!r}), "
-                         "so its numbers cannot be checked; run the target again")
+        raise Unverified(
+            f"{folder / 'run.json'} records no SHA-256 of the measured files (key {MEASUREMENTS!r}), "
+            "so its numbers cannot be checked; run the target again"
+        )
     present = measurement_digests(folder)
     for name in sorted(set(recorded) | set(present)):
         if name not in present:
@@ -89,8 +101,10 @@ def _check_measurements(folder, record):
         if name not in recorded:
             raise Unverified(f"{folder / name} was not written by the run ({folder / 'run.json'} records no such file)")
         if present[name] != recorded[name]:
-            raise Unverified(f"{folder / name} does not match the SHA-256 that {folder / 'run.json'} records for it "
-                             "(changed since the run wrote it)")
+            raise Unverified(
+                f"{folder / name} does not match the SHA-256 that {folder / 'run.json'} records for it "
+                "(changed since the run wrote it)"
+            )
 
 
 def _summary(folder, legacy):
@@ -117,8 +131,9 @@ def _check_numbers(folder, target, rows, record, rejudging):
     try:
         results = target.with_derived(load_results(folder))
     except (OSError, UnicodeError, ValueError, KeyError, TypeError) as exc:
-        raise Unverified(f"{folder / 'metrics.csv'} cannot be read back ({type(exc).__name__}: "
-                         f"{_first_line(exc)})") from None
+        raise Unverified(
+            f"{folder / 'metrics.csv'} cannot be read back ({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
     measured = {r["metric"]: r for r in summary_rows(target, results, 0.0, record=record)}
     columns = {k for r in load_results(folder).values() for k in r["metrics"]} if rejudging else None
     for row in rows:
@@ -127,15 +142,19 @@ def _check_numbers(folder, target, rows, record, rejudging):
             continue  # a row of a reference this code no longer has (the audit reports it), or one to remake
         for key in _NUMBERS:
             if not same_number(row.get(key), now[key]):
-                raise Unverified(f"{folder / 'summary.csv'} {row['metric']} {key} = {row.get(key)} is not what "
-                                 f"{folder / 'metrics.csv'} gives ({now[key]}); re-judge it: python -m reproductions "
-                                 "report --rejudge")
+                raise Unverified(
+                    f"{folder / 'summary.csv'} {row['metric']} {key} = {row.get(key)} is not what "
+                    f"{folder / 'metrics.csv'} gives ({now[key]}); re-judge it: python -m reproductions "
+                    "report --rejudge"
+                )
         same_rule = same_number(row.get("reference"), now["reference"]) and row.get("criterion") == now["criterion"]
         same_code = not rejudging or str(row.get("judged_commit")) == rejudging
         if same_rule and same_code and row.get("verdict") != now["verdict"]:
-            raise Unverified(f"{folder / 'summary.csv'} {row['metric']} says {row.get('verdict')!r}; its measurements "
-                             f"under the same reference and criterion give {now['verdict']!r} (a summary judged by "
-                             "older code: re-judge it with python -m reproductions report --rejudge)")
+            raise Unverified(
+                f"{folder / 'summary.csv'} {row['metric']} says {row.get('verdict')!r}; its measurements "
+                f"under the same reference and criterion give {now['verdict']!r} (a summary judged by "
+                "older code: re-judge it with python -m reproductions report --rejudge)"
+            )
 
 
 def same_number(a, b):

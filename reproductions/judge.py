@@ -61,25 +61,27 @@ def summary_rows(target, results, wall_time, run_commit="", judged_commit="", re
         values = list(judged_values(ref, results).values())
         verdict = judged[ref.metric]
         granted, evidence = qualifier(ref, verdict, target, results, record or {})
-        rows.append({
-            "target": target.name,
-            "metric": ref.metric,
-            "class": ref.cls,
-            "mean": statistics.fmean(values) if values else math.nan,
-            "std": statistics.stdev(values) if len(values) > 1 else 0.0 if values else math.nan,
-            "min": min(values) if values else math.nan,
-            "max": max(values) if values else math.nan,
-            "n": len(values),
-            "diverged": diverged,
-            "reference": ref.value,
-            "criterion": ref.criterion(),
-            "source": ref.source + (f" ({ref.label})" if ref.label else ""),
-            "verdict": verdict,
-            "qualifier": f"{SCHEDULE_SHORT}: {evidence}" if granted else "",
-            "wall_time_s": round(wall_time, 1),
-            "run_commit": run_commit,
-            "judged_commit": judged_commit or run_commit,
-        })
+        rows.append(
+            {
+                "target": target.name,
+                "metric": ref.metric,
+                "class": ref.cls,
+                "mean": statistics.fmean(values) if values else math.nan,
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0 if values else math.nan,
+                "min": min(values) if values else math.nan,
+                "max": max(values) if values else math.nan,
+                "n": len(values),
+                "diverged": diverged,
+                "reference": ref.value,
+                "criterion": ref.criterion(),
+                "source": ref.source + (f" ({ref.label})" if ref.label else ""),
+                "verdict": verdict,
+                "qualifier": f"{SCHEDULE_SHORT}: {evidence}" if granted else "",
+                "wall_time_s": round(wall_time, 1),
+                "run_commit": run_commit,
+                "judged_commit": judged_commit or run_commit,
+            }
+        )
     return rows
 
 
@@ -114,19 +116,25 @@ def qualifier(ref, verdict, target, results, record):
             if curve is None or len(curve) < k + 1:
                 return False, f"seed {seed}: no {ref.progress.column} curve of {network or 'the network'}"
             if curve.index.max() < epochs:
-                return False, (f"seed {seed}: {network or 'the network'} stopped at epoch {curve.index.max()} of "
-                               f"{epochs} (an early stop, not the schedule, ended it)")
+                return False, (
+                    f"seed {seed}: {network or 'the network'} stopped at epoch {curve.index.max()} of "
+                    f"{epochs} (an early stop, not the schedule, ended it)"
+                )
             sign = 1.0 if ref.progress.better == "higher" else -1.0
             ends.append(float(curve.iloc[-1]))
             gains.append(sign * (float(curve.iloc[-1]) - float(curve.iloc[-1 - k])))
         label = f"{network + ' ' if network else ''}{ref.progress.column}"
         if len(ends) < 2:
-            return False, (f"{label} improved {gains[0]:+.4g} over the last {k} of {epochs} epochs, but with one seed "
-                           "the seed-to-seed noise is not measured")
+            return False, (
+                f"{label} improved {gains[0]:+.4g} over the last {k} of {epochs} epochs, but with one seed "
+                "the seed-to-seed noise is not measured"
+            )
         gain, noise = statistics.fmean(gains), statistics.stdev(ends)
         if not gain > noise:
-            return False, (f"{label} improved {gain:+.4g} over the last {k} of {epochs} epochs, not more than the "
-                           f"seed-to-seed spread of its final value ({noise:.4g}): the curve had flattened")
+            return False, (
+                f"{label} improved {gain:+.4g} over the last {k} of {epochs} epochs, not more than the "
+                f"seed-to-seed spread of its final value ({noise:.4g}): the curve had flattened"
+            )
         parts.append(f"{label} still improved {gain:+.4g} over the last {k} epochs (seed spread {noise:.4g})")
     return True, (f"{target.full.short_of}; every seed ran all {epochs} epochs and trained; " + "; ".join(parts))
 

@@ -28,7 +28,9 @@ def filter_normalized_direction(model, seed):
             continue
         d = rng.standard_normal(value.shape)
         axes = tuple(range(value.ndim - 1))  # Keras kernels keep the output channel last
-        scale = np.sqrt((value**2).sum(axis=axes, keepdims=True)) / (np.sqrt((d**2).sum(axis=axes, keepdims=True)) + 1e-10)
+        scale = np.sqrt((value**2).sum(axis=axes, keepdims=True)) / (
+            np.sqrt((d**2).sum(axis=axes, keepdims=True)) + 1e-10
+        )
         direction.append(d * scale)
     return direction
 
@@ -44,7 +46,9 @@ def loss_surface(model, x, y, directions, coordinates, *, batch_size=None):
 
     coordinates = np.atleast_2d(np.asarray(coordinates, dtype=np.float64))
     if coordinates.shape[1] != len(directions):
-        raise ValueError(f"`coordinates` must have {len(directions)} columns (one per direction), got shape {coordinates.shape}.")
+        raise ValueError(
+            f"`coordinates` must have {len(directions)} columns (one per direction), got shape {coordinates.shape}."
+        )
     losses, accuracies = np.empty(len(coordinates)), np.empty(len(coordinates))
     try:
         for i, point in enumerate(coordinates):
@@ -52,7 +56,7 @@ def loss_surface(model, x, y, directions, coordinates, *, batch_size=None):
                 v.assign((b + sum(a * d for a, d in zip(point, ds))).astype(b.dtype))
             total_loss, total_correct = 0.0, 0.0
             for start in range(0, len(x), batch_size):
-                loss, correct = evaluate(x[start:start + batch_size], y[start:start + batch_size])
+                loss, correct = evaluate(x[start : start + batch_size], y[start : start + batch_size])
                 total_loss += float(loss)
                 total_correct += float(correct)
             losses[i], accuracies[i] = total_loss / len(x), total_correct / len(x)
@@ -75,13 +79,18 @@ def _evaluator(model, x, y):
         @tf.function
         def evaluate(xb, yb):
             p = model(xb, training=False)
-            correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(p, axis=-1, output_type=tf.int32), tf.cast(yb, tf.int32)), tf.float32))
+            correct = tf.reduce_sum(
+                tf.cast(tf.equal(tf.argmax(p, axis=-1, output_type=tf.int32), tf.cast(yb, tf.int32)), tf.float32)
+            )
             return loss_fn(yb, p), correct
 
         return evaluate, tf.constant(x), tf.constant(y)
+
     def forward(xb, yb):
         p = model(xb, training=False)
-        correct = ops.sum(ops.cast(ops.equal(ops.cast(ops.argmax(p, axis=-1), "int32"), ops.cast(yb, "int32")), "float32"))
+        correct = ops.sum(
+            ops.cast(ops.equal(ops.cast(ops.argmax(p, axis=-1), "int32"), ops.cast(yb, "int32")), "float32")
+        )
         return loss_fn(yb, p), correct
 
     variables = list(model.variables)

@@ -14,25 +14,77 @@ from pathlib import Path
 import pandas as pd
 
 from reproductions.errors import UnsafeOutput
-from reproductions.fileio import (aside, atomic_path, atomic_write_json, atomic_write_text, fault_point, recover,
-                                 sha256_of, swap_in, target_lock)
+from reproductions.fileio import (
+    aside,
+    atomic_path,
+    atomic_write_json,
+    atomic_write_text,
+    fault_point,
+    recover,
+    sha256_of,
+    swap_in,
+    target_lock,
+)
 from reproductions.integrity import MEASUREMENTS, RUN_SHA256, Unverified, measurement_digests, verify_folder
 from reproductions.judge import finite_by_seed, qualifier, summary_rows
-from reproductions.spec import (CLAIM_MIN_SEEDS, CLASSES, DIVERGED, FAILS_AS_PREDICTED, MISSED, NO_DATA, NOT_REPRODUCED, NOT_TRAINED,
-                                REPRODUCED, SCHEDULE_SHORT)
+from reproductions.spec import (
+    CLAIM_MIN_SEEDS,
+    CLASSES,
+    DIVERGED,
+    FAILS_AS_PREDICTED,
+    MISSED,
+    NO_DATA,
+    NOT_REPRODUCED,
+    NOT_TRAINED,
+    REPRODUCED,
+    SCHEDULE_SHORT,
+)
 
-__all__ = ["write_target", "write_index", "check_index", "compare", "summary_rows", "result_folders", "rejudge",
-           "load_results", "class_counts", "criterion_tolerance", "format_number", "ours_text", "pyplot", "save_figure",
-           "markdown_table", "INDEX_MARKER"]
+__all__ = [
+    "write_target",
+    "write_index",
+    "check_index",
+    "compare",
+    "summary_rows",
+    "result_folders",
+    "rejudge",
+    "load_results",
+    "class_counts",
+    "criterion_tolerance",
+    "format_number",
+    "ours_text",
+    "pyplot",
+    "save_figure",
+    "markdown_table",
+    "INDEX_MARKER",
+]
 
 # The first line of every results index this tool writes: only such a README.md is ever overwritten.
-INDEX_MARKER = "<!-- results index written by `python -m reproductions`; regenerate with `python -m reproductions report` -->"
+INDEX_MARKER = (
+    "<!-- results index written by `python -m reproductions`; regenerate with `python -m reproductions report` -->"
+)
 _LEGACY_INDEX_START = "# Results\n\nOne row per reference number: ours over seeds next to the published value."
 
 LECTURE_COLUMNS = ("Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy")
 SUMMARY_COLUMNS = [
-    "target", "metric", "class", "mean", "std", "min", "max", "n", "diverged", "reference", "criterion",
-    "source", "verdict", "qualifier", "wall_time_s", "run_commit", "judged_commit", RUN_SHA256,
+    "target",
+    "metric",
+    "class",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "n",
+    "diverged",
+    "reference",
+    "criterion",
+    "source",
+    "verdict",
+    "qualifier",
+    "wall_time_s",
+    "run_commit",
+    "judged_commit",
+    RUN_SHA256,
 ]
 # The verdict columns of the per-class counts, in order; "fails as predicted" counts as reproduced. The
 # qualifier is counted in a column of its own: a qualified row is still counted under "not reproduced".
@@ -42,6 +94,7 @@ QUALIFIER_COUNT = f"of which {SCHEDULE_SHORT} (qualifier)"
 
 def markdown_table(df) -> str:
     """A GitHub-flavoured Markdown table of a DataFrame (cells as strings, pipes escaped)."""
+
     def cell(v):
         return str(v).replace("|", "\\|").replace("\n", " ")
 
@@ -67,23 +120,37 @@ def miss_numbers(ref, results):
         diverged = sum(1 for r in results.values() if r.get("diverged_epoch"))
         return f"no seed gave a finite value ({diverged} diverged)"
     if ref.trained:
-        failed = [f"seed {s}: {t.metric} = {format_number(results[s]['metrics'].get(t.metric))}, needs {t.compare} {t.value:g} ({t.what})"
-                  for s in finite for t in ref.trained if not t.holds(results[s]["metrics"])]
+        failed = [
+            f"seed {s}: {t.metric} = {format_number(results[s]['metrics'].get(t.metric))}, needs {t.compare} "
+            f"{t.value:g} ({t.what})"
+            for s in finite
+            for t in ref.trained
+            if not t.holds(results[s]["metrics"])
+        ]
         if failed:
             return "; ".join(failed)
     if ref.tolerance is not None:
         mean = statistics.fmean(finite.values())
         off = mean - ref.value
         times = f", {abs(off) / ref.tolerance:.1f}× the tolerance" if ref.tolerance else ""
-        return (f"ours {format_number(mean)} is {off:+.4g} from {ref.value:g}{times} "
-                f"(seeds {format_number(min(finite.values()))} to {format_number(max(finite.values()))})")
+        return (
+            f"ours {format_number(mean)} is {off:+.4g} from {ref.value:g}{times} "
+            f"(seeds {format_number(min(finite.values()))} to {format_number(max(finite.values()))})"
+        )
     if ref.cls == "claim":
         effects = dict(zip(finite, ref.effects(finite.values())))
-        one = (f"; one seed cannot show an effect beyond the seed-to-seed noise (a claim needs n ≥ {CLAIM_MIN_SEEDS})"
-               if len(effects) < CLAIM_MIN_SEEDS else "")
-        return ("effect beyond the margin " + f"{ref.margin:g} per seed: " +
-                ", ".join(f"seed {s}: {e:+.4g}" for s, e in effects.items()) + " (needs every seed > 0, or the mean "
-                "above 2 standard errors with n ≥ 3)" + one)
+        one = (
+            f"; one seed cannot show an effect beyond the seed-to-seed noise (a claim needs n ≥ {CLAIM_MIN_SEEDS})"
+            if len(effects) < CLAIM_MIN_SEEDS
+            else ""
+        )
+        return (
+            "effect beyond the margin "
+            + f"{ref.margin:g} per seed: "
+            + ", ".join(f"seed {s}: {e:+.4g}" for s, e in effects.items())
+            + " (needs every seed > 0, or the mean "
+            "above 2 standard errors with n ≥ 3)" + one
+        )
     failing = [f"seed {s}: {format_number(v)}" for s, v in finite.items() if not ref.holds(v)]
     return f"seeds where {ref.metric} {ref.compare} {ref.value:g} fails: " + ", ".join(failing)
 
@@ -100,17 +167,31 @@ def ours_text(row):
 def _summary_markdown(target, rows, results, record, extra="", curves=False):
     """The target's summary.md; ``curves``: curves.png (per-epoch history) is drawn beside it and shown."""
     lines = [f"# {target.name}: {target.title}", "", f"Source: {target.source}.", ""]
-    table = pd.DataFrame([
-        {
-            "metric": r["metric"], "class": r["class"], "ours (mean ± std)": ours_text(r), "min": format_number(r["min"]),
-            "max": format_number(r["max"]),
-            "n seeds": r["n"], "reference": format_number(r["reference"]), "criterion": r["criterion"],
-            "source": r["source"], "verdict": r["verdict"], "qualifier": r.get("qualifier", ""),
-        }
-        for r in rows
-    ])
-    lines += [markdown_table(table) if rows else "No results rows: the source gives no number or claim for this "
-              "experiment (see the criterion history and the notes).", ""]
+    table = pd.DataFrame(
+        [
+            {
+                "metric": r["metric"],
+                "class": r["class"],
+                "ours (mean ± std)": ours_text(r),
+                "min": format_number(r["min"]),
+                "max": format_number(r["max"]),
+                "n seeds": r["n"],
+                "reference": format_number(r["reference"]),
+                "criterion": r["criterion"],
+                "source": r["source"],
+                "verdict": r["verdict"],
+                "qualifier": r.get("qualifier", ""),
+            }
+            for r in rows
+        ]
+    )
+    lines += [
+        markdown_table(table)
+        if rows
+        else "No results rows: the source gives no number or claim for this "
+        "experiment (see the criterion history and the notes).",
+        "",
+    ]
     missed = [(ref, r) for ref, r in zip(target.references, rows) if r["verdict"] in MISSED]
     if missed:
         lines += ["**Missed** (kept in the table; computed from this run's numbers):", ""]
@@ -118,9 +199,12 @@ def _summary_markdown(target, rows, results, record, extra="", curves=False):
             line = f"- `{ref.metric}` ({r['verdict']}): {miss_numbers(ref, results)}"
             granted, evidence = qualifier(ref, r["verdict"], target, results, record)
             if evidence:
-                line += (f". Qualifier {SCHEDULE_SHORT}: {evidence}" if granted else
-                         f". The schedule is shorter than the source's ({target.full.short_of}), but this is not "
-                         f"'{SCHEDULE_SHORT}': {evidence}")
+                line += (
+                    f". Qualifier {SCHEDULE_SHORT}: {evidence}"
+                    if granted
+                    else f". The schedule is shorter than the source's ({target.full.short_of}), but this is not "
+                    f"'{SCHEDULE_SHORT}': {evidence}"
+                )
             cause = target.causes.get(ref.metric) or target.causes.get("*")
             if cause:
                 line += f". Likely cause: {cause(results)}"
@@ -128,12 +212,20 @@ def _summary_markdown(target, rows, results, record, extra="", curves=False):
         lines.append("")
     predicted = [ref for ref, r in zip(target.references, rows) if r["verdict"] == FAILS_AS_PREDICTED]
     if predicted:
-        lines += ["**Fails as predicted** (the source predicts the failure in this setup; it happened, and its positive "
-                  "control fitted):", "", *(f"- `{ref.metric}`: {ref.predicts_failure.text()}" for ref in predicted), ""]
+        lines += [
+            "**Fails as predicted** (the source predicts the failure in this setup; it happened, and its positive "
+            "control fitted):",
+            "",
+            *(f"- `{ref.metric}`: {ref.predicts_failure.text()}" for ref in predicted),
+            "",
+        ]
     deterministic = [ref.metric for ref in target.references if ref.deterministic]
     if deterministic:
-        lines += ["Deterministic (nothing random in the method: its seeds repeat one measurement, counted once, n = 1): "
-                  + ", ".join(f"`{m}`" for m in deterministic), ""]
+        lines += [
+            "Deterministic (nothing random in the method: its seeds repeat one measurement, counted once, n = 1): "
+            + ", ".join(f"`{m}`" for m in deterministic),
+            "",
+        ]
     changed = [ref for ref in target.references if ref.history]
     if changed or target.retired:
         lines += ["## Criterion history", "", "Criteria changed or dropped after a results commit:", ""]
@@ -146,7 +238,10 @@ def _summary_markdown(target, rows, results, record, extra="", curves=False):
         lines.append("")
     div = {s: r["diverged_epoch"] for s, r in results.items() if r.get("diverged_epoch")}
     if div:
-        lines += ["Diverged seeds (non-finite loss): " + ", ".join(f"seed {s} at epoch {e}" for s, e in div.items()), ""]
+        lines += [
+            "Diverged seeds (non-finite loss): " + ", ".join(f"seed {s} at epoch {e}" for s, e in div.items()),
+            "",
+        ]
     if extra:
         lines += [extra.rstrip(), ""]
     if curves and "](curves.png)" not in extra:
@@ -154,14 +249,25 @@ def _summary_markdown(target, rows, results, record, extra="", curves=False):
     if target.notes:
         lines += ["## Notes", "", target.notes, ""]
     lines += [
-        "## Run", "",
+        "## Run",
+        "",
         f"- command: `{record.get('command', '')}`",
         f"- seeds: {record.get('seeds')}; profile: {record.get('config', {}).get('profile')}",
         f"- wall time: {record.get('wall_time_seconds', 0):.1f} s",
         f"- git commit: {record.get('git_commit', 'unknown')}",
-        *([f"- made outside the checkout: {record['made_outside_checkout']}"] if record.get("made_outside_checkout") else []),
-        *([f"- verdicts re-judged from this run's stored metrics under the criteria at commit {rows[0]['judged_commit']}"]
-          if rows and rows[0]["judged_commit"] != rows[0]["run_commit"] else []),
+        *(
+            [f"- made outside the checkout: {record['made_outside_checkout']}"]
+            if record.get("made_outside_checkout")
+            else []
+        ),
+        *(
+            [
+                "- verdicts re-judged from this run's stored metrics under the criteria at commit "
+                f"{rows[0]['judged_commit']}"
+            ]
+            if rows and rows[0]["judged_commit"] != rows[0]["run_commit"]
+            else []
+        ),
         f"- versions: {', '.join(f'{k} {v}' for k, v in record.get('versions', {}).items())}",
         f"- hardware: {record.get('hardware', {}).get('cpu', 'unknown')}, "
         f"{record.get('hardware', {}).get('cores', '?')} cores, GPUs: {record.get('hardware', {}).get('gpus', [])}",
@@ -185,8 +291,11 @@ def _epoch_time_lines(record):
     if not per:
         return []
     # run.json stores its keys sorted (width_16 before width_2): order the networks as their numbers do
-    shown = "; ".join(f"{net} {per[net]['mean']:.1f} s (min {per[net]['min']:.1f}, max {per[net]['max']:.1f}, "
-                      f"{per[net]['epochs']} epochs)" for net in sorted(per, key=_natural_key))
+    shown = "; ".join(
+        f"{net} {per[net]['mean']:.1f} s (min {per[net]['min']:.1f}, max {per[net]['max']:.1f}, "
+        f"{per[net]['epochs']} epochs)"
+        for net in sorted(per, key=_natural_key)
+    )
     where = "GPU" if (record.get("hardware") or {}).get("gpus") else "CPU"
     return [f"- wall time per training epoch on this {where}: {shown}"]
 
@@ -224,10 +333,17 @@ def _curves(path, target, results):
             for ax, kind in zip(axes, ("Loss", "Accuracy")):
                 if f"Train {kind}" not in h:
                     continue
-                line, = ax.plot(h["Epoch"], h[f"Train {kind}"], lw=1, label=f"train, seed {seed}")
+                (line,) = ax.plot(h["Epoch"], h[f"Train {kind}"], lw=1, label=f"train, seed {seed}")
                 shown = [h[f"Train {kind}"]]
                 if f"Validation {kind}" in h and h[f"Validation {kind}"].notna().any():
-                    ax.plot(h["Epoch"], h[f"Validation {kind}"], lw=1, ls="--", color=line.get_color(), label=f"val, seed {seed}")
+                    ax.plot(
+                        h["Epoch"],
+                        h[f"Validation {kind}"],
+                        lw=1,
+                        ls="--",
+                        color=line.get_color(),
+                        label=f"val, seed {seed}",
+                    )
                     shown.append(h[f"Validation {kind}"])
                 if kind == "Loss":
                     losses += shown
@@ -238,9 +354,17 @@ def _curves(path, target, results):
                 if table is None:
                     continue
                 mean = table.mean(axis=1)
-                line, = ax.plot(mean.index, mean, ls=style, lw=1.5, label=f"{split.lower()}, mean of {table.shape[1]} seeds")
-                ax.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=line.get_color(), alpha=0.2,
-                                label=f"{split.lower()}, min-max")
+                (line,) = ax.plot(
+                    mean.index, mean, ls=style, lw=1.5, label=f"{split.lower()}, mean of {table.shape[1]} seeds"
+                )
+                ax.fill_between(
+                    mean.index,
+                    table.min(axis=1),
+                    table.max(axis=1),
+                    color=line.get_color(),
+                    alpha=0.2,
+                    label=f"{split.lower()}, min-max",
+                )
                 if kind == "Loss":
                     losses += [table.min(axis=1), table.max(axis=1)]
     for ax, kind in zip(axes, ("Loss", "Accuracy")):
@@ -282,8 +406,11 @@ def _readable_axes(ax, losses):
 
 def seed_table(histories, column, network=None):
     """Epoch × seed table of one history column (one network's rows if given); None if empty."""
-    parts = {s: (h[h["Network"] == network] if network is not None else h).set_index("Epoch")[column]
-             for s, h in histories.items() if column in h and (network is None or "Network" in h)}
+    parts = {
+        s: (h[h["Network"] == network] if network is not None else h).set_index("Epoch")[column]
+        for s, h in histories.items()
+        if column in h and (network is None or "Network" in h)
+    }
     table = pd.concat(parts, axis=1) if parts else None
     return None if table is None or table.empty or table.isna().all().all() else table
 
@@ -296,7 +423,7 @@ def _network_curves(path, target, histories):
     cols = min(4, len(networks))
     rows = -(-len(networks) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.6 * rows), squeeze=False)
-    for ax in axes.ravel()[len(networks):]:
+    for ax in axes.ravel()[len(networks) :]:
         ax.axis("off")
     named = {}
     for ax, network in zip(axes.ravel(), networks):
@@ -313,7 +440,7 @@ def _network_curves(path, target, histories):
                 where = right if kind == "Accuracy" else ax
                 mean = table.mean(axis=1)
                 label = f"{split.lower()} {kind.lower()}" + (" (right axis)" if kind == "Accuracy" else "")
-                line, = where.plot(mean.index, mean, ls=style, lw=1.2, color=color)
+                (line,) = where.plot(mean.index, mean, ls=style, lw=1.2, color=color)
                 named.setdefault(label, line)
                 if table.shape[1] > 1:
                     where.fill_between(mean.index, table.min(axis=1), table.max(axis=1), color=color, alpha=0.15)
@@ -323,7 +450,7 @@ def _network_curves(path, target, histories):
         ax.set_title(network, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
-    for i, ax in enumerate(axes.ravel()[:len(networks)]):
+    for i, ax in enumerate(axes.ravel()[: len(networks)]):
         if i + cols >= len(networks):  # the lowest panel of its column
             ax.set_xlabel("epoch", fontsize=7)
     for ax in axes[:, 0]:
@@ -377,8 +504,14 @@ def _stage_target(stage, target, results, record, judged_commit, stored):
                 shutil.copy2(src, stage / name)
     else:
         _write_run_data(stage, results, record)
-    rows = summary_rows(target, results, record.get("wall_time_seconds", 0.0), record.get("git_commit", ""), judged_commit,
-                        record=record)
+    rows = summary_rows(
+        target,
+        results,
+        record.get("wall_time_seconds", 0.0),
+        record.get("git_commit", ""),
+        judged_commit,
+        record=record,
+    )
     run_digest = sha256_of(stage / "run.json")  # binds every row to the record of what was measured
     rows = [{**row, RUN_SHA256: run_digest} for row in rows]
     atomic_write_text(stage / "summary.csv", pd.DataFrame(rows, columns=SUMMARY_COLUMNS).to_csv(index=False))
@@ -400,15 +533,26 @@ def _write_run_data(stage, results, record):
     per_seed = []
     for seed, r in sorted(results.items()):
         metrics = dict(sorted(r["metrics"].items()))  # canonical column order, however the run was assembled
-        per_seed.append({"seed": seed, "diverged_epoch": r.get("diverged_epoch"), "wall_time_s": round(r["wall_time"], 2), **metrics})
+        per_seed.append(
+            {
+                "seed": seed,
+                "diverged_epoch": r.get("diverged_epoch"),
+                "wall_time_s": round(r["wall_time"], 2),
+                **metrics,
+            }
+        )
         if r["history"]:
             cols = list(dict.fromkeys([*LECTURE_COLUMNS, *(k for row in r["history"] for k in row)]))
-            atomic_write_text(stage / "history" / f"seed_{seed}.csv", pd.DataFrame(r["history"], columns=cols).to_csv(index=False))
+            atomic_write_text(
+                stage / "history" / f"seed_{seed}.csv", pd.DataFrame(r["history"], columns=cols).to_csv(index=False)
+            )
     if not any(r["history"] for r in results.values()):
         (stage / "history").rmdir()
     atomic_write_text(stage / "metrics.csv", pd.DataFrame(per_seed).to_csv(index=False))
     if any(r.get("extras") for r in results.values()):
-        atomic_write_json(stage / "details.json", {str(seed): r.get("extras", {}) for seed, r in sorted(results.items())})
+        atomic_write_json(
+            stage / "details.json", {str(seed): r.get("extras", {}) for seed, r in sorted(results.items())}
+        )
     _write_networks(stage, results)
     atomic_write_json(stage / "run.json", {**record, MEASUREMENTS: measurement_digests(stage)})
 
@@ -447,8 +591,9 @@ def load_results(folder):
         path = folder / "history" / f"seed_{seed}.csv"
         if path.is_file():
             for h in pd.read_csv(path).to_dict("records"):
-                history.append({k: (None if _missing(v) else v) for k, v in h.items()
-                                if k in LECTURE_COLUMNS or not _missing(v)})
+                history.append(
+                    {k: (None if _missing(v) else v) for k, v in h.items() if k in LECTURE_COLUMNS or not _missing(v)}
+                )
         results[seed] = {
             "metrics": {k: float(v) for k, v in row.items()},
             "history": history,
@@ -481,8 +626,9 @@ def rejudge(output_dir, judged_commit, known, names=None):
             recover(output_dir / name)  # a swap a crash interrupted: the stored run is back in place, not aside
             folder = output_dir / name
             record = verify_folder(folder, known[name], rejudging=judged_commit)  # only the run's own measurements
-            write_target(output_dir, known[name], load_results(folder), record, judged_commit=judged_commit,
-                         stored=folder)
+            write_target(
+                output_dir, known[name], load_results(folder), record, judged_commit=judged_commit, stored=folder
+            )
         done.append(name)
     return done, skipped
 
@@ -510,7 +656,7 @@ def result_folders(output_dir):
 def _target_name(folder):
     """The target a results folder holds: its name, or the name inside a ``.<target>.old`` aside folder."""
     name = Path(folder).name
-    return name[1:-len(".old")] if name.startswith(".") else name
+    return name[1 : -len(".old")] if name.startswith(".") else name
 
 
 def _load_summaries(output_dir, judges=None):
@@ -565,8 +711,10 @@ def check_index(output_dir):
     except OSError as exc:
         raise UnsafeOutput(f"cannot read {index} ({exc.strerror}); choose another --output-dir") from None
     if not (head.startswith(INDEX_MARKER) or head.startswith(_LEGACY_INDEX_START)):
-        raise UnsafeOutput(f"{index} was not written by this tool and would be overwritten by the results index; "
-                           "choose another --output-dir (a folder of its own for results)")
+        raise UnsafeOutput(
+            f"{index} was not written by this tool and would be overwritten by the results index; "
+            "choose another --output-dir (a folder of its own for results)"
+        )
 
 
 def coverage_lines(output_dir, known):
@@ -576,12 +724,19 @@ def coverage_lines(output_dir, known):
     lines = []
     missing = sorted(set(known) - have)
     if missing:
-        lines += [f"Targets with no run in this set yet ({len(missing)}; `python -m reproductions run --publish "
-                  f"<target>` adds one): " + ", ".join(missing) + ".", ""]
+        lines += [
+            f"Targets with no run in this set yet ({len(missing)}; `python -m reproductions run --publish "
+            f"<target>` adds one): " + ", ".join(missing) + ".",
+            "",
+        ]
     retired = sorted(have - set(known))
     if retired:
-        lines += [f"Folders of targets this code no longer has ({len(retired)}; their rows cannot be rerun): "
-                  + ", ".join(retired) + ".", ""]
+        lines += [
+            f"Folders of targets this code no longer has ({len(retired)}; their rows cannot be rerun): "
+            + ", ".join(retired)
+            + ".",
+            "",
+        ]
     return lines
 
 
@@ -598,12 +753,15 @@ def write_index(output_dir, known=None, judges=None):
             df[column] = None
     df["qualifier"] = df["qualifier"].astype("object").where(df["qualifier"].notna(), "")
     lines = [
-        INDEX_MARKER, "",
-        "# Results", "",
+        INDEX_MARKER,
+        "",
+        "# Results",
+        "",
         "One row per reference number: ours over seeds next to the published value. Every row comes from",
         "a run of the committed code; each target's folder holds its per-seed metrics, per-epoch history,",
         "curves, and `run.json` with the exact command, seeds, versions, hardware and wall time.",
-        "Regenerate this page with `python -m reproductions report`.", "",
+        "Regenerate this page with `python -m reproductions report`.",
+        "",
     ]
     if df.empty:
         lines.append("No results yet.")
@@ -615,32 +773,40 @@ def write_index(output_dir, known=None, judges=None):
             "checks a closed-form value; **sanity** checks our own code. Verdicts, by precedence: **not trained** "
             "(a row's trained condition failed, whatever else it declares), **reproduced** (or **reproduced: fails as "
             "predicted**, where the source predicts the failure in that setup and a positive control fitted), **not "
-            "reproduced**. \"Schedule short\" is never a verdict: it qualifies a not-reproduced row only where the run "
+            'reproduced**. "Schedule short" is never a verdict: it qualifies a not-reproduced row only where the run '
             "shows the nets trained, ran their whole schedule and were still improving beyond the seed noise, and it "
-            "prints that evidence.", "",
-            markdown_table(class_counts(df)), "",
+            "prints that evidence.",
+            "",
+            markdown_table(class_counts(df)),
+            "",
         ]
         run, judged = (df[c].astype("object").where(df[c].notna(), "") for c in ("run_commit", "judged_commit"))
         rejudged = sorted(set(df.loc[run != judged, "target"]))
         if rejudged:
-            lines += ["Re-judged from their stored runs under later criteria (numbers unchanged; each summary names "
-                      "both commits): " + ", ".join(rejudged) + ".", ""]
+            lines += [
+                "Re-judged from their stored runs under later criteria (numbers unchanged; each summary names "
+                "both commits): " + ", ".join(rejudged) + ".",
+                "",
+            ]
         order = {c: i for i, c in enumerate(CLASSES)}
         df = df.assign(_order=df["class"].map(order).fillna(len(CLASSES))).sort_values(
-            ["_order", "target"], kind="stable")
-        table = pd.DataFrame({
-            "class": df["class"],
-            "target": [f"[{t}]({t}/summary.md)" for t in df["target"]],
-            "metric": df["metric"],
-            "ours": [ours_text(r) for r in df.to_dict("records")],
-            "n": df["n"],
-            "reference": [format_number(v) for v in df["reference"]],
-            "criterion": df["criterion"],
-            "source": df["source"],
-            "verdict": df["verdict"],
-            "qualifier": df["qualifier"],
-            "wall time (s)": df["wall_time_s"],
-        })
+            ["_order", "target"], kind="stable"
+        )
+        table = pd.DataFrame(
+            {
+                "class": df["class"],
+                "target": [f"[{t}]({t}/summary.md)" for t in df["target"]],
+                "metric": df["metric"],
+                "ours": [ours_text(r) for r in df.to_dict("records")],
+                "n": df["n"],
+                "reference": [format_number(v) for v in df["reference"]],
+                "criterion": df["criterion"],
+                "source": df["source"],
+                "verdict": df["verdict"],
+                "qualifier": df["qualifier"],
+                "wall time (s)": df["wall_time_s"],
+            }
+        )
         lines += [markdown_table(table), ""]
     if known is not None:
         lines += coverage_lines(output_dir, known)
@@ -650,7 +816,9 @@ def write_index(output_dir, known=None, judges=None):
 
 def class_counts(df):
     """Rows per class and verdict, published first; "fails as predicted" counts as reproduced."""
-    verdict = df["verdict"].replace({FAILS_AS_PREDICTED: REPRODUCED, DIVERGED: COUNT_COLUMNS[-1], NO_DATA: COUNT_COLUMNS[-1]})
+    verdict = df["verdict"].replace(
+        {FAILS_AS_PREDICTED: REPRODUCED, DIVERGED: COUNT_COLUMNS[-1], NO_DATA: COUNT_COLUMNS[-1]}
+    )
     classes = [c for c in CLASSES if c in set(df["class"])] + sorted(set(df["class"].fillna("(none)")) - set(CLASSES))
     out = []
     qualifiers = df["qualifier"] if "qualifier" in df else pd.Series("", index=df.index)
@@ -658,8 +826,14 @@ def class_counts(df):
     for c in [*classes, "all"]:
         rows = slice(None) if c == "all" else df["class"].fillna("(none)") == c
         sel = verdict[rows]
-        out.append({"class": c, "rows": len(sel), **{v: int((sel == v).sum()) for v in COUNT_COLUMNS},
-                    QUALIFIER_COUNT: int(qualified[rows].sum())})
+        out.append(
+            {
+                "class": c,
+                "rows": len(sel),
+                **{v: int((sel == v).sum()) for v in COUNT_COLUMNS},
+                QUALIFIER_COUNT: int(qualified[rows].sum()),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -677,20 +851,31 @@ def compare(output_dir, other_dir, judges=None):
     rows = []
     for r in merged.to_dict("records"):
         a, b = r.get("mean_ours"), r.get("mean_other")
-        tol = criterion_tolerance(r.get("criterion_ours") if isinstance(r.get("criterion_ours"), str)
-                                  else r.get("criterion_other")) or 0.0
+        tol = (
+            criterion_tolerance(
+                r.get("criterion_ours") if isinstance(r.get("criterion_ours"), str) else r.get("criterion_other")
+            )
+            or 0.0
+        )
         if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (a, b)):
             flag = "missing"
             diff = math.nan
         else:
             diff = a - b
             flag = "differs" if abs(diff) > tol + 1e-12 else "same"
-        rows.append({
-            "target": r["target"], "metric": r["metric"], "ours": format_number(a), "other": format_number(b),
-            "difference": format_number(diff), "tolerance": format_number(tol), "flag": flag,
-            "verdict (ours / other)": f"{r.get('verdict_ours', '–')} / {r.get('verdict_other', '–')}",
-            "backend (ours / other)": " / ".join(b.get(r["target"], "–") for b in backends),
-        })
+        rows.append(
+            {
+                "target": r["target"],
+                "metric": r["metric"],
+                "ours": format_number(a),
+                "other": format_number(b),
+                "difference": format_number(diff),
+                "tolerance": format_number(tol),
+                "flag": flag,
+                "verdict (ours / other)": f"{r.get('verdict_ours', '–')} / {r.get('verdict_other', '–')}",
+                "backend (ours / other)": " / ".join(b.get(r["target"], "–") for b in backends),
+            }
+        )
     return markdown_table(pd.DataFrame(rows))
 
 
@@ -714,4 +899,3 @@ def criterion_tolerance(criterion):
     if isinstance(criterion, str) and criterion.startswith("±"):
         return float(criterion[1:].split(";")[0].strip())
     return None
-

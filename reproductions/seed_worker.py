@@ -44,8 +44,15 @@ def main(argv=None):
         _limit_threads(args.threads)
     configure_determinism()
     try:
-        run_seed(_target(args.module, args.target), args.seed, quick=args.quick, output_dir=Path(args.output_dir),
-                 verbose=args.verbose, data_dir=Path(args.data_dir) if args.data_dir else None, dataset=args.dataset)
+        run_seed(
+            _target(args.module, args.target),
+            args.seed,
+            quick=args.quick,
+            output_dir=Path(args.output_dir),
+            verbose=args.verbose,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+            dataset=args.dataset,
+        )
     except (RunRefused, ChecksumError, StrategyError) as exc:  # a refusal: one line, exit 2, as the CLI
         print("error: " + " ".join(part.strip() for part in str(exc).splitlines() if part.strip()), file=sys.stderr)
         return 2

@@ -7,10 +7,31 @@ import math
 import statistics
 from typing import Any, Callable
 
-__all__ = ["Reference", "Trained", "learned", "Prediction", "Progress", "Change", "Retired", "Profile", "Export", "Target",
-           "CLASSES", "VERDICTS", "REPRODUCED", "FAILS_AS_PREDICTED", "NOT_REPRODUCED", "NOT_TRAINED", "SCHEDULE_SHORT",
-           "DIVERGED", "NO_DATA", "MISSED", "binomial_tolerance", "separating_tolerance",
-           "separating_tolerances"]
+__all__ = [
+    "Reference",
+    "Trained",
+    "learned",
+    "Prediction",
+    "Progress",
+    "Change",
+    "Retired",
+    "Profile",
+    "Export",
+    "Target",
+    "CLASSES",
+    "VERDICTS",
+    "REPRODUCED",
+    "FAILS_AS_PREDICTED",
+    "NOT_REPRODUCED",
+    "NOT_TRAINED",
+    "SCHEDULE_SHORT",
+    "DIVERGED",
+    "NO_DATA",
+    "MISSED",
+    "binomial_tolerance",
+    "separating_tolerance",
+    "separating_tolerances",
+]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
 REPRODUCED, NOT_REPRODUCED, DIVERGED, NO_DATA = "reproduced", "not reproduced", "diverged", "no finite seeds"
@@ -55,7 +76,9 @@ class Trained:
 
     def __post_init__(self):
         if self.compare not in _COMPARE:
-            raise ValueError(f"Trained {self.metric!r}: `compare` must be one of {sorted(_COMPARE)}, got {self.compare!r}.")
+            raise ValueError(
+                f"Trained {self.metric!r}: `compare` must be one of {sorted(_COMPARE)}, got {self.compare!r}."
+            )
 
     def holds(self, metrics: dict) -> bool:
         v = metrics.get(self.metric)
@@ -118,8 +141,10 @@ SEPARATION = 0.45  # a tolerance at most this share of the smallest gap: the win
 def separating_tolerances(values: dict, n_test: int = 10_000) -> dict:
     """{name: (tolerance, rule)} for the numbers a source tells apart (``values``: name -> number), each from
     :func:`separating_tolerance` against all the others."""
-    return {name: separating_tolerance(v, [o for other, o in values.items() if other != name], n_test)
-            for name, v in values.items()}
+    return {
+        name: separating_tolerance(v, [o for other, o in values.items() if other != name], n_test)
+        for name, v in values.items()
+    }
 
 
 def separating_tolerance(value: float, others, n_test: int = 10_000) -> tuple:
@@ -128,11 +153,15 @@ def separating_tolerance(value: float, others, n_test: int = 10_000) -> tuple:
     two_se = binomial_tolerance(value, n_test)
     gap = min(abs(value - o) for o in others if o != value)
     if two_se <= SEPARATION * gap:
-        return round(two_se, 5), (f"two binomial standard errors on {n_test:,} test images "
-                                  f"({two_se:.4f}), below half the smallest gap the source draws ({gap:.4f})")
+        return round(two_se, 5), (
+            f"two binomial standard errors on {n_test:,} test images "
+            f"({two_se:.4f}), below half the smallest gap the source draws ({gap:.4f})"
+        )
     tol = math.floor(SEPARATION * gap * 1e5) / 1e5
-    return tol, (f"{SEPARATION:g} of the smallest gap the source draws between the numbers compared ({gap:.4f}), "
-                 f"so no two windows overlap (two binomial standard errors on {n_test:,} images, {two_se:.4f}, would)")
+    return tol, (
+        f"{SEPARATION:g} of the smallest gap the source draws between the numbers compared ({gap:.4f}), "
+        f"so no two windows overlap (two binomial standard errors on {n_test:,} images, {two_se:.4f}, would)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,8 +233,10 @@ class Reference:
         elif self.margin or self.predicts_failure:
             raise ValueError(f"{where}: `margin` and `predicts_failure` belong to claims, not {self.cls!r} rows.")
         if self.predicts_failure is not None and not isinstance(self.predicts_failure, Prediction):
-            raise ValueError(f"{where}: `predicts_failure` is a Prediction (citation, setup, positive control), "
-                             f"got {self.predicts_failure!r}.")
+            raise ValueError(
+                f"{where}: `predicts_failure` is a Prediction (citation, setup, positive control), "
+                f"got {self.predicts_failure!r}."
+            )
         if self.progress is not None and not isinstance(self.progress, Progress):
             raise ValueError(f"{where}: `progress` is a Progress, got {self.progress!r}.")
         if self.cls == "published" and self.tolerance is not None and not self.tolerance_rule:
@@ -222,8 +253,10 @@ class Reference:
             rule = f"± {self.tolerance:g}"
         elif self.cls == "claim":
             edge = self.value + _DIRECTION[self.compare] * self.margin
-            rule = (f"every seed {self.compare} {edge:g} (n ≥ {CLAIM_MIN_SEEDS}), or the mean by "
-                    f"{CLAIM_STANDARD_ERRORS:g} standard errors (n ≥ {CLAIM_MIN_SEEDS_FOR_MEAN})")
+            rule = (
+                f"every seed {self.compare} {edge:g} (n ≥ {CLAIM_MIN_SEEDS}), or the mean by "
+                f"{CLAIM_STANDARD_ERRORS:g} standard errors (n ≥ {CLAIM_MIN_SEEDS_FOR_MEAN})"
+            )
         else:
             rule = f"every seed {self.compare} {self.value:g}"
         if self.trained:
@@ -338,12 +371,12 @@ class Target:
     notes: str = ""
     causes: dict = dataclasses.field(default_factory=dict)  # metric -> (results by seed) -> likely cause of a miss
     datasets: tuple = ()  # data sets the target can run on (the first is its default); () = only its own
-    report: Callable[[dict, Any], str] | None = None   # (results by seed, results folder) -> Markdown
+    report: Callable[[dict, Any], str] | None = None  # (results by seed, results folder) -> Markdown
     # exact and custom targets
     compute: Callable[[int, Any], dict] | None = None
     # fit targets
-    data: Callable[[Any], dict] | None = None          # ctx -> {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}
-    recipe: Any = None                                 # a reproductions.engine.Recipe without epochs
+    data: Callable[[Any], dict] | None = None  # ctx -> {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}
+    recipe: Any = None  # a reproductions.engine.Recipe without epochs
     # one seed's (metrics, extras) -> metrics derived from them alone; applied when a run is reported and when a
     # stored run is re-judged, so a criterion on a new combination of measured numbers needs no new training
     derive: Callable[[dict, dict], dict] | None = None
@@ -353,7 +386,8 @@ class Target:
     audit: Callable[[dict, list], list] | None = None
     retired: tuple = ()  # Retired rows: criteria dropped after a results commit, shown in the summary
     needs: tuple = ()  # targets whose trained networks this one uses (run before it, into the same folder)
-    exports: tuple = ()  # Export: trained networks the zoo ships as weight sets (python -m reproductions export-weights)
+    # Export: trained networks the zoo ships as weight sets (python -m reproductions export-weights)
+    exports: tuple = ()
     # why the target's own code runs on TensorFlow only (a tf.GradientTape loop, tf ops); "" for every backend
     tensorflow_only: str = ""
     module: str = dataclasses.field(default="", compare=False)  # the module defining it (set by the registry)
@@ -366,11 +400,15 @@ class Target:
         if missing:
             raise ValueError(f"target {self.name!r} ({self.kind}) is missing {missing}.")
         if self.kind == "fit" and self.recipe.epochs is not None:
-            raise ValueError(f"target {self.name!r}: its recipe's epochs come from its profiles (full=Profile(seeds, "
-                             f"epochs)), not from the recipe (epochs={self.recipe.epochs!r}).")
+            raise ValueError(
+                f"target {self.name!r}: its recipe's epochs come from its profiles (full=Profile(seeds, "
+                f"epochs)), not from the recipe (epochs={self.recipe.epochs!r})."
+            )
         fixed = [m for m, c in self.causes.items() if not callable(c)]
         if fixed:
-            raise ValueError(f"target {self.name!r}: causes of {fixed} must be functions of the results, not fixed text.")
+            raise ValueError(
+                f"target {self.name!r}: causes of {fixed} must be functions of the results, not fixed text."
+            )
 
     def with_derived(self, results: dict) -> dict:
         """``results`` by seed with each seed's derived metrics added (measured ones win on a clash)."""
@@ -396,8 +434,14 @@ class Target:
     def config(self, quick: bool) -> dict:
         """A JSON-able description of the profile (and a fit target's recipe), for the run record."""
         p = self.profile(quick)
-        out = {"kind": self.kind, "profile": "quick" if quick else "full", "seeds": p.seeds, "epochs": p.epochs,
-               "train_size": p.train_size, "options": dict(p.options)}
+        out = {
+            "kind": self.kind,
+            "profile": "quick" if quick else "full",
+            "seeds": p.seeds,
+            "epochs": p.epochs,
+            "train_size": p.train_size,
+            "options": dict(p.options),
+        }
         if self.kind == "fit":
             out["recipe"] = self.recipe_for(quick).describe()
         return out

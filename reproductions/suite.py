@@ -31,7 +31,15 @@ from reproductions.errors import CheckpointError, RunRefused
 from reproductions.fileio import atomic_write_json, fault_point, sha256_of, target_lock
 from reproductions.spec import MAX_SEED, Target
 
-__all__ = ["Context", "run_targets", "run_target", "run_seed", "configure_determinism", "source_digest", "LECTURE_COLUMNS"]
+__all__ = [
+    "Context",
+    "run_targets",
+    "run_target",
+    "run_seed",
+    "configure_determinism",
+    "source_digest",
+    "LECTURE_COLUMNS",
+]
 
 LECTURE_COLUMNS = report.LECTURE_COLUMNS
 STRATEGIES = distribute.STRATEGIES
@@ -50,7 +58,7 @@ class Context:
     output_dir: Path
     seed: int = 0
     seed_dir: Path | None = None
-    extras: dict = dataclasses.field(default_factory=dict)   # JSON-able per-seed details (exact/custom)
+    extras: dict = dataclasses.field(default_factory=dict)  # JSON-able per-seed details (exact/custom)
     history: list = dataclasses.field(default_factory=list)  # per-epoch rows (custom targets)
     epoch_seconds: dict = dataclasses.field(default_factory=dict)  # network -> wall time of each epoch
     verbose: int = 1
@@ -68,8 +76,16 @@ class Context:
         """Train one network of this seed through the engine, in ``seed_dir/<key>`` (so a killed run
         resumes inside it), keep its weights as an artifact and its epochs in ``history`` (``Network``
         column); returns (outcome, trained model)."""
-        outcome, model = engine.train(recipe, d, seed=self.seed, work_dir=self.seed_dir / key, fingerprint=self.fingerprint,
-                                      distribution=self.distribution, verbose=self.verbose, context=self)
+        outcome, model = engine.train(
+            recipe,
+            d,
+            seed=self.seed,
+            work_dir=self.seed_dir / key,
+            fingerprint=self.fingerprint,
+            distribution=self.distribution,
+            verbose=self.verbose,
+            context=self,
+        )
         self.history.extend({**row, "Network": key} for row in outcome["history"])
         self.epoch_seconds[key] = next(iter(outcome["epoch_seconds"].values()))
         self._keep(key, model, outcome, self.seed_dir / key)
@@ -80,7 +96,10 @@ class Context:
         returns name -> (metrics, or None if it diverged; trained model; outcome)."""
         trained = {}
         for i, (key, recipe) in enumerate(recipes.items(), start=1):
-            print(f"  network {i}/{len(recipes)}: {key} ({recipe.epochs} epochs of {len(d['x_train'])} examples)", flush=True)
+            print(
+                f"  network {i}/{len(recipes)}: {key} ({recipe.epochs} epochs of {len(d['x_train'])} examples)",
+                flush=True,
+            )
             outcome, model = self.train_network(key, recipe, d)
             trained[key] = (None if outcome["diverged_epoch"] else outcome["metrics"], model, outcome)
         return trained
@@ -91,18 +110,23 @@ class Context:
         matches the manifest. Returns (model, manifest entry: recipe, metrics, digest); the model is None when
         the network diverged there (its entry says at which epoch)."""
         folder = Path(self.output_dir) / target_name
-        fix = (f"run it first into the same folder: python -m reproductions run {target_name} {self.target.name}"
-               + (" --quick" if self.quick else ""))
+        fix = f"run it first into the same folder: python -m reproductions run {target_name} {self.target.name}" + (
+            " --quick" if self.quick else ""
+        )
         entry = _network_entry(folder, network, self.seed, self.quick, (self.fingerprint or {}).get("dataset"))
         if isinstance(entry, str):
-            raise RunRefused(f"{self.target.name} uses the {network} that {target_name} trains for seed {self.seed}, "
-                             f"but {entry}; {fix}")
+            raise RunRefused(
+                f"{self.target.name} uses the {network} that {target_name} trains for seed {self.seed}, "
+                f"but {entry}; {fix}"
+            )
         if entry.get("diverged_epoch"):
             return None, entry
         path = folder / entry["file"]
         if sha256_of(path) != entry["sha256"]:
-            raise RunRefused(f"{path} does not match the SHA-256 in {folder / report.NETWORKS_MANIFEST} (changed since "
-                             f"{target_name} wrote it); {fix}")
+            raise RunRefused(
+                f"{path} does not match the SHA-256 in {folder / report.NETWORKS_MANIFEST} (changed since "
+                f"{target_name} wrote it); {fix}"
+            )
         model = build()
         model.load_weights(path)
         return model, entry
@@ -113,7 +137,11 @@ class Context:
         self._keep(key, model, {"recipe": recipe, "metrics": metrics, "diverged_epoch": None}, self.seed_dir / key)
 
     def _keep(self, key, model, outcome, folder):
-        entry = {"recipe": outcome["recipe"], "metrics": outcome["metrics"], "diverged_epoch": outcome["diverged_epoch"]}
+        entry = {
+            "recipe": outcome["recipe"],
+            "metrics": outcome["metrics"],
+            "diverged_epoch": outcome["diverged_epoch"],
+        }
         if not outcome["diverged_epoch"]:
             path = Path(folder) / f"{key}.weights.h5"
             entry.update(file=str(path), **engine.save_network(model, path))
@@ -166,8 +194,12 @@ def has_networks(folder, quick, dataset=None):
     manifest = _read_json(Path(folder) / report.NETWORKS_MANIFEST) or {}
     fp = record.get("fingerprint") or {}
     entries = manifest.get("networks") or []
-    return (fp.get("profile") == ("quick" if quick else "full") and (dataset is None or fp.get("dataset") == dataset)
-            and bool(entries) and all((Path(folder) / e["file"]).is_file() for e in entries if e.get("file")))
+    return (
+        fp.get("profile") == ("quick" if quick else "full")
+        and (dataset is None or fp.get("dataset") == dataset)
+        and bool(entries)
+        and all((Path(folder) / e["file"]).is_file() for e in entries if e.get("file"))
+    )
 
 
 def fingerprint(target, quick, dataset=None, distribution=None, output_dir=None):
@@ -243,8 +275,19 @@ def _forget_traced_gradients():
                 registry.pop(key, None)
 
 
-def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=None, data=None, distribution=None,
-             fingerprint_=None):
+def run_seed(
+    target,
+    seed,
+    *,
+    quick,
+    data_dir,
+    output_dir,
+    verbose=1,
+    dataset=None,
+    data=None,
+    distribution=None,
+    fingerprint_=None,
+):
     """Run one seed of ``target`` into ``output_dir/.work/<target>/seed_<seed>/done.json`` and return
     its outcome. No lock and no results folder: :func:`run_target` (and its ``--jobs`` workers,
     one process per seed) call this and assemble the results. The Keras session is cleared first,
@@ -262,8 +305,17 @@ def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=No
         if stored is not None:
             check_fingerprint(stored, fp, work)
     seed_dir.mkdir(parents=True, exist_ok=True)
-    base = Context(target, target.profile(quick), quick, data_dir, Path(output_dir), verbose=verbose, dataset=dataset,
-                   distribution=distribution, fingerprint=fp)
+    base = Context(
+        target,
+        target.profile(quick),
+        quick,
+        data_dir,
+        Path(output_dir),
+        verbose=verbose,
+        dataset=dataset,
+        distribution=distribution,
+        fingerprint=fp,
+    )
     if target.kind == "fit" and data is None:
         data = target.data(base)
     t0 = time.time()
@@ -281,9 +333,16 @@ def run_seed(target, seed, *, quick, data_dir, output_dir, verbose=1, dataset=No
 
 def _run_fit(target, ctx, d):
     """One seed of a fit target: its recipe (with the profile's epochs) through the engine."""
-    outcome, model = engine.train(target.recipe_for(ctx.quick), d, seed=ctx.seed, work_dir=ctx.seed_dir,
-                                  fingerprint=ctx.fingerprint, distribution=ctx.distribution, verbose=ctx.verbose,
-                                  context=ctx)
+    outcome, model = engine.train(
+        target.recipe_for(ctx.quick),
+        d,
+        seed=ctx.seed,
+        work_dir=ctx.seed_dir,
+        fingerprint=ctx.fingerprint,
+        distribution=ctx.distribution,
+        verbose=ctx.verbose,
+        context=ctx,
+    )
     ctx._keep(model.name, model, outcome, ctx.seed_dir)
     return outcome
 
@@ -295,8 +354,13 @@ def _run_compute(target, ctx):
     # several networks per seed (a "Network" column) record each one's divergence in their metrics
     if last and "Network" not in last and not math.isfinite(last.get("Train Loss") or 0.0):
         diverged = ctx.history[-1]["Epoch"]
-    return {"metrics": metrics, "history": ctx.history, "extras": ctx.extras, "diverged_epoch": diverged,
-            "epoch_seconds": ctx.epoch_seconds}
+    return {
+        "metrics": metrics,
+        "history": ctx.history,
+        "extras": ctx.extras,
+        "diverged_epoch": diverged,
+        "epoch_seconds": ctx.epoch_seconds,
+    }
 
 
 class SeedProcessError(RuntimeError):
@@ -334,18 +398,36 @@ def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, ver
                 seed = queue.pop(0)
                 seed_dir = work / f"seed_{seed}"
                 seed_dir.mkdir(parents=True, exist_ok=True)
-                argv = [sys.executable, "-m", "reproductions.seed_worker", target.module, target.name, str(seed), "--output-dir",
-                        str(output_dir), "--threads", str(threads), "--verbose", str(min(verbose, 1))]
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "reproductions.seed_worker",
+                    target.module,
+                    target.name,
+                    str(seed),
+                    "--output-dir",
+                    str(output_dir),
+                    "--threads",
+                    str(threads),
+                    "--verbose",
+                    str(min(verbose, 1)),
+                ]
                 argv += ["--quick"] if quick else []
                 argv += ["--data-dir", str(data_dir)] if data_dir is not None else []
                 argv += ["--dataset", dataset] if dataset else []
                 log = open(seed_dir / "log.txt", "w")
-                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                        preexec_fn=functools.partial(_die_with_parent, os.getpid()),
-                                        pass_fds=(lock.fileno(),) if lock is not None else ())
+                proc = subprocess.Popen(
+                    argv,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=functools.partial(_die_with_parent, os.getpid()),
+                    pass_fds=(lock.fileno(),) if lock is not None else (),
+                )
                 running[seed] = (proc, log, time.time())
-                print(f"  seed {seed}: started in process {proc.pid} ({threads} threads; log {seed_dir / 'log.txt'})",
-                      flush=True)
+                print(
+                    f"  seed {seed}: started in process {proc.pid} ({threads} threads; log {seed_dir / 'log.txt'})",
+                    flush=True,
+                )
             time.sleep(0.5)
             for seed, (proc, log, t0) in list(running.items()):
                 if proc.poll() is None:
@@ -353,8 +435,11 @@ def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, ver
                 log.close()
                 del running[seed]
                 status = "finished" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
-                print(f"  seed {seed}: {status} after {fmt_seconds(time.time() - t0)}; "
-                      f"{len(queue) + len(running)} to go, {fmt_seconds(time.time() - started)} so far", flush=True)
+                print(
+                    f"  seed {seed}: {status} after {fmt_seconds(time.time() - t0)}; "
+                    f"{len(queue) + len(running)} to go, {fmt_seconds(time.time() - started)} so far",
+                    flush=True,
+                )
                 if proc.returncode != 0:
                     failed.append((seed, proc.returncode))
     finally:
@@ -370,12 +455,27 @@ def _run_seed_processes(target, seeds, jobs, *, quick, data_dir, output_dir, ver
         if all(code == 2 for _, code in failed):  # every worker refused (bad data, a fingerprint): one line
             raise RunRefused(tails[failed[0][0]].removeprefix("error: "))
         shown = "; ".join(f"seed {seed}: {tails[seed]}" for seed, _ in failed)
-        raise SeedProcessError(f"{len(failed)} seed process(es) of {target.name} failed ({shown}); the finished "
-                               "seeds are kept, rerun with --resume to continue")
+        raise SeedProcessError(
+            f"{len(failed)} seed process(es) of {target.name} failed ({shown}); the finished "
+            "seeds are kept, rerun with --resume to continue"
+        )
 
 
-def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1, position=(1, 1), record=None,
-               dataset=None, jobs=1, distribution=None):
+def run_target(
+    target,
+    seeds,
+    *,
+    quick,
+    data_dir,
+    output_dir,
+    resume,
+    verbose=1,
+    position=(1, 1),
+    record=None,
+    dataset=None,
+    jobs=1,
+    distribution=None,
+):
     """Run ``target`` for ``seeds`` and write ``output_dir/<target>/``; returns the summary rows.
     ``jobs`` > 1 runs the seeds as that many parallel processes (the same numbers as a serial run);
     ``distribution`` (:func:`distribute.setup`) trains the runner's networks under a tf.distribute strategy.
@@ -389,11 +489,15 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"`jobs` must be a positive integer, got {jobs!r}.")
     if jobs > 1 and not target.module:
-        raise ValueError(f"--jobs {jobs} runs seeds in worker processes, which import a target from its module; "
-                         f"{target.name} has none (register it in reproductions.targets), so run it with jobs=1.")
+        raise ValueError(
+            f"--jobs {jobs} runs seeds in worker processes, which import a target from its module; "
+            f"{target.name} has none (register it in reproductions.targets), so run it with jobs=1."
+        )
     if jobs > 1 and distribution is not None and distribution.name != "default":
-        raise ValueError(f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
-                         f"--strategy {distribution.name} (which gives one seed all devices). Use one or the other.")
+        raise ValueError(
+            f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
+            f"--strategy {distribution.name} (which gives one seed all devices). Use one or the other."
+        )
     if dataset is not None and dataset not in target.datasets:
         raise ValueError(f"`dataset` must be one of {list(target.datasets)} for {target.name}, got {dataset!r}.")
     seeds = check_seeds(seeds)
@@ -404,9 +508,23 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
             fresh = not (resume and work.exists())
             before = set(work.iterdir()) if work.exists() else set()
             try:
-                return _run_target_locked(target, seeds, fp, work, lock, quick=quick, data_dir=data_dir,
-                                          output_dir=output_dir, resume=resume, verbose=verbose, position=position,
-                                          record=record, dataset=dataset, jobs=jobs, distribution=distribution)
+                return _run_target_locked(
+                    target,
+                    seeds,
+                    fp,
+                    work,
+                    lock,
+                    quick=quick,
+                    data_dir=data_dir,
+                    output_dir=output_dir,
+                    resume=resume,
+                    verbose=verbose,
+                    position=position,
+                    record=record,
+                    dataset=dataset,
+                    jobs=jobs,
+                    distribution=distribution,
+                )
             except (RunRefused, ChecksumError):
                 if fresh:
                     shutil.rmtree(work, ignore_errors=True)
@@ -421,8 +539,24 @@ def run_target(target, seeds, *, quick, data_dir, output_dir, resume, verbose=1,
         raise
 
 
-def _run_target_locked(target, seeds, fp, work, lock, *, quick, data_dir, output_dir, resume, verbose, position,
-                       record, dataset, jobs, distribution):
+def _run_target_locked(
+    target,
+    seeds,
+    fp,
+    work,
+    lock,
+    *,
+    quick,
+    data_dir,
+    output_dir,
+    resume,
+    verbose,
+    position,
+    record,
+    dataset,
+    jobs,
+    distribution,
+):
     if resume and work.exists():
         check_fingerprint(_read_json(work / "fingerprint.json"), fp, work)
     elif work.exists():
@@ -432,10 +566,22 @@ def _run_target_locked(target, seeds, fp, work, lock, *, quick, data_dir, output
     started = time.time()
     pending = [s for s in seeds if not (work / f"seed_{s}" / "done.json").is_file()]
     if jobs > 1 and len(pending) > 1:
-        print(f"[target {position[0]}/{position[1]} {target.name}] {len(pending)} seeds in {min(jobs, len(pending))} "
-              "parallel processes", flush=True)
-        _run_seed_processes(target, pending, min(jobs, len(pending)), quick=quick, data_dir=data_dir,
-                            output_dir=output_dir, verbose=verbose, dataset=dataset, lock=lock)
+        print(
+            f"[target {position[0]}/{position[1]} {target.name}] {len(pending)} seeds in {min(jobs, len(pending))} "
+            "parallel processes",
+            flush=True,
+        )
+        _run_seed_processes(
+            target,
+            pending,
+            min(jobs, len(pending)),
+            quick=quick,
+            data_dir=data_dir,
+            output_dir=output_dir,
+            verbose=verbose,
+            dataset=dataset,
+            lock=lock,
+        )
         resume = True
     base = Context(target, target.profile(quick), quick, data_dir, output_dir, verbose=verbose, dataset=dataset)
     d = None  # a fit target's data, loaded once when the first seed runs in this process
@@ -446,7 +592,10 @@ def _run_target_locked(target, seeds, fp, work, lock, *, quick, data_dir, output
         if seed_times:
             remaining = (len(seeds) - i) * float(np.mean(seed_times))
             eta = f", ETA {fmt_seconds(remaining)} for this target"
-        print(f"[target {position[0]}/{position[1]} {target.name}] seed {i + 1}/{len(seeds)} (seed={seed}{eta})", flush=True)
+        print(
+            f"[target {position[0]}/{position[1]} {target.name}] seed {i + 1}/{len(seeds)} (seed={seed}{eta})",
+            flush=True,
+        )
         if resume and done.is_file():
             results[seed] = _read_json(done)
             if results[seed] is None:
@@ -456,18 +605,39 @@ def _run_target_locked(target, seeds, fp, work, lock, *, quick, data_dir, output
             continue
         if d is None and target.kind == "fit":
             d = target.data(base)
-        outcome = run_seed(target, seed, quick=quick, data_dir=data_dir, output_dir=output_dir, verbose=verbose,
-                           dataset=dataset, data=d, distribution=distribution, fingerprint_=fp)
+        outcome = run_seed(
+            target,
+            seed,
+            quick=quick,
+            data_dir=data_dir,
+            output_dir=output_dir,
+            verbose=verbose,
+            dataset=dataset,
+            data=d,
+            distribution=distribution,
+            fingerprint_=fp,
+        )
         seed_times.append(outcome["wall_time"])
         results[seed] = outcome
         if outcome["diverged_epoch"]:
-            print(f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True)
+            print(
+                f"  seed {seed} diverged at epoch {outcome['diverged_epoch']} (non-finite loss); continuing", flush=True
+            )
     wall = time.time() - started
-    run_record = dict(record or {}, target=target.name, seeds=list(seeds), wall_time_seconds=wall, jobs=jobs,
-                      dataset=fp["dataset"], config=target.config(quick), fingerprint=fp,
-                      recipes=_recipes(results), seconds_per_epoch=_seconds_per_epoch(results),
-                      distribution=(distribution or _ONE_DEVICE).record(target.recipe.batch_size if target.kind == "fit" else None),
-                      finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    run_record = dict(
+        record or {},
+        target=target.name,
+        seeds=list(seeds),
+        wall_time_seconds=wall,
+        jobs=jobs,
+        dataset=fp["dataset"],
+        config=target.config(quick),
+        fingerprint=fp,
+        recipes=_recipes(results),
+        seconds_per_epoch=_seconds_per_epoch(results),
+        distribution=(distribution or _ONE_DEVICE).record(target.recipe.batch_size if target.kind == "fit" else None),
+        finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     rows = report.write_target(output_dir, target, results, run_record)
     shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -489,14 +659,33 @@ def _seconds_per_epoch(results):
         for network, values in (r.get("epoch_seconds") or {}).items():
             pooled.setdefault(network, []).extend(values)
     return {
-        network: {"mean": round(float(np.mean(v)), 3), "min": round(float(np.min(v)), 3),
-                  "max": round(float(np.max(v)), 3), "epochs": len(v)}
-        for network, v in pooled.items() if v
+        network: {
+            "mean": round(float(np.mean(v)), 3),
+            "min": round(float(np.min(v)), 3),
+            "max": round(float(np.max(v)), 3),
+            "epochs": len(v),
+        }
+        for network, v in pooled.items()
+        if v
     }
 
 
-def run_targets(chosen, *, seeds, quick, data_dir, output_dir, resume, strategy="default", verbose=1, record=None,
-                dataset=None, jobs=1, cpu_devices=2, index_known=None):
+def run_targets(
+    chosen,
+    *,
+    seeds,
+    quick,
+    data_dir,
+    output_dir,
+    resume,
+    strategy="default",
+    verbose=1,
+    record=None,
+    dataset=None,
+    jobs=1,
+    cpu_devices=2,
+    index_known=None,
+):
     """Run several targets in order; returns 0 if all ran (verdicts do not change the exit code).
 
     Under ``strategy="multiworker"`` every worker trains; only the chief writes ``output_dir``
@@ -505,8 +694,10 @@ def run_targets(chosen, *, seeds, quick, data_dir, output_dir, resume, strategy=
     if strategy not in STRATEGIES:
         raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {strategy!r}.")
     if jobs > 1 and strategy != "default":
-        raise ValueError(f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
-                         f"--strategy {strategy} (which gives one seed all devices). Use one or the other.")
+        raise ValueError(
+            f"--jobs {jobs} runs seeds as separate single-device processes; it cannot be combined with "
+            f"--strategy {strategy} (which gives one seed all devices). Use one or the other."
+        )
     final_dir = Path(output_dir)
     report.check_index(final_dir)  # refuse before training, not after, if README.md there is not ours
     distribution = distribute.setup(strategy, cpu_devices)  # before TensorFlow starts (logical CPU devices)
@@ -514,18 +705,34 @@ def run_targets(chosen, *, seeds, quick, data_dir, output_dir, resume, strategy=
     if not distribution.chief:
         output_dir = final_dir / f".worker-{distribution.worker_index}"
     if distribution.name != "default":
-        print(f"strategy {distribution.name}: {distribution.replicas} replicas on {distribution.devices}"
-              + ("" if distribution.chief else f" (worker {distribution.worker_index}, not the chief: results are the chief's)"),
-              flush=True)
+        print(
+            f"strategy {distribution.name}: {distribution.replicas} replicas on {distribution.devices}"
+            + (
+                ""
+                if distribution.chief
+                else f" (worker {distribution.worker_index}, not the chief: results are the chief's)"
+            ),
+            flush=True,
+        )
     try:
         for k, target in enumerate(chosen, start=1):
-            run_target(target, target.run_seeds(quick, seeds), quick=quick, data_dir=data_dir, output_dir=output_dir, resume=resume,
-                       verbose=verbose, position=(k, len(chosen)), record=record, dataset=dataset, jobs=jobs,
-                       distribution=distribution if distribution.name != "default" else None)
+            run_target(
+                target,
+                target.run_seeds(quick, seeds),
+                quick=quick,
+                data_dir=data_dir,
+                output_dir=output_dir,
+                resume=resume,
+                verbose=verbose,
+                position=(k, len(chosen)),
+                record=record,
+                dataset=dataset,
+                jobs=jobs,
+                distribution=distribution if distribution.name != "default" else None,
+            )
         if distribution.chief:
             report.write_index(output_dir, known=index_known, judges=index_known or {t.name: t for t in chosen})
     finally:
         if not distribution.chief:
             shutil.rmtree(output_dir, ignore_errors=True)
     return 0
-

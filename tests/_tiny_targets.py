@@ -3,8 +3,8 @@
 import os
 from pathlib import Path
 
-import numpy as np
 import keras
+import numpy as np
 
 from reproductions.engine import Recipe
 from reproductions.spec import Profile, Reference, Target
@@ -14,7 +14,14 @@ def tiny_data(ctx):
     rng = np.random.default_rng(123)
     x = rng.normal(size=(240, 6)).astype("float32")
     y = (x[:, 0] + x[:, 1] > 0).astype("int32")
-    return {"x_train": x[:160], "y_train": y[:160], "x_val": x[160:200], "y_val": y[160:200], "x_test": x[200:], "y_test": y[200:]}
+    return {
+        "x_train": x[:160],
+        "y_train": y[:160],
+        "x_val": x[160:200],
+        "y_val": y[160:200],
+        "x_test": x[200:],
+        "y_test": y[200:],
+    }
 
 
 def tiny_build(seed):
@@ -50,8 +57,14 @@ def tiny_target(name="tiny.mlp", epochs=4, seeds=2, build=tiny_build, callbacks=
         title="tiny synthetic MLP",
         source="test",
         data=tiny_data,
-        recipe=Recipe(build=build, optimizer=lambda: keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                      metrics=("accuracy",), batch_size=16, callbacks=callbacks),
+        recipe=Recipe(
+            build=build,
+            optimizer=lambda: keras.optimizers.Adam(0.01),
+            loss="sparse_categorical_crossentropy",
+            metrics=("accuracy",),
+            batch_size=16,
+            callbacks=callbacks,
+        ),
         references=(Reference("test_accuracy", 0.5, "test", compare=">=", cls="sanity"),),
         full=Profile(seeds=seeds, epochs=epochs),
         quick=Profile(seeds=1, epochs=2),
@@ -70,11 +83,18 @@ def two_network_target(fail_marker=None, epochs=3):
         return tiny_build(seed)
 
     def compute(seed, ctx):
-        trained = train_networks(ctx, tiny_data(ctx), {"a": tiny_build, "b": build_second}, epochs=epochs, batch_size=16)
+        trained = train_networks(
+            ctx, tiny_data(ctx), {"a": tiny_build, "b": build_second}, epochs=epochs, batch_size=16
+        )
         return {f"test_error_{k}": m["test_error"] for k, (m, _model) in trained.items()}
 
     return Target(
-        name="tiny.two_networks", title="two tiny networks", source="test", kind="custom", compute=compute,
+        name="tiny.two_networks",
+        title="two tiny networks",
+        source="test",
+        kind="custom",
+        compute=compute,
         references=(Reference("test_error_a", 0.5, "test", compare="<=", cls="sanity"),),
-        full=Profile(seeds=1), quick=Profile(seeds=1),
+        full=Profile(seeds=1),
+        quick=Profile(seeds=1),
     )

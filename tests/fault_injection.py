@@ -53,8 +53,9 @@ def _tiny(work, out, *, resume=False, quick=False, kill_at=None, kill_after=None
     script = work / "tiny.py"
     script.write_text(TINY.format(out=str(out), resume=resume, quick=quick))
     env = dict(ENV, **(env or {}), **({"ZOO_FAULT_KILL": kill_at} if kill_at else {}))
-    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     if kill_after is not None:
         try:
             proc.wait(timeout=kill_after)
@@ -101,9 +102,18 @@ def kill(work):
     clean = work / "clean"
     assert _tiny(work, clean)[0] == 0
     reference = _numbers(clean)
-    points = ["checkpoint-written:1", "checkpoint-written:3", "checkpoint-written:6",
-              "before-replace-checkpoint.npz:2", "before-replace-done.json:1", "seed-done:1", "seed-done:2",
-              "before-replace-summary.csv:1", "before-replace-run.json:1", "results-staged:1"]
+    points = [
+        "checkpoint-written:1",
+        "checkpoint-written:3",
+        "checkpoint-written:6",
+        "before-replace-checkpoint.npz:2",
+        "before-replace-done.json:1",
+        "seed-done:1",
+        "seed-done:2",
+        "before-replace-summary.csv:1",
+        "before-replace-run.json:1",
+        "results-staged:1",
+    ]
     cases = [(p, None) for p in points] + [(None, t) for t in (3.0, 5.0, 7.0)]
     for point, after in cases:
         out = work / f"kill-{len(os.listdir(work))}"
@@ -114,8 +124,13 @@ def kill(work):
         code, _, err = _tiny(work, out, resume=True)
         same = code == 0 and _numbers(out) == reference
         leftover = (out / ".work").exists()
-        why = (f"resume exited {code}: {_last_line(err)}" if code else "numbers differ from the clean run's" if not same
-               else "the work folder was left behind")
+        why = (
+            f"resume exited {code}: {_last_line(err)}"
+            if code
+            else "numbers differ from the clean run's"
+            if not same
+            else "the work folder was left behind"
+        )
         yield f"kill at {point or f'{after} s'}", same and not leftover, why
     yield from _rerun_kills(work, clean, reference)
 
@@ -131,9 +146,18 @@ def _rerun_kills(work, clean, reference):
             killed, _, _ = _tiny(work, out, kill_at=point, env=env)
             code, _, err = _tiny(work, out, resume=True, env=env)
             same = code == 0 and _numbers(out) == reference
-            why = (f"not killed (exit {killed})" if killed != -signal.SIGKILL else
-                   f"resume exited {code}: {_last_line(err)}" if code else "numbers differ from the clean run's")
-            yield f"rerun over results killed at {point} ({path}), then --resume", killed == -signal.SIGKILL and same, why
+            why = (
+                f"not killed (exit {killed})"
+                if killed != -signal.SIGKILL
+                else f"resume exited {code}: {_last_line(err)}"
+                if code
+                else "numbers differ from the clean run's"
+            )
+            yield (
+                f"rerun over results killed at {point} ({path}), then --resume",
+                killed == -signal.SIGKILL and same,
+                why,
+            )
 
 
 def _last_line(text):
@@ -144,9 +168,9 @@ def _last_line(text):
 def resume(work):
     import dataclasses
 
-    from tests._tiny_targets import tiny_target
     from reproductions.errors import RunRefused
     from reproductions.suite import run_target
+    from tests._tiny_targets import tiny_target
 
     def killed(quick=False):
         out = Path(tempfile.mkdtemp(dir=work))
@@ -163,8 +187,10 @@ def resume(work):
     yield "quick work resumed as full", refused(killed(quick=True), tiny_target())
     yield "full work resumed as quick", refused(killed(), tiny_target(), quick=True)
     target = tiny_target()
-    yield "batch size changed", refused(killed(), dataclasses.replace(
-        target, recipe=dataclasses.replace(target.recipe, batch_size=32)))
+    yield (
+        "batch size changed",
+        refused(killed(), dataclasses.replace(target, recipe=dataclasses.replace(target.recipe, batch_size=32))),
+    )
     yield "epochs changed", refused(killed(), tiny_target(epochs=5))
     out = killed()
     fp = out / ".work" / "tiny.mlp" / "fingerprint.json"
@@ -218,42 +244,88 @@ def data(work):
         root = folder_with(name, content)
         out = root / "out"
         t0 = time.time()
-        ok = _refused(["run", "fashion.mlp", "--quick", "--seeds", "1", "--data-dir", str(root), "--output-dir", str(out)],
-                      out)
+        ok = _refused(
+            ["run", "fashion.mlp", "--quick", "--seeds", "1", "--data-dir", str(root), "--output-dir", str(out)], out
+        )
         yield f"{label} ({time.time() - t0:.1f} s)", ok
     root = Path(tempfile.mkdtemp(dir=work))
-    yield "no data, offline", _refused(["run", "mnist.softmax", "--quick", "--data-dir", str(root),
-                                        "--output-dir", str(root / "out")], root / "out", {"ZOO_OFFLINE": "1"})
+    yield (
+        "no data, offline",
+        _refused(
+            ["run", "mnist.softmax", "--quick", "--data-dir", str(root), "--output-dir", str(root / "out")],
+            root / "out",
+            {"ZOO_OFFLINE": "1"},
+        ),
+    )
 
 
 def flags(work):
     out = work / "never"
     blocker = work / "a-file"
     blocker.write_text("x")
-    runs = [["--seeds", ","], ["--seeds=4294967296,"], ["--seeds", "4294967296"], ["--seeds=-1"], ["--seeds", "0,0"],
-            ["--seeds", "abc"], ["--seeds", "0"], ["--jobs", "0"], ["--jobs", "-3"], ["--strategy", "horovod"],
-            ["--devices", "0"], ["--dataset", "cifar10"], ["--verbose", "7"], ["--bogus"]]
+    runs = [
+        ["--seeds", ","],
+        ["--seeds=4294967296,"],
+        ["--seeds", "4294967296"],
+        ["--seeds=-1"],
+        ["--seeds", "0,0"],
+        ["--seeds", "abc"],
+        ["--seeds", "0"],
+        ["--jobs", "0"],
+        ["--jobs", "-3"],
+        ["--strategy", "horovod"],
+        ["--devices", "0"],
+        ["--dataset", "cifar10"],
+        ["--verbose", "7"],
+        ["--bogus"],
+    ]
     for extra in runs:
         yield " ".join(extra), _refused(["run", "gates.and", *extra, "--output-dir", str(out)], out)
     yield "unknown target", _refused(["run", "gates.nand", "--output-dir", str(out)], out)
     yield "--output-dir is a file", _main(["run", "gates.and", "--output-dir", str(blocker)])[0] == 2
     yield "--output-dir under a file", _refused(["run", "gates.and", "--output-dir", str(blocker / "x")], blocker / "x")
-    yield "--data-dir missing", _refused(["run", "gates.and", "--data-dir", str(work / "nowhere"), "--output-dir", str(out)], out)
-    for label, config in [("TF_CONFIG not JSON", "{"), ("TF_CONFIG index out of range",
-                          '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 5}}'),
-                          ("TF_CONFIG bad port", '{"cluster": {"worker": ["localhost:0"]}, "task": {"type": "worker", "index": 0}}')]:
-        yield label, _refused(["run", "gates.and", "--strategy", "multiworker", "--output-dir", str(out)], out,
-                              {"TF_CONFIG": config})
+    yield (
+        "--data-dir missing",
+        _refused(["run", "gates.and", "--data-dir", str(work / "nowhere"), "--output-dir", str(out)], out),
+    )
+    for label, config in [
+        ("TF_CONFIG not JSON", "{"),
+        (
+            "TF_CONFIG index out of range",
+            '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 5}}',
+        ),
+        ("TF_CONFIG bad port", '{"cluster": {"worker": ["localhost:0"]}, "task": {"type": "worker", "index": 0}}'),
+    ]:
+        yield (
+            label,
+            _refused(
+                ["run", "gates.and", "--strategy", "multiworker", "--output-dir", str(out)], out, {"TF_CONFIG": config}
+            ),
+        )
     empty = work / "empty"
     empty.mkdir()
-    yield "report --compare without summaries", _main(["report", "--output-dir", str(REPO / "results"),
-                                                        "--compare", str(empty)])[0] == 2
+    yield (
+        "report --compare without summaries",
+        _main(["report", "--output-dir", str(REPO / "results"), "--compare", str(empty)])[0] == 2,
+    )
 
 
 def concurrency(work):
     out = work / "concurrent"
-    argv = [sys.executable, "-m", "reproductions", "run", "mnist.shift", "--quick", "--seeds", "2", "--output-dir",
-            str(out), "--verbose", "0"]
+    argv = [
+        sys.executable,
+        "-m",
+        "reproductions",
+        "run",
+        "mnist.shift",
+        "--quick",
+        "--seeds",
+        "2",
+        "--output-dir",
+        str(out),
+        "--verbose",
+        "0",
+    ]
     first = subprocess.Popen(argv, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(6)
     second = subprocess.run(argv, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
@@ -270,8 +342,14 @@ def concurrency(work):
     yield "report racing a run", not crashed and first.returncode == 0
     for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
         out = work / f"jobs-{sig}"
-        parent = subprocess.Popen(argv[:-4] + ["--jobs", "2", "--output-dir", str(out), "--verbose", "0"], cwd=REPO,
-                                  env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        parent = subprocess.Popen(
+            argv[:-4] + ["--jobs", "2", "--output-dir", str(out), "--verbose", "0"],
+            cwd=REPO,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         pids = []
         for line in parent.stdout:
             if "started in process" in line:
@@ -281,8 +359,11 @@ def concurrency(work):
         parent.send_signal(sig)
         parent.wait(timeout=60)
         time.sleep(3)
-        orphans = [pid for pid in pids if Path(f"/proc/{pid}").exists() and
-                   Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
+        orphans = [
+            pid
+            for pid in pids
+            if Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        ]
         yield f"--jobs parent killed by {signal.Signals(sig).name}", not orphans
 
 
@@ -325,19 +406,39 @@ def nan(work):
         detector = DeadReLUDetector(np.full_like(x, np.nan))
         detector.set_model(m)
         values = detector.check(0)
-    yield "DeadReLUDetector on NaN probes: not dead, reported", (
-        values["dead_relu_nonfinite_fraction"] == 1.0 and not values["dead_relu_fraction"] == 1.0
-        and any("non-finite" in str(w.message) for w in caught))
+    yield (
+        "DeadReLUDetector on NaN probes: not dead, reported",
+        (
+            values["dead_relu_nonfinite_fraction"] == 1.0
+            and not values["dead_relu_fraction"] == 1.0
+            and any("non-finite" in str(w.message) for w in caught)
+        ),
+    )
     m = model()
-    history = m.fit(x, y, epochs=3, verbose=0, callbacks=[
-        DeadReLUDetector(x, frequency=2, check_on_train_begin=False),
-        GradientCheck((x, y), frequency=2, check_on_train_begin=False)])
+    history = m.fit(
+        x,
+        y,
+        epochs=3,
+        verbose=0,
+        callbacks=[
+            DeadReLUDetector(x, frequency=2, check_on_train_begin=False),
+            GradientCheck((x, y), frequency=2, check_on_train_begin=False),
+        ],
+    )
     yield "epochs without a check carry the keys (NaN)", len({len(v) for v in history.history.values()}) == 1
-    from tests._tiny_targets import diverging_build, tiny_target
     from reproductions.suite import run_target
+    from tests._tiny_targets import diverging_build, tiny_target
 
-    rows = run_target(tiny_target(build=diverging_build, seeds=3), [0, 1, 2], quick=False, data_dir=None,
-                      output_dir=work / "diverge", resume=False, verbose=0, record={})
+    rows = run_target(
+        tiny_target(build=diverging_build, seeds=3),
+        [0, 1, 2],
+        quick=False,
+        data_dir=None,
+        output_dir=work / "diverge",
+        resume=False,
+        verbose=0,
+        record={},
+    )
     yield "a diverging seed is recorded, not averaged", rows[0]["n"] == 2 and rows[0]["diverged"] == 1
 
 
@@ -346,8 +447,12 @@ def output(work):
     folder.mkdir()
     (folder / "README.md").write_text("# someone's project\n")
     code, err = _main(["run", "gates.and", "--seeds", "1", "--output-dir", str(folder)])
-    yield "run into a folder with a foreign README.md", code == 2 and (folder / "README.md").read_text() == "# someone's project\n" \
-        and sorted(p.name for p in folder.iterdir()) == ["README.md"]
+    yield (
+        "run into a folder with a foreign README.md",
+        code == 2
+        and (folder / "README.md").read_text() == "# someone's project\n"
+        and sorted(p.name for p in folder.iterdir()) == ["README.md"],
+    )
     code, err = _main(["report", "--output-dir", str(folder)])
     yield "report into a folder with a foreign README.md", code == 2
 
@@ -357,8 +462,15 @@ def output(work):
 
 def _cli(argv, env=None, **kwargs):
     """Run the CLI in a subprocess (so a fault may kill it): the CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "reproductions", *argv], cwd=REPO, env=dict(ENV, **(env or {})),
-                          capture_output=True, text=True, timeout=600, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "reproductions", *argv],
+        cwd=REPO,
+        env=dict(ENV, **(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
 
 
 def _gates_run(work, name="base"):
@@ -371,8 +483,11 @@ def _gates_run(work, name="base"):
 
 def _measured(folder):
     """The bytes of what a run measured (everything but the summaries and figures a re-judge remakes)."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith("summary") and p.suffix != ".png"}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith("summary") and p.suffix != ".png"
+    }
 
 
 def _intact(out, measured):
@@ -404,21 +519,33 @@ def rewrite(work):
             killed = _cli(["report", "--output-dir", str(out), "--rejudge"], dict(env, **{FAULT_ENV: point}))
             again = _cli(["report", "--output-dir", str(out), "--rejudge"], env)
             ok, why = _intact(out, measured)
-            why = (f"the re-judge was not killed (exit {killed.returncode})" if killed.returncode != -signal.SIGKILL
-                   else f"the next re-judge exited {again.returncode}: {_last_line(again.stderr)}" if again.returncode
-                   else why)
-            yield f"re-judge killed at {point} ({path}), then re-judged", killed.returncode == -signal.SIGKILL \
-                and again.returncode == 0 and ok, why
+            why = (
+                f"the re-judge was not killed (exit {killed.returncode})"
+                if killed.returncode != -signal.SIGKILL
+                else f"the next re-judge exited {again.returncode}: {_last_line(again.stderr)}"
+                if again.returncode
+                else why
+            )
+            yield (
+                f"re-judge killed at {point} ({path}), then re-judged",
+                killed.returncode == -signal.SIGKILL and again.returncode == 0 and ok,
+                why,
+            )
     out = work / "concurrent-rejudge"
     shutil.copytree(base, out)
     argv = [sys.executable, "-m", "reproductions", "report", "--output-dir", str(out), "--rejudge"]
-    procs = [subprocess.Popen(argv, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for _ in range(3)]
+    procs = [
+        subprocess.Popen(argv, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
     codes = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
     ok, why = _intact(out, measured)
     bad = [f"exit {c}: {_last_line(e)}" for c, e in codes if c not in (0, 3)]
-    yield "three re-judges of one folder at once", ok and not bad and any(c == 0 for c, _ in codes), \
-        "; ".join(bad) or why
+    yield (
+        "three re-judges of one folder at once",
+        ok and not bad and any(c == 0 for c, _ in codes),
+        "; ".join(bad) or why,
+    )
     yield from _export_kills(work)
 
 
@@ -461,21 +588,51 @@ def _export_kills(work):
     script.write_text(EXPORT)
     for point in ("export-files-in:1", "before-replace-manifest.json:1", "export-manifest-in:1"):
         run, into = work / f"export-run-{len(os.listdir(work))}", work / f"trained-{len(os.listdir(work))}"
-        first = subprocess.run([sys.executable, str(script), str(run), str(into), "median"], env=ENV,
-                               capture_output=True, text=True, timeout=600)
-        killed = subprocess.run([sys.executable, str(script), str(run), str(into), "best"],
-                                env=dict(ENV, **{FAULT_ENV: point}), capture_output=True, text=True, timeout=600)
+        first = subprocess.run(
+            [sys.executable, str(script), str(run), str(into), "median"],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        killed = subprocess.run(
+            [sys.executable, str(script), str(run), str(into), "best"],
+            env=dict(ENV, **{FAULT_ENV: point}),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         ok, why = _loadable(into)
-        again = subprocess.run([sys.executable, str(script), str(run), str(into), "best"], env=ENV, capture_output=True,
-                               text=True, timeout=600)
+        again = subprocess.run(
+            [sys.executable, str(script), str(run), str(into), "best"],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         clean, files = _loadable(into)
         tidy = sorted(p.name for p in into.iterdir()) == sorted(
-            [json.loads((into / "manifest.json").read_text())["weights"][0]["file"], "manifest.json"])
-        why = (f"setup exited {first.returncode}: {_last_line(first.stderr)}" if first.returncode
-               else f"not killed (exit {killed.returncode})" if killed.returncode != -signal.SIGKILL
-               else why if not ok else f"the export after it: exit {again.returncode}, {files}")
-        yield f"export killed at {point}, then exported again", first.returncode == 0 and \
-            killed.returncode == -signal.SIGKILL and ok and again.returncode == 0 and clean and tidy, why
+            [json.loads((into / "manifest.json").read_text())["weights"][0]["file"], "manifest.json"]
+        )
+        why = (
+            f"setup exited {first.returncode}: {_last_line(first.stderr)}"
+            if first.returncode
+            else f"not killed (exit {killed.returncode})"
+            if killed.returncode != -signal.SIGKILL
+            else why
+            if not ok
+            else f"the export after it: exit {again.returncode}, {files}"
+        )
+        yield (
+            f"export killed at {point}, then exported again",
+            first.returncode == 0
+            and killed.returncode == -signal.SIGKILL
+            and ok
+            and again.returncode == 0
+            and clean
+            and tidy,
+            why,
+        )
 
 
 def _edit_csv(path, column, change):
@@ -491,10 +648,14 @@ def tamper(work):
     edits = {
         "summary.csv mean": lambda f: _edit_csv(f / "summary.csv", "mean", lambda v: float(v) + 0.1),
         "summary.csv verdict": lambda f: _edit_csv(f / "summary.csv", "verdict", lambda v: "not reproduced"),
-        "metrics.csv number": lambda f: _edit_csv(f / "metrics.csv", f.joinpath("metrics.csv").read_text()
-                                                  .splitlines()[0].split(",")[-1], lambda v: float(v) + 1),
+        "metrics.csv number": lambda f: _edit_csv(
+            f / "metrics.csv",
+            f.joinpath("metrics.csv").read_text().splitlines()[0].split(",")[-1],
+            lambda v: float(v) + 1,
+        ),
         "run.json wall time": lambda f: (f / "run.json").write_text(
-            json.dumps(dict(json.loads((f / "run.json").read_text()), wall_time_seconds=1.0))),
+            json.dumps(dict(json.loads((f / "run.json").read_text()), wall_time_seconds=1.0))
+        ),
         "a measured file added": lambda f: (f / "details.json").write_text("{}"),
     }
     for label, edit in edits.items():
@@ -516,34 +677,65 @@ def streams(work):
     proc.stdout.readline()
     proc.stdout.close()  # `| head -1`
     code, err = proc.wait(timeout=600), proc.stderr.read().decode()
-    yield "run with stdout closed after one line", code == 0 and (out / "gates.and" / "summary.csv").is_file() \
-        and "Traceback" not in err, f"exit {code}: {_last_line(err)}"
+    yield (
+        "run with stdout closed after one line",
+        code == 0 and (out / "gates.and" / "summary.csv").is_file() and "Traceback" not in err,
+        f"exit {code}: {_last_line(err)}",
+    )
     for label, args in (("list", ["list"]), ("report", ["report", "--output-dir", str(out)])):
-        proc = subprocess.Popen([sys.executable, "-m", "reproductions", *args], cwd=REPO, env=ENV,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reproductions", *args],
+            cwd=REPO,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         proc.stdout.close()
         code, err = proc.wait(timeout=600), proc.stderr.read().decode()
         yield f"{label} with stdout closed", code == 0 and "Traceback" not in err, f"exit {code}: {_last_line(err)}"
     out = work / "interrupted"
-    proc = subprocess.Popen([sys.executable, "-m", "reproductions", "run", "mnist.shift", "--quick", "--seeds", "2",
-                             "--output-dir", str(out)], cwd=REPO, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reproductions",
+            "run",
+            "mnist.shift",
+            "--quick",
+            "--seeds",
+            "2",
+            "--output-dir",
+            str(out),
+        ],
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in proc.stdout:
         if "epoch" in line:
             break
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=600)
     lines = [line for line in err.splitlines() if line.strip()]
-    yield "Ctrl-C during a run: one line naming --resume", proc.returncode == 130 and len(lines) == 1 \
-        and "--resume" in lines[0], f"exit {proc.returncode}: {lines[-3:]}"
-    resumed = _cli(["run", "mnist.shift", "--quick", "--seeds", "2", "--output-dir", str(out), "--resume",
-                    "--verbose", "0"])
+    yield (
+        "Ctrl-C during a run: one line naming --resume",
+        proc.returncode == 130 and len(lines) == 1 and "--resume" in lines[0],
+        f"exit {proc.returncode}: {lines[-3:]}",
+    )
+    resumed = _cli(
+        ["run", "mnist.shift", "--quick", "--seeds", "2", "--output-dir", str(out), "--resume", "--verbose", "0"]
+    )
     yield "... and --resume finishes it", resumed.returncode == 0, _last_line(resumed.stderr)
     out = work / "résultats-ü"
     ascii_env = {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "PYTHONIOENCODING": ""}
     done = _cli(["run", "gates.and", "--quick", "--output-dir", str(out), "--verbose", "0"], ascii_env)
-    yield "an ASCII-only locale and a non-ASCII output folder", done.returncode == 0 \
-        and (out / "gates.and" / "summary.md").is_file(), f"exit {done.returncode}: {_last_line(done.stderr)}"
+    yield (
+        "an ASCII-only locale and a non-ASCII output folder",
+        done.returncode == 0 and (out / "gates.and" / "summary.md").is_file(),
+        f"exit {done.returncode}: {_last_line(done.stderr)}",
+    )
 
 
 def oserror(work):
@@ -555,13 +747,15 @@ def oserror(work):
     def raising(code):
         def fail(*args, **kwargs):
             raise OSError(code, os.strerror(code), str(args[0]) if args else None)
+
         return fail
 
     for label, target, code, argv in (
-            ("full disk at report", "os.fsync", errno.ENOSPC, ["report"]),
-            ("full disk at a re-judge", "os.fsync", errno.ENOSPC, ["report", "--rejudge"]),
-            ("read-only folder at report", "os.replace", errno.EROFS, ["report"]),
-            ("full disk during a run", "os.fsync", errno.ENOSPC, ["run", "gates.and", "--quick", "--verbose", "0"])):
+        ("full disk at report", "os.fsync", errno.ENOSPC, ["report"]),
+        ("full disk at a re-judge", "os.fsync", errno.ENOSPC, ["report", "--rejudge"]),
+        ("read-only folder at report", "os.replace", errno.EROFS, ["report"]),
+        ("full disk during a run", "os.fsync", errno.ENOSPC, ["run", "gates.and", "--quick", "--verbose", "0"]),
+    ):
         out = work / f"os-{len(os.listdir(work))}"
         shutil.copytree(base, out)
         before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
@@ -602,12 +796,26 @@ def oserror(work):
             refused = ""
         except RunRefused as exc:
             refused = str(exc)
-    yield "export onto a nearly full disk", "free some space first" in refused and not any(into.iterdir()), \
-        refused or "not refused"
+    yield (
+        "export onto a nearly full disk",
+        "free some space first" in refused and not any(into.iterdir()),
+        refused or "not refused",
+    )
 
 
-CATEGORIES = {"kill": kill, "resume": resume, "data": data, "flags": flags, "concurrency": concurrency, "nan": nan,
-              "output": output, "rewrite": rewrite, "tamper": tamper, "streams": streams, "oserror": oserror}
+CATEGORIES = {
+    "kill": kill,
+    "resume": resume,
+    "data": data,
+    "flags": flags,
+    "concurrency": concurrency,
+    "nan": nan,
+    "output": output,
+    "rewrite": rewrite,
+    "tamper": tamper,
+    "streams": streams,
+    "oserror": oserror,
+}
 
 
 def main(argv):

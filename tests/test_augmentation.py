@@ -16,8 +16,14 @@ pytestmark = pytest.mark.every_backend
 def _images(n=40, h=6, w=5, c=2):
     rng = np.random.default_rng(7)
     x = rng.normal(size=(n, h, w, c)).astype("float32")
-    return {"x_train": x, "y_train": (np.arange(n) % 3).astype("int32"), "x_val": None, "y_val": None,
-            "x_test": x[:8], "y_test": (np.arange(8) % 3).astype("int32")}
+    return {
+        "x_train": x,
+        "y_train": (np.arange(n) % 3).astype("int32"),
+        "x_val": None,
+        "y_val": None,
+        "x_test": x[:8],
+        "y_test": (np.arange(8) % 3).astype("int32"),
+    }
 
 
 def _batches_of(factory, perms, span):
@@ -37,7 +43,7 @@ def test_every_augmented_image_is_a_window_of_its_padded_image_mirrored_when_dra
     padded = aug.padded(d["x_train"])
     assert xs.shape == d["x_train"].shape and flips.any() and not flips.all()
     for k, i in enumerate(perm):
-        window = padded[i, rows[i]:rows[i] + 6, cols[i]:cols[i] + 5]
+        window = padded[i, rows[i] : rows[i] + 6, cols[i] : cols[i] + 5]
         np.testing.assert_array_equal(xs[k], window[:, ::-1] if flips[i] else window)
         assert ys[k] == d["y_train"][i]
 
@@ -96,8 +102,14 @@ def test_a_resumed_augmented_run_ends_with_the_uninterrupted_numbers(tmp_path):
     d = _images()
 
     def recipe(epochs):
-        return Recipe(build=_build, optimizer=lambda: keras.optimizers.SGD(0.05, momentum=0.9),
-                      loss="sparse_categorical_crossentropy", epochs=epochs, batch_size=16, augment=Augmentation(pad=2))
+        return Recipe(
+            build=_build,
+            optimizer=lambda: keras.optimizers.SGD(0.05, momentum=0.9),
+            loss="sparse_categorical_crossentropy",
+            epochs=epochs,
+            batch_size=16,
+            augment=Augmentation(pad=2),
+        )
 
     whole, m1 = engine.train(recipe(4), d, seed=2, work_dir=tmp_path / "whole", verbose=0)
     engine.train(recipe(2), d, seed=2, work_dir=tmp_path / "split", verbose=0)
@@ -106,5 +118,7 @@ def test_a_resumed_augmented_run_ends_with_the_uninterrupted_numbers(tmp_path):
     assert whole["recipe"]["augment"] == {"pad": 2, "flip": True}
     for a, b in zip(m1.get_weights(), m2.get_weights()):
         np.testing.assert_array_equal(a, b)
-    plain, _ = engine.train(Recipe(**{**recipe(4).__dict__, "augment": None}), d, seed=2, work_dir=tmp_path / "plain", verbose=0)
+    plain, _ = engine.train(
+        Recipe(**{**recipe(4).__dict__, "augment": None}), d, seed=2, work_dir=tmp_path / "plain", verbose=0
+    )
     assert plain["history"] != whole["history"]  # the augmentation reached the training batches

@@ -29,8 +29,11 @@ def _tensorflow_imports(path):
     top = {id(node) for node in tree.body}
     found = []
     for node in ast.walk(tree):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-            [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        names = (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        )
         if any(n == "tensorflow" or n.startswith("tensorflow.") for n in names):
             found.append((node.lineno, id(node) in top))
     return found
@@ -43,16 +46,24 @@ def test_the_zoo_and_the_callbacks_import_tensorflow_only_in_tensorflow_branches
             imports = _tensorflow_imports(path)
             assert not [line for line, top in imports if top], f"{rel} imports tensorflow at module level"
             if imports:
-                assert rel in TENSORFLOW_BRANCHES, f"{rel} imports tensorflow (lines {[l for l, _ in imports]})"
+                assert rel in TENSORFLOW_BRANCHES, f"{rel} imports tensorflow (lines {[n for n, _ in imports]})"
 
 
 def test_importing_the_package_loads_no_tensorflow_on_another_backend():
     if BACKEND == "tensorflow":
         pytest.skip("TensorFlow is the backend here: tox -e jax and tox -e torch run this test")
-    code = ("import sys, zoo, callbacks, reproductions.engine, reproductions.suite, reproductions.targets as t; t.names(); "
-            "print('tensorflow' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env=dict(os.environ, KERAS_BACKEND=BACKEND), check=True)
+    code = (
+        "import sys, zoo, callbacks, reproductions.engine, reproductions.suite, reproductions.targets as t; t.names(); "
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, KERAS_BACKEND=BACKEND),
+        check=True,
+    )
     assert out.stdout.strip() == "False", out.stderr
 
 

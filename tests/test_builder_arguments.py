@@ -11,12 +11,20 @@ pytestmark = pytest.mark.every_backend
     "name,kwargs,message",
     [
         ("fashion_simplenet", {"num_classes": 0}, r"`num_classes` must be an integer from 1 to 100,000, got 0"),
-        ("fashion_simplenet", {"input_shape": (28, 28)}, r"`input_shape` must be a tuple of 3 to 3 integers from 1 to 16,384"),
+        (
+            "fashion_simplenet",
+            {"input_shape": (28, 28)},
+            r"`input_shape` must be a tuple of 3 to 3 integers from 1 to 16,384",
+        ),
         ("fashion_simplenet", {"input_shape": (2, 2, 1)}, r"`input_shape` needs height and width >= 4"),
         ("fashion_simplenet", {"dropout_rate": 1.5}, r"`dropout_rate` must be a number in \[0, 1\)"),
         ("fashion_simplenet", {"classifier_activation": "softplus"}, r"`classifier_activation` must be one of"),
         ("mnist_convnet", {"input_shape": (8, 8, 1)}, r"`input_shape` needs height and width >= 10"),
-        ("mnist_mlp_keras", {"input_shape": (0, 28)}, r"`input_shape` must be a tuple of 1 to 3 integers from 1 to 16,384"),
+        (
+            "mnist_mlp_keras",
+            {"input_shape": (0, 28)},
+            r"`input_shape` must be a tuple of 1 to 3 integers from 1 to 16,384",
+        ),
         ("mnist_mlp_keras", {"input_shape": "28x28"}, r"`input_shape`"),
         ("mlp", {"hidden_units": (32, 0)}, r"`hidden_units` must be an integer from 1 to 65,536, got 0"),
         ("mlp", {"hidden_units": "wide"}, r"`hidden_units`"),

@@ -48,7 +48,7 @@ def test_a_run_goes_to_my_results_and_ends_with_its_verdict_rows(tmp_path, monke
     out = capsys.readouterr().out.splitlines()
     header = next(i for i, line in enumerate(out) if line.startswith("target "))
     assert out[header].split() == ["target", "row", "ours", "reference", "criterion", "verdict", "published"]
-    rows = out[header + 1: header + 9]
+    rows = out[header + 1 : header + 9]
     assert [r.split()[1] for r in rows] == ["z(00)", "z(01)", "z(10)", "z(11)", "y(00)", "y(01)", "y(10)", "y(11)"]
     assert all(r.split()[-2:] == ["reproduced", "reproduced"] for r in rows)
     assert "8 rows: 8 reproduced" in out
@@ -68,12 +68,16 @@ def test_the_published_folder_is_refused_without_publish(tmp_path, capsys, publi
     assert _snapshot(published) == before
 
 
-@pytest.mark.parametrize("argv, expect", [
-    (["--quick"], "drop --quick"),
-    (["--seeds", "2,3"], "would drop 0"),
-    (["--dataset", "cifar10"], "--publish covers the default data sets"),
-    (["--output-dir", "elsewhere"], "drop --output-dir"),
-], ids=["quick", "fewer seeds", "dataset", "output-dir"])
+@pytest.mark.parametrize(
+    "argv, expect",
+    [
+        (["--quick"], "drop --quick"),
+        (["--seeds", "2,3"], "would drop 0"),
+        (["--dataset", "cifar10"], "--publish covers the default data sets"),
+        (["--output-dir", "elsewhere"], "drop --output-dir"),
+    ],
+    ids=["quick", "fewer seeds", "dataset", "output-dir"],
+)
 def test_publish_refuses_what_would_lower_the_published_set(published, capsys, argv, expect):
     before = _snapshot(published)
     target = "residual.degradation" if "--dataset" in argv else "gates.and"
@@ -122,8 +126,9 @@ def test_report_publish_refuses_a_hand_edited_summary(published, capsys):
     assert "its stored measurements give 'reproduced'" in line and not (published / "README.md").exists()
 
 
-def test_report_works_on_my_results_by_default_and_compares_with_the_published_set(tmp_path, monkeypatch, capsys,
-                                                                                     published):
+def test_report_works_on_my_results_by_default_and_compares_with_the_published_set(
+    tmp_path, monkeypatch, capsys, published
+):
     monkeypatch.chdir(tmp_path)
     assert main(["report"]) == 2
     assert "no run of yours yet" in _one_error_line(capsys)
@@ -144,24 +149,31 @@ def test_dry_run_prints_the_plan_and_creates_nothing(tmp_path, monkeypatch, caps
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("line, noise", [
-    (b"I0000 00:00:1795455757.283786   26809 port.cc:153] oneDNN custom operations are on.", True),
-    (b"E0000 00:00:1795455764.851737   26809 node_def_util.cc:682] NodeDef mentions attribute use_unbounded", True),
-    (b"W0000 00:00:1795456018.008174    4263 util.cc:163] Not handling type DT_DOUBLE", True),
-    (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR", True),
-    (b"F0000 00:00:1795456018.008174    4263 check.cc:1] Check failed: a fatal error stays", False),
-    (b"error: --seeds must be a count", False),
-    (b"Traceback (most recent call last):", False),
-    (b"I love this line", False),
-])
+@pytest.mark.parametrize(
+    "line, noise",
+    [
+        (b"I0000 00:00:1795455757.283786   26809 port.cc:153] oneDNN custom operations are on.", True),
+        (b"E0000 00:00:1795455764.851737   26809 node_def_util.cc:682] NodeDef mentions attribute use_unbounded", True),
+        (b"W0000 00:00:1795456018.008174    4263 util.cc:163] Not handling type DT_DOUBLE", True),
+        (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR", True),
+        (b"F0000 00:00:1795456018.008174    4263 check.cc:1] Check failed: a fatal error stays", False),
+        (b"error: --seeds must be a count", False),
+        (b"Traceback (most recent call last):", False),
+        (b"I love this line", False),
+    ],
+)
 def test_only_tensorflows_own_log_lines_count_as_noise(line, noise):
     assert is_noise(line) is noise
 
 
 def test_the_continuation_lines_of_a_dropped_entry_go_with_it():
-    lines = [b"E0000 00:00:1795455764.851737   26809 node_def_util.cc:682] NodeDef mentions attribute use_unbounded",
-             b"\twhen importing GraphDef to MLIR module in GrapplerHook", b"\twhen importing GraphDef to MLIR module",
-             b"  epoch 1/1: Train Loss 0.6131", b"\ta user's own tab-indented line stays"]
+    lines = [
+        b"E0000 00:00:1795455764.851737   26809 node_def_util.cc:682] NodeDef mentions attribute use_unbounded",
+        b"\twhen importing GraphDef to MLIR module in GrapplerHook",
+        b"\twhen importing GraphDef to MLIR module",
+        b"  epoch 1/1: Train Loss 0.6131",
+        b"\ta user's own tab-indented line stays",
+    ]
     assert drop_noise(lines) == ([b"  epoch 1/1: Train Loss 0.6131", b"\ta user's own tab-indented line stays"], False)
     assert drop_noise([b"\tcontinued across a read"], previous_dropped=True) == ([], True)
 
@@ -169,13 +181,25 @@ def test_the_continuation_lines_of_a_dropped_entry_go_with_it():
 def test_a_command_line_run_prints_no_tensorflow_log_lines(tmp_path):
     """The real command line (a fresh process that loads TensorFlow and builds tf.data graphs)."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # the default a user has
-    argv = [sys.executable, "-m", "reproductions", "run", "gates.xor_single_unit", "--seeds", "1",
-            "--output-dir", str(tmp_path / "out")]
+    argv = [
+        sys.executable,
+        "-m",
+        "reproductions",
+        "run",
+        "gates.xor_single_unit",
+        "--seeds",
+        "1",
+        "--output-dir",
+        str(tmp_path / "out"),
+    ]
     quiet = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert quiet.returncode == 0, quiet.stderr
     assert not [line for line in quiet.stderr.splitlines() if is_noise(line.encode())], quiet.stderr
     assert "retracing" not in quiet.stderr
     assert quiet.stdout.splitlines()[-1].startswith(f"results in {tmp_path / 'out'}/")
-    bad = subprocess.run(argv[:5] + ["--seeds", "x"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        argv[:5] + ["--seeds", "x"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
-        "error: --seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got 'x'"]
+        "error: --seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got 'x'"
+    ]

@@ -82,8 +82,11 @@ def test_corrupted_file_raises_checksum_error(data_dir, tmp_path):
 def test_truncated_file_raises_checksum_error(data_dir, tmp_path):
     dest = _copy_mnist(data_dir, tmp_path)
     images = dest / "mnist" / "train-images-idx3-ubyte.gz"
-    images.write_bytes(images.read_bytes()[: 1_000_000])
-    with pytest.raises(data.ChecksumError, match=r"(?s)train-images-idx3-ubyte.gz \(the gzip stream ends early.*expected sha256: ba891046"):
+    images.write_bytes(images.read_bytes()[:1_000_000])
+    with pytest.raises(
+        data.ChecksumError,
+        match=r"(?s)train-images-idx3-ubyte.gz \(the gzip stream ends early.*expected sha256: ba891046",
+    ):
         data.load_arrays("mnist", dest)
 
 
@@ -172,7 +175,9 @@ def silent_server():
 
 
 @pytest.mark.parametrize("truncated", [False, True], ids=["no answer", "cut off"])
-def test_a_mirror_that_does_not_deliver_fails_in_seconds_with_one_error(silent_server, truncated, monkeypatch, tmp_path):
+def test_a_mirror_that_does_not_deliver_fails_in_seconds_with_one_error(
+    silent_server, truncated, monkeypatch, tmp_path
+):
     import time
 
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)

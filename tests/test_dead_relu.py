@@ -3,9 +3,9 @@
 import csv
 import math
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 import zoo
 from callbacks import DeadReLUDetector
@@ -96,7 +96,9 @@ def test_subclassed_and_nested_models():
     det.set_model(sub)
     det.check(0)
     assert set(range(4)) <= set(det.dead_units("hidden").tolist())
-    inner = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, activation="relu", name="inner_dense")], name="inner")
+    inner = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(6, activation="relu", name="inner_dense")], name="inner"
+    )
     inputs = keras.Input((5,))
     nested = keras.Model(inputs, keras.layers.Dense(1)(inner(inputs)))
     _kill(inner.get_layer("inner_dense"), [5])
@@ -139,8 +141,9 @@ def test_a_model_without_relu_logs_nan_not_zero():
     det = DeadReLUDetector(np.zeros((4, 3), "float32"), check_on_train_begin=False)
     model.compile(optimizer="sgd", loss="mse")
     with pytest.warns(UserWarning, match="no ReLU layers"):
-        history = model.fit(np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32"), epochs=1, verbose=0,
-                            callbacks=[det])
+        history = model.fit(
+            np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32"), epochs=1, verbose=0, callbacks=[det]
+        )
     assert math.isnan(history.history["dead_relu_fraction"][0])
     assert math.isnan(history.history["dead_relu_nonfinite_fraction"][0])
 
@@ -217,8 +220,8 @@ def test_tracks_units_between_checks():
     _kill(model.get_layer("dense_1"), [0, 1, 2])
     det.check(0)
     kernel, bias = model.get_layer("dense_1").get_weights()
-    bias[[0]] = 100.0   # revive unit 0
-    bias[[5]] = -1e4    # kill unit 5
+    bias[[0]] = 100.0  # revive unit 0
+    bias[[5]] = -1e4  # kill unit 5
     model.get_layer("dense_1").set_weights([kernel, bias])
     det.check(1)
     row = [r for r in det.summary() if r["layer"] == "dense_1" and r["epochs_completed"] == 1][0]
@@ -245,7 +248,9 @@ def test_non_finite_probe_activations_are_reported_not_counted_dead():
     import warnings
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="h"), keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="h"), keras.layers.Dense(2)]
+    )
     detector = DeadReLUDetector(np.full((32, 4), np.nan, "float32"))
     detector.set_model(model)
     with warnings.catch_warnings(record=True) as caught:

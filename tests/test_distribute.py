@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
-import keras
 
 from reproductions import distribute
 from reproductions.__main__ import main
@@ -22,8 +22,14 @@ TARGET = ["fashion.mlp", "--quick", "--seeds", "1", "--verbose", "0"]
 
 def _cli(out, *extra, env=None, timeout=300):
     argv = [sys.executable, "-m", "reproductions", "run", *TARGET, "--output-dir", str(out), *extra]
-    return subprocess.Popen(argv, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        argv,
+        cwd=REPO,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _finish(proc, timeout=300):
@@ -87,8 +93,13 @@ def test_custom_step_makes_fits_update(tmp_path):
 
     def build():
         keras.utils.set_random_seed(4)
-        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu", kernel_regularizer="l2"),
-                                  keras.layers.Dense(3, activation="softmax")])
+        model = keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(8, activation="relu", kernel_regularizer="l2"),
+                keras.layers.Dense(3, activation="softmax"),
+            ]
+        )
         model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy")
         return model
 

@@ -2,9 +2,9 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 from callbacks import EarlyStopping
 
@@ -58,7 +58,10 @@ def test_same_decisions_as_keras(config, values):
     seen_theirs, model_theirs = _drive(theirs, values)
     assert seen_ours == seen_theirs
     assert (ours.stopped_epoch, ours.best_epoch, ours.wait, ours.best) == (
-        theirs.stopped_epoch, theirs.best_epoch, theirs.wait, theirs.best,
+        theirs.stopped_epoch,
+        theirs.best_epoch,
+        theirs.wait,
+        theirs.best,
     )
     for a, b in zip(model_ours.get_weights(), model_theirs.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -188,7 +191,10 @@ def test_resumed_state_gives_the_uninterrupted_decisions():
             break
     assert seen == seen_whole
     assert (resumed.best, resumed.best_epoch, resumed.stopped_epoch, resumed.stop_reason) == (
-        whole.best, whole.best_epoch, whole.stopped_epoch, whole.stop_reason,
+        whole.best,
+        whole.best_epoch,
+        whole.stopped_epoch,
+        whole.stop_reason,
     )
 
 

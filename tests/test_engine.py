@@ -46,8 +46,15 @@ class Counter(keras.callbacks.Callback):
 
 
 def _recipe(epochs, callbacks=None, **kw):
-    return Recipe(build=tiny_build, optimizer=lambda: keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                  epochs=epochs, batch_size=16, callbacks=callbacks, **kw)
+    return Recipe(
+        build=tiny_build,
+        optimizer=lambda: keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        epochs=epochs,
+        batch_size=16,
+        callbacks=callbacks,
+        **kw,
+    )
 
 
 def test_a_resumed_network_ends_with_the_uninterrupted_numbers_and_callback_state(tmp_path):
@@ -96,7 +103,9 @@ def test_a_network_stopped_early_is_not_trained_on_when_its_run_resumes(tmp_path
 
 def _dense_build(_seed):
     inputs = keras.Input((6,))
-    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Dense(8, activation="tanh")(inputs)))
+    return keras.Model(
+        inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Dense(8, activation="tanh")(inputs))
+    )
 
 
 def test_an_epoch_of_several_passes_makes_each_pass_in_its_own_seeded_order(tmp_path):
@@ -104,8 +113,14 @@ def test_an_epoch_of_several_passes_makes_each_pass_in_its_own_seeded_order(tmp_
     ending with its own partial batch; the same updates as those batches one by one."""
     configure_determinism()
     d = tiny_data(None)  # 160 training examples: batches of 24 make 7 steps a pass, the last of 16
-    recipe = Recipe(build=_dense_build, optimizer=lambda: keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
-                    epochs=2, batch_size=24, passes=3)
+    recipe = Recipe(
+        build=_dense_build,
+        optimizer=lambda: keras.optimizers.SGD(0.05),
+        loss="sparse_categorical_crossentropy",
+        epochs=2,
+        batch_size=24,
+        passes=3,
+    )
     outcome, model = engine.train(recipe, d, seed=4, work_dir=tmp_path / "net", verbose=0)
     assert [r["Epoch"] for r in outcome["history"]] == [1, 2] and outcome["recipe"]["passes"] == 3
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2 * 3 * 7
@@ -116,7 +131,7 @@ def test_an_epoch_of_several_passes_makes_each_pass_in_its_own_seeded_order(tmp_
         for p in range(3):
             order = np.random.default_rng([4, e, p]).permutation(160)
             for start in range(0, 160, 24):
-                batch = order[start:start + 24]
+                batch = order[start : start + 24]
                 by_hand.train_on_batch(d["x_train"][batch], d["y_train"][batch])
     for a, b in zip(model.get_weights(), by_hand.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
@@ -155,8 +170,9 @@ def test_a_saved_network_reloads_to_the_same_predictions_and_its_digest_matches(
 
 def test_the_run_record_holds_every_recipe_and_the_results_every_network(tmp_path):
     configure_determinism()
-    run_target(two_network_target(), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0,
-               record={})
+    run_target(
+        two_network_target(), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0, record={}
+    )
     folder = tmp_path / "tiny.two_networks"
     record = json.loads((folder / "run.json").read_text())
     assert set(record["recipes"]) == {"a", "b"}
@@ -173,7 +189,10 @@ def test_the_run_record_holds_every_recipe_and_the_results_every_network(tmp_pat
 def test_a_fit_target_records_its_recipe_in_full(tmp_path):
     record = targets.get("mnist.convnet").config(quick=False)
     assert record["epochs"] == 15 and record["recipe"]["batch_size"] == 128
-    assert record["recipe"]["optimizer"]["class"] == "Adam" and record["recipe"]["loss"] == "sparse_categorical_crossentropy"
+    assert (
+        record["recipe"]["optimizer"]["class"] == "Adam"
+        and record["recipe"]["loss"] == "sparse_categorical_crossentropy"
+    )
 
 
 def _imports(path):
@@ -208,8 +227,16 @@ def test_a_fit_recipe_takes_its_epochs_from_the_profiles():
     from reproductions.spec import Profile, Reference, Target
 
     with pytest.raises(ValueError, match="epochs come from its profiles"):
-        Target(name="t.x", title="t", source="s", references=(Reference("m", 1, "s", compare=">=", cls="sanity"),),
-               full=Profile(1, 2), quick=Profile(1, 1), data=tiny_data, recipe=_recipe(3))
+        Target(
+            name="t.x",
+            title="t",
+            source="s",
+            references=(Reference("m", 1, "s", compare=">=", cls="sanity"),),
+            full=Profile(1, 2),
+            quick=Profile(1, 1),
+            data=tiny_data,
+            recipe=_recipe(3),
+        )
 
 
 class BatchLog(keras.callbacks.Callback):
@@ -232,6 +259,7 @@ def test_batch_hooks_reach_only_recipes_that_watch_batches(tmp_path):
     assert engine.watches_batches(engine._Persistent([log], tiny_build(0)).forward)
     outcome, _ = engine.train(_recipe(2, lambda _w: [log]), tiny_data(None), seed=0, work_dir=tmp_path, verbose=0)
     assert outcome["recipe"]["steps_per_execution"] == 1 and log.batches == list(range(10)) * 2
-    fast, _ = engine.train(_recipe(2, lambda _w: [Counter()]), tiny_data(None), seed=0, work_dir=tmp_path / "b",
-                           verbose=0)
+    fast, _ = engine.train(
+        _recipe(2, lambda _w: [Counter()]), tiny_data(None), seed=0, work_dir=tmp_path / "b", verbose=0
+    )
     assert fast["recipe"]["steps_per_execution"] == (1 if engine.backend_name() == "torch" else 10)

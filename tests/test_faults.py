@@ -20,7 +20,6 @@ from reproductions.__main__ import main
 from reproductions.errors import CheckpointError, ResumeMismatch, UnsafeOutput
 from reproductions.fileio import target_lock
 from reproductions.suite import configure_determinism, run_target
-
 from tests._tiny_targets import tiny_target
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,8 +27,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _run(target, out, seeds=(0, 1), resume=False, quick=False):
     configure_determinism()
-    return run_target(target, list(seeds), quick=quick, data_dir=None, output_dir=out, resume=resume, verbose=0,
-                      record={"command": "test"})
+    return run_target(
+        target,
+        list(seeds),
+        quick=quick,
+        data_dir=None,
+        output_dir=out,
+        resume=resume,
+        verbose=0,
+        record={"command": "test"},
+    )
 
 
 def _numbers(out, name="tiny.mlp"):
@@ -63,8 +70,9 @@ def _tiny_process(tmp_path, out, *, resume, quick=False, kill_at=None):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["checkpoint-written:3", "before-replace-checkpoint.npz:3", "seed-done:1",
-                                   "results-staged:1"])
+@pytest.mark.parametrize(
+    "point", ["checkpoint-written:3", "before-replace-checkpoint.npz:3", "seed-done:1", "results-staged:1"]
+)
 def test_a_kill_at_any_write_resumes_to_the_uninterrupted_numbers(tmp_path, point):
     """Killed while a checkpoint's temp file is complete but not yet renamed (the old two-file window),
     after a seed is written, or with the results staged: --resume ends with the clean run's numbers."""
@@ -131,7 +139,11 @@ def test_the_cli_refuses_a_mismatched_resume_in_one_line(tmp_path, capsys):
     (work / "fingerprint.json").write_text(json.dumps({"target": "xor.keras_model2", "profile": "quick"}))
     assert main(["run", "xor.keras_model2", "--seeds", "1", "--output-dir", str(out), "--resume"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: --resume refused") and "profile: 'quick' there, 'full' now" in err[0]
+    assert (
+        len(err) == 1
+        and err[0].startswith("error: --resume refused")
+        and "profile: 'quick' there, 'full' now" in err[0]
+    )
 
 
 # --------------------------------------------------------------------------- hidden folders and report
@@ -152,7 +164,11 @@ def test_hidden_working_folders_are_never_read_as_results(tmp_path):
 
 def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
     _run(tiny_target(epochs=1), tmp_path, seeds=(0,))
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys
         from pathlib import Path
         from tests._tiny_targets import tiny_target
@@ -160,7 +176,13 @@ def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
         for i in range(6):
             run_target(tiny_target(epochs=1), [0, 1][: 1 + i % 2], quick=False, data_dir=None,
                        output_dir=Path({str(tmp_path)!r}), resume=False, verbose=0, record={{}})
-    """)], env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    """),
+        ],
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = set()
     while proc.poll() is None:
         rows = report._load_summaries(tmp_path)
@@ -181,10 +203,17 @@ def _refused(capsys, argv, out, expect):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("seeds, expect", [(",", "names no seed"), (" , ,", "names no seed"),
-                                           ("4294967296", "at most 10,000"),
-                                           ("4294967296,", "from 0 to 4294967295"),
-                                           ("0,99999999999999999999", "from 0 to 4294967295"), ("-1,2", "from 0 to")])
+@pytest.mark.parametrize(
+    "seeds, expect",
+    [
+        (",", "names no seed"),
+        (" , ,", "names no seed"),
+        ("4294967296", "at most 10,000"),
+        ("4294967296,", "from 0 to 4294967295"),
+        ("0,99999999999999999999", "from 0 to 4294967295"),
+        ("-1,2", "from 0 to"),
+    ],
+)
 def test_seeds_that_name_nothing_or_overflow_are_refused(tmp_path, capsys, seeds, expect):
     out = tmp_path / "out"
     _refused(capsys, ["run", "gates.and", f"--seeds={seeds}", "--output-dir", str(out)], out, expect)
@@ -198,14 +227,23 @@ def test_an_output_dir_that_is_a_file_or_cannot_be_made_is_refused(tmp_path, cap
     _refused(capsys, ["run", "gates.and", "--output-dir", str(blocker / "sub")], blocker / "sub", "cannot be created")
 
 
-@pytest.mark.parametrize("config, expect", [
-    ("{not json", "not valid JSON"),
-    ('{"cluster": {"worker": ["localhost:1"]}}', "'cluster' object and a 'task' object"),
-    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}', "task index 3 is out of range"),
-    ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "ps", "index": 0}}', "task type 'ps'"),
-    ('{"cluster": {"worker": ["localhost:99999"]}, "task": {"type": "worker", "index": 0}}', "port from 1 to 65535"),
-    ('{"cluster": {"worker": []}, "task": {"type": "worker", "index": 0}}', "non-empty list"),
-])
+@pytest.mark.parametrize(
+    "config, expect",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"cluster": {"worker": ["localhost:1"]}}', "'cluster' object and a 'task' object"),
+        (
+            '{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 3}}',
+            "task index 3 is out of range",
+        ),
+        ('{"cluster": {"worker": ["localhost:1"]}, "task": {"type": "ps", "index": 0}}', "task type 'ps'"),
+        (
+            '{"cluster": {"worker": ["localhost:99999"]}, "task": {"type": "worker", "index": 0}}',
+            "port from 1 to 65535",
+        ),
+        ('{"cluster": {"worker": []}, "task": {"type": "worker", "index": 0}}', "non-empty list"),
+    ],
+)
 def test_malformed_or_out_of_range_tf_config_is_refused(tmp_path, capsys, monkeypatch, config, expect):
     monkeypatch.setenv("TF_CONFIG", config)
     out = tmp_path / "out"
@@ -229,23 +267,35 @@ def _fashion_copy(tmp_path):
     return dst
 
 
-@pytest.mark.parametrize("fault, expect", [
-    ("corrupt", "SHA-256 mismatch"), ("missing", "not found"), ("directory", "is not a regular file"),
-])
+@pytest.mark.parametrize(
+    "fault, expect",
+    [
+        ("corrupt", "SHA-256 mismatch"),
+        ("missing", "not found"),
+        ("directory", "is not a regular file"),
+    ],
+)
 def test_data_faults_exit_2_in_one_line_and_create_nothing(tmp_path, capsys, data_dir, fault, expect):
     folder = _fashion_copy(tmp_path)
     victim = next(p for p in folder.iterdir() if p.name.startswith("t10k-labels"))
     victim.unlink()
     if fault == "corrupt":
-        data = bytearray(gzip.decompress((data_dir / "fashion-mnist" / victim.name).read_bytes())
-                         if victim.name.endswith(".gz") else (data_dir / "fashion-mnist" / victim.name).read_bytes())
+        data = bytearray(
+            gzip.decompress((data_dir / "fashion-mnist" / victim.name).read_bytes())
+            if victim.name.endswith(".gz")
+            else (data_dir / "fashion-mnist" / victim.name).read_bytes()
+        )
         data[100] ^= 0xFF
         (folder / "t10k-labels-idx1-ubyte").write_bytes(bytes(data))
     elif fault == "directory":
         (folder / "t10k-labels-idx1-ubyte").mkdir()
     out = tmp_path / "out"
-    _refused(capsys, ["run", "fashion.mlp", "--quick", "--seeds", "1", "--data-dir", str(folder.parent),
-                      "--output-dir", str(out)], out, expect)
+    _refused(
+        capsys,
+        ["run", "fashion.mlp", "--quick", "--seeds", "1", "--data-dir", str(folder.parent), "--output-dir", str(out)],
+        out,
+        expect,
+    )
 
 
 def test_no_data_and_no_network_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, silent_mirror):
@@ -257,7 +307,9 @@ def test_no_data_and_no_network_is_one_line_and_exit_2(tmp_path, capsys, monkeyp
     monkeypatch.delenv("ZOO_OFFLINE")  # a mirror that never answers, on loopback
     monkeypatch.setenv("ZOO_DATA_MIRROR", silent_mirror)
     monkeypatch.setenv("ZOO_DOWNLOAD_TIMEOUT", "1")
-    _refused(capsys, ["run", "mnist.softmax", "--quick", "--output-dir", str(out)], out, "timed out. Fix: pass data_dir=")
+    _refused(
+        capsys, ["run", "mnist.softmax", "--quick", "--output-dir", str(out)], out, "timed out. Fix: pass data_dir="
+    )
 
 
 @pytest.fixture
@@ -362,10 +414,30 @@ def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(
     """Killing a --jobs run kills its seed processes and frees the target's lock (taken again here); after a
     SIGKILL, which leaves the most behind, the same run then runs again to the end."""
     out = tmp_path / "out"
-    argv = [sys.executable, "-m", "reproductions", "run", "mnist.shift", "--quick", "--seeds", "2", "--jobs", "2",
-            "--output-dir", str(out), "--verbose", "0"]
-    parent = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+    argv = [
+        sys.executable,
+        "-m",
+        "reproductions",
+        "run",
+        "mnist.shift",
+        "--quick",
+        "--seeds",
+        "2",
+        "--jobs",
+        "2",
+        "--output-dir",
+        str(out),
+        "--verbose",
+        "0",
+    ]
+    parent = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     workers = []
     for line in parent.stdout:
         if "started in process" in line:
@@ -383,8 +455,14 @@ def test_jobs_workers_die_with_their_parent_and_the_lock_is_not_taken_meanwhile(
         pass
     if sig != signal.SIGKILL:  # the rerun below after the kill that leaves the most behind (no clean-up ran)
         return
-    again = subprocess.run(argv[:-2] + ["--verbose", "0", "--seeds", "1", "--jobs", "1"], cwd=REPO, capture_output=True,
-                           text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    again = subprocess.run(
+        argv[:-2] + ["--verbose", "0", "--seeds", "1", "--jobs", "1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr[-2000:]
 
 
@@ -417,9 +495,24 @@ def test_multiworker_with_an_unreachable_peer_fails_in_one_line_within_its_timeo
     config = {"cluster": {"worker": [f"localhost:{p}" for p in ports]}, "task": {"type": "worker", "index": 0}}
     env = dict(os.environ, PYTHONPATH=str(REPO), TF_CONFIG=json.dumps(config), ZOO_CONNECT_TIMEOUT="3")
     t0 = time.time()
-    proc = subprocess.run([sys.executable, "-m", "reproductions", "run", "gates.and", "--strategy", "multiworker",
-                           "--output-dir", str(tmp_path / "out")], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reproductions",
+            "run",
+            "gates.and",
+            "--strategy",
+            "multiworker",
+            "--output-dir",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert time.time() - t0 < 60
     err = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -462,8 +555,13 @@ def test_many_seeds_stay_flat_in_memory(tmp_path):
     40-seed run was flat within 3 MB from its first seed, so 6 are warm-up enough)."""
     script = tmp_path / "memory.py"
     script.write_text(MEMORY.format(out=str(tmp_path / "out")))
-    proc = subprocess.run([sys.executable, str(script)], env=dict(os.environ, PYTHONPATH=str(REPO)),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     after_6, after_24 = map(float, proc.stdout.split()[-2:])
     assert after_24 - after_6 < 18, f"RSS grew {after_24 - after_6:.0f} MB over 18 seeds"

@@ -1,8 +1,8 @@
 """Exact truth tables of the hand-set gates, the perceptron rule, the XOR MLPs and the circle classifier."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 import zoo
 from zoo import data

@@ -1,16 +1,17 @@
-"""GradientCheck: agreement with closed-form gradients, wrong gradients caught, kinks, every zoo model; on every backend."""
+"""GradientCheck: agreement with closed-form gradients, wrong gradients caught, kinks, every zoo model; on every
+backend."""
 
 import math
 import re
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 import zoo
 from callbacks import GradientCheck, GradientCheckError, check_gradients
-from callbacks.gradient_check import band
 from callbacks.autodiff import float64_supported
+from callbacks.gradient_check import band
 from tests._small_models import LONG_GRADIENT_CHECK, SLOW_GRADIENT_CHECK, build_small, depth_marks
 
 pytestmark = pytest.mark.every_backend
@@ -96,7 +97,10 @@ def test_callback_raises_with_variable_entry_and_both_gradients():
     model = _buggy_model()
     model.compile(optimizer="sgd", loss="mse")
     x, y = RNG.normal(size=(16, 3)).astype("float32"), RNG.normal(size=(16, 1)).astype("float32")
-    with pytest.raises(GradientCheckError, match=r"variable 'first/(kernel|bias)' entry \(\d+(, \d+)*,?\): autodiff .*, numeric .*relative error 0\.2"):
+    with pytest.raises(
+        GradientCheckError,
+        match=r"variable 'first/(kernel|bias)' entry \(\d+(, \d+)*,?\): autodiff .*, numeric .*relative error 0\.2",
+    ):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[GradientCheck((x, y), raise_on_failure=True)])
 
 
@@ -118,7 +122,11 @@ def test_a_two_output_model_is_checked_on_every_output():
     y = [RNG.normal(size=(6, 1)).astype("float32"), RNG.normal(size=(6, 2)).astype("float32")]
     report = check_gradients(model, x, y, loss=["mse", "mse"], num_entries=20)
     failed = {e.variable for e in report.failures}
-    assert "bent/kernel" in failed and "first_head/kernel" not in failed and report.max_rel_error("first_head/kernel") < AGREES
+    assert (
+        "bent/kernel" in failed
+        and "first_head/kernel" not in failed
+        and report.max_rel_error("first_head/kernel") < AGREES
+    )
     model.compile(optimizer="sgd", loss={"first_head": "mse", "second_head": "mse"})
     assert {e.variable for e in check_gradients(model, x, y, num_entries=20).failures} == failed
     assert {e.variable for e in check_gradients(model, x, y, loss="mse", num_entries=20).failures} == failed
@@ -146,7 +154,12 @@ def test_logs_history_and_frequency():
     cb = GradientCheck((x, y), frequency=2)
     history = model.fit(x, y, epochs=4, verbose=0, callbacks=[cb])
     errors = history.history["grad_check_max_rel_error"]
-    assert math.isnan(errors[0]) and math.isnan(errors[2]) and errors[1] < max(AGREES, 1e-4) and errors[3] < max(AGREES, 1e-4)
+    assert (
+        math.isnan(errors[0])
+        and math.isnan(errors[2])
+        and errors[1] < max(AGREES, 1e-4)
+        and errors[3] < max(AGREES, 1e-4)
+    )
     assert "grad_check/dense_1/kernel" in history.history and "grad_check/predictions/bias" in history.history
     assert [r.epochs_completed for r in cb.reports] == [0, 2, 4]
     assert all(r.dtype == CHECK_DTYPE for r in cb.reports)
@@ -175,7 +188,9 @@ def test_float32_fallback_for_models_that_cannot_be_cloned():
     assert report.passed
 
 
-@pytest.mark.skipif(not FLOAT64, reason="float32 differences through MobileNet's 13 blocks cannot resolve its gradients")
+@pytest.mark.skipif(
+    not FLOAT64, reason="float32 differences through MobileNet's 13 blocks cannot resolve its gradients"
+)
 def test_keras_applications_model():
     keras.utils.set_random_seed(0)
     model = keras.applications.MobileNet(input_shape=(32, 32, 3), alpha=0.25, weights=None, classes=4)
@@ -334,21 +349,30 @@ def test_epochs_without_a_check_carry_every_key_as_nan_from_epoch_0(tmp_path):
     from callbacks import DeadReLUDetector, GradientNormMonitor
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="h"),
-                              keras.layers.Dense(3, name="out")])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="relu", name="h"), keras.layers.Dense(3, name="out")]
+    )
     model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     x, y = _xy()
     log = tmp_path / "log.csv"
-    callbacks = [GradientCheck((x, y), frequency=2, check_on_train_begin=False),
-                 DeadReLUDetector(x, frequency=2, check_on_train_begin=False),
-                 GradientNormMonitor((x, y), frequency=2, check_on_train_begin=False),
-                 keras.callbacks.CSVLogger(str(log))]
+    callbacks = [
+        GradientCheck((x, y), frequency=2, check_on_train_begin=False),
+        DeadReLUDetector(x, frequency=2, check_on_train_begin=False),
+        GradientNormMonitor((x, y), frequency=2, check_on_train_begin=False),
+        keras.callbacks.CSVLogger(str(log)),
+    ]
     history = model.fit(x, y, epochs=4, verbose=0, callbacks=callbacks)
     frame = pd.DataFrame(history.history)  # fails when a key's list is shorter than loss's
     assert len(frame) == 4
     kernel_key = next(k for k in frame if k.startswith("grad_check/") and k.endswith("h/kernel"))
-    for key in ("grad_check_max_rel_error", kernel_key, "dead_relu_fraction", "dead_relu/h",
-                "grad_norm/h", "grad_norm_ratio"):
+    for key in (
+        "grad_check_max_rel_error",
+        kernel_key,
+        "dead_relu_fraction",
+        "dead_relu/h",
+        "grad_norm/h",
+        "grad_norm_ratio",
+    ):
         assert frame[key].isna().tolist() == [True, False, True, False], key
     header = log.read_text().splitlines()[0].split(",")
     assert {"grad_check_failures", "dead_relu_fraction", "grad_norm_ratio"} <= set(header)

@@ -2,8 +2,8 @@
 
 import math
 
-import numpy as np
 import keras
+import numpy as np
 import pytest
 
 from callbacks import GradientNormMonitor, kernel_gradient_norms
@@ -56,8 +56,13 @@ def test_deep_sigmoid_gradients_shrink_toward_the_input():
     for i in range(10):
         h = keras.layers.Dense(32, activation="sigmoid", name=f"dense_{i}")(h)
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(h))
-    norms = kernel_gradient_norms(model, RNG.normal(size=(64, 20)).astype("float32"), RNG.integers(0, 2, 64),
-                                  "sparse_categorical_crossentropy", ["dense_*"])
+    norms = kernel_gradient_norms(
+        model,
+        RNG.normal(size=(64, 20)).astype("float32"),
+        RNG.integers(0, 2, 64),
+        "sparse_categorical_crossentropy",
+        ["dense_*"],
+    )
     values = list(norms.values())
     assert values[0] < values[-1] / 100  # sigmoid' <= 1/4 per layer
 

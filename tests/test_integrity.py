@@ -71,9 +71,11 @@ FORGERIES = {
     "a summary mean": lambda f: _edit(f / "summary.csv", "mean", "0.8833"),
     "a summary verdict": lambda f: _edit(f / "summary.csv", "verdict", "not reproduced"),
     "a metrics.csv number": lambda f: (f / "metrics.csv").write_text(
-        (f / "metrics.csv").read_text().replace(",-2.0", ",-1.0", 1)),
+        (f / "metrics.csv").read_text().replace(",-2.0", ",-1.0", 1)
+    ),
     "the run record": lambda f: (f / "run.json").write_text(
-        json.dumps(dict(json.loads((f / "run.json").read_text()), wall_time_seconds=0.5))),
+        json.dumps(dict(json.loads((f / "run.json").read_text()), wall_time_seconds=0.5))
+    ),
 }
 
 
@@ -140,8 +142,14 @@ def test_a_full_disk_during_a_rejudge_is_one_line_and_leaves_the_folder(run_copy
 # --------------------------------------------------------------------------- one line for the OS
 
 
-@pytest.mark.parametrize("code,words", [(errno.ENOSPC, "free some space"), (errno.EROFS, "writable --output-dir"),
-                                        (errno.EACCES, "folder you can write to")])
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        (errno.ENOSPC, "free some space"),
+        (errno.EROFS, "writable --output-dir"),
+        (errno.EACCES, "folder you can write to"),
+    ],
+)
 def test_an_os_error_at_report_is_one_line_with_what_to_do(run_copy, capsys, code, words):
     with mock.patch("os.replace", side_effect=OSError(code, os.strerror(code), str(run_copy / "README.md"))):
         assert main(["report", "--output-dir", str(run_copy)]) == 2
@@ -152,8 +160,12 @@ def test_an_os_error_at_report_is_one_line_with_what_to_do(run_copy, capsys, cod
 def test_an_h5py_style_error_without_errno_is_read_from_its_message():
     from reproductions.console import os_error_line
 
-    line = os_error_line(OSError("Unable to synchronously create file (file write failed: errno = 28, error message "
-                                 "= 'No space left on device')"))
+    line = os_error_line(
+        OSError(
+            "Unable to synchronously create file (file write failed: errno = 28, error message "
+            "= 'No space left on device')"
+        )
+    )
     assert line.startswith("No space left on device") and "free some space" in line
 
 
@@ -200,8 +212,13 @@ def test_damaged_result_files_are_one_line(damage, run_copy, gates_run, capsys):
 def test_a_closed_stdout_never_stops_a_run(tmp_path):
     """`run ... | head -1`: the run goes on without its progress lines and writes its results."""
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "reproductions", "run", "gates.and", "--quick", "--output-dir",
-                             str(out)], cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reproductions", "run", "gates.and", "--quick", "--output-dir", str(out)],
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.readline()
     proc.stdout.close()
     assert proc.wait(timeout=300) == 0
@@ -212,8 +229,18 @@ def test_a_closed_stdout_never_stops_a_run(tmp_path):
 def test_an_ascii_locale_writes_a_non_ascii_output_folder(tmp_path):
     out = tmp_path / "résultats-ü"
     env = dict(ENV, LANG="C", LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
-    argv = [sys.executable, "-m", "reproductions", "run", "gates.and", "--quick", "--output-dir", str(out),
-            "--verbose", "0"]
+    argv = [
+        sys.executable,
+        "-m",
+        "reproductions",
+        "run",
+        "gates.and",
+        "--quick",
+        "--output-dir",
+        str(out),
+        "--verbose",
+        "0",
+    ]
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "gates.and" / "summary.md").is_file()

@@ -20,20 +20,28 @@ from reproductions.suite import source_digest  # noqa: E402
 
 
 def _record(**changes):
-    record = {"target": "gates.and", "config": {"profile": "full"}, "source_sha256": source_digest(),
-              "seeds": [0], "command": "python -m reproductions run gates.and --backend jax --output-dir offline-results"}
+    record = {
+        "target": "gates.and",
+        "config": {"profile": "full"},
+        "source_sha256": source_digest(),
+        "seeds": [0],
+        "command": "python -m reproductions run gates.and --backend jax --output-dir offline-results",
+    }
     record.update(changes)
     return record
 
 
-@pytest.mark.parametrize("changes, refusal", [
-    ({}, None),
-    ({"config": {"profile": "quick"}}, "a quick run; only a full run is published"),
-    ({"target": "gates.or"}, "its run.json is of 'gates.or'"),
-    ({"source_sha256": "0" * 64}, "is not this commit's"),
-    ({"seeds": [1]}, "would drop [0]"),
-    ({"command": "python -m reproductions run gates.and --dataset cifar10"}, "only the default data sets"),
-])
+@pytest.mark.parametrize(
+    "changes, refusal",
+    [
+        ({}, None),
+        ({"config": {"profile": "quick"}}, "a quick run; only a full run is published"),
+        ({"target": "gates.or"}, "its run.json is of 'gates.or'"),
+        ({"source_sha256": "0" * 64}, "is not this commit's"),
+        ({"seeds": [1]}, "would drop [0]"),
+        ({"command": "python -m reproductions run gates.and --dataset cifar10"}, "only the default data sets"),
+    ],
+)
 def test_check_run_publishes_only_this_commits_full_runs(changes, refusal):
     why = kit.check_run(_record(**changes), "gates.and", source_digest(), [0], 1)
     assert why is None if refusal is None else refusal in why
@@ -63,9 +71,13 @@ def _offline_out(tmp_path, record):
 def test_adopt_swaps_the_run_in_and_names_the_commit(tmp_path):
     published = tmp_path / "results"
     shutil.copytree(REPO / "results" / "gates.and", published / "gates.and")
-    record = {**json.loads((REPO / "results" / "gates.and" / "run.json").read_text()),
-              "source_sha256": source_digest(), "git_commit": "unknown (no git)", "backend": "jax",
-              "hardware": {"cpu": "x", "cores": 16, "gpus": ["gpu:0 NVIDIA H100 80GB HBM3"]}}
+    record = {
+        **json.loads((REPO / "results" / "gates.and" / "run.json").read_text()),
+        "source_sha256": source_digest(),
+        "git_commit": "unknown (no git)",
+        "backend": "jax",
+        "hardware": {"cpu": "x", "cores": 16, "gpus": ["gpu:0 NVIDIA H100 80GB HBM3"]},
+    }
     out = _offline_out(tmp_path, record)
     assert kit.adopt(out, published=published, commit="f" * 40) == ["gates.and"]
     adopted = json.loads((published / "gates.and" / "run.json").read_text())
@@ -74,7 +86,9 @@ def test_adopt_swaps_the_run_in_and_names_the_commit(tmp_path):
     summary = (published / "gates.and" / "summary.md").read_text()  # remade from the amended record
     assert f"- git commit: {'f' * 40}\n- made outside the checkout: run in a copy of commit" in summary
     assert "GPUs: ['gpu:0 NVIDIA H100 80GB HBM3']" in summary
-    assert (published / "gates.and" / "metrics.csv").read_bytes() == (REPO / "results/gates.and/metrics.csv").read_bytes()
+    assert (published / "gates.and" / "metrics.csv").read_bytes() == (
+        REPO / "results/gates.and/metrics.csv"
+    ).read_bytes()
     assert sorted(p.name for p in published.iterdir()) == ["gates.and"]  # no staging or unpacked folders left
 
 
@@ -117,12 +131,15 @@ def test_offline_run_refuses_without_the_kit_or_its_arguments(tmp_path):
     (tmp_path / "tools").mkdir()
     shutil.copy(REPO / "tools" / "offline_run.sh", tmp_path / "tools")
     script, env = str(tmp_path / "tools" / "offline_run.sh"), {"PATH": "/usr/bin:/bin"}
-    for argv, message in ((["gates.and"], "usage: bash tools/offline_run.sh --into DIR"),
-                          (["--into", str(tmp_path / "out"), "--backend", "tensorflow", "gates.and"],
-                           "--backend must be jax or torch"),
-                          (["--into", str(tmp_path / "out"), "--stop-after", "soon", "gates.and"],
-                           "--stop-after must be a number of seconds"),
-                          (["--into", str(tmp_path / "out"), "gates.and"], "python tools/offline_host.py pack")):
+    for argv, message in (
+        (["gates.and"], "usage: bash tools/offline_run.sh --into DIR"),
+        (["--into", str(tmp_path / "out"), "--backend", "tensorflow", "gates.and"], "--backend must be jax or torch"),
+        (
+            ["--into", str(tmp_path / "out"), "--stop-after", "soon", "gates.and"],
+            "--stop-after must be a number of seconds",
+        ),
+        (["--into", str(tmp_path / "out"), "gates.and"], "python tools/offline_host.py pack"),
+    ):
         result = subprocess.run(["bash", script, *argv], capture_output=True, text=True, env=env)
         assert result.returncode == 2 and message in result.stderr, (argv, result.stderr)
 

@@ -6,24 +6,30 @@ import json
 import math
 from dataclasses import replace
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
-import keras
 
 import zoo
 from callbacks import DeadReLUDetector
 from reproductions import targets
-from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import Profile
+from reproductions.suite import configure_determinism, run_target
 from reproductions.targets import _double_descent as double_descent_mnist
 from reproductions.targets import activations_dead_relu, optimizers_compare
 from reproductions.targets._practice import first_reach, training_error_tracker
 from zoo.mlp import ACTIVATIONS
 
 RNG = np.random.default_rng(0)
-SECTION_D = ("activations.compare", "activations.dead_relu", "optimizers.compare", "regularization.compare",
-             "double_descent.mnist", "debugging.overfit_small")
+SECTION_D = (
+    "activations.compare",
+    "activations.dead_relu",
+    "optimizers.compare",
+    "regularization.compare",
+    "double_descent.mnist",
+    "debugging.overfit_small",
+)
 
 
 # --------------------------------------------------------------------------- builders
@@ -55,16 +61,19 @@ def test_regularized_mlp_switches_and_max_norm_holds_after_training():
     bn = zoo.regularized_mlp(batch_norm=True)
     assert not bn.get_layer("dense_1").use_bias and bn.get_layer("bn_1") is not None
     keras.utils.set_random_seed(0)
-    model = zoo.regularized_mlp(hidden_units=(64,), input_shape=(20,), max_norm=0.5, l2=1e-3, dropout_rate=0.5,
-                                input_dropout=0.2)
+    model = zoo.regularized_mlp(
+        hidden_units=(64,), input_shape=(20,), max_norm=0.5, l2=1e-3, dropout_rate=0.5, input_dropout=0.2
+    )
     assert len(model.losses) == 2  # an L2 penalty per Dense kernel
     model.compile(keras.optimizers.SGD(1.0), "sparse_categorical_crossentropy")
     model.fit(RNG.normal(size=(64, 20)).astype("float32"), RNG.integers(0, 10, 64), epochs=2, verbose=0)
     norms = np.linalg.norm(model.get_layer("dense_1").kernel.numpy(), axis=0)
     assert norms.max() <= 0.5 + 1e-5
-    for kwargs, message in ((dict(max_norm=0), "`max_norm` must be None or a number > 0"),
-                            (dict(l1=-1), "`l1` must be a number >= 0"),
-                            (dict(dropout_rate=1.0), "`dropout_rate` must be a number in \\[0, 1\\)")):
+    for kwargs, message in (
+        (dict(max_norm=0), "`max_norm` must be None or a number > 0"),
+        (dict(l1=-1), "`l1` must be a number >= 0"),
+        (dict(dropout_rate=1.0), "`dropout_rate` must be a number in \\[0, 1\\)"),
+    ):
         with pytest.raises(ValueError, match=message):
             zoo.regularized_mlp(**kwargs)
 
@@ -125,8 +134,10 @@ def test_double_descent_widths_train_through_the_engine_deterministically(tmp_pa
     """Each width is an engine recipe (several epochs per fit call): two runs give the same numbers, every
     epoch of every width is in the history, and each width's trained weights are kept with their SHA-256."""
     widths = double_descent_mnist.QUICK_WIDTHS
-    short = replace(targets.get("double_descent.mnist"),
-                    quick=Profile(seeds=1, epochs=3, train_size=4000, options={"widths": widths, "passes": 2}))
+    short = replace(
+        targets.get("double_descent.mnist"),
+        quick=Profile(seeds=1, epochs=3, train_size=4000, options={"widths": widths, "passes": 2}),
+    )
     configure_determinism()
     tables = []
     for out in (tmp_path / "a", tmp_path / "b"):
@@ -166,10 +177,22 @@ def test_double_descent_small_nets_stop_at_zero_training_error_and_large_ones_do
     rng = np.random.default_rng(1)
     labels = np.arange(40) % 10
     x = (0.3 * rng.random((40, 784)) + np.repeat(np.eye(10), 79, axis=1)[:, :784][labels]).astype("float32")
-    d = {"x_train": x, "y_train": np.eye(10, dtype="float32")[labels], "labels": labels, "x_val": None, "y_val": None,
-         "x_test": x, "y_test": np.eye(10, dtype="float32")[labels], "labels_test": labels}
-    small, _ = engine.train(double_descent_mnist.width_recipe(50, d, 20, 40), d, seed=0, work_dir=tmp_path / "s", verbose=0)
-    large, _ = engine.train(double_descent_mnist.width_recipe(60, d, 5, 3), d, seed=0, work_dir=tmp_path / "l", verbose=0)
+    d = {
+        "x_train": x,
+        "y_train": np.eye(10, dtype="float32")[labels],
+        "labels": labels,
+        "x_val": None,
+        "y_val": None,
+        "x_test": x,
+        "y_test": np.eye(10, dtype="float32")[labels],
+        "labels_test": labels,
+    }
+    small, _ = engine.train(
+        double_descent_mnist.width_recipe(50, d, 20, 40), d, seed=0, work_dir=tmp_path / "s", verbose=0
+    )
+    large, _ = engine.train(
+        double_descent_mnist.width_recipe(60, d, 5, 3), d, seed=0, work_dir=tmp_path / "l", verbose=0
+    )
     assert small["metrics"]["train_error"] == 0.0 and len(small["history"]) < 40
     assert len(large["history"]) == 3
 

@@ -54,7 +54,7 @@ def _tox_envs():
     envs = set()
     for section in cfg.sections():
         if section.startswith("testenv:"):
-            envs.add(section[len("testenv:"):])
+            envs.add(section[len("testenv:") :])
     return envs
 
 
@@ -81,7 +81,8 @@ def test_every_readme_command_is_one_the_tests_run_or_check():
         if _kind(words) == "tox" and "-e" in words:
             assert words[words.index("-e") + 1] in envs, shlex.join(words)
     assert {"python -m pip install tox", "tox -e run -- gates", "source .tox/shared/bin/activate"} <= {
-        shlex.join(w) for w in commands[:3]}, "the Quick start's set-up comes first"
+        shlex.join(w) for w in commands[:3]
+    }, "the Quick start's set-up comes first"
 
 
 def test_the_quick_start_environment_is_the_one_the_tests_run_in():
@@ -95,14 +96,18 @@ def test_the_quick_start_environment_is_the_one_the_tests_run_in():
 
 
 def _snapshot(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _git_status(path):
     try:
-        return subprocess.run(["git", "status", "--porcelain", "--", path], cwd=REPO, capture_output=True,
-                              text=True, check=True).stdout
+        return subprocess.run(
+            ["git", "status", "--porcelain", "--", path], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
 
@@ -213,8 +218,9 @@ def test_readme_python_snippets_run_in_order_per_section(section, tmp_path, data
     code = "\n".join(_python_sessions()[section]) + "\nfrom pathlib import Path\n" + AFTERWARDS.get(section, "")
     script = tmp_path / "snippets.py"
     script.write_text(code)
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_user_env(), capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=_user_env(), capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, f"{section}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
@@ -237,7 +243,8 @@ def test_the_readmes_target_table_is_what_list_markdown_prints(capsys):
 
     assert main(["list", "--markdown"]) == 0
     printed = capsys.readouterr().out.strip()
-    quoted = re.search(r"<!-- targets table: python -m reproductions list --markdown -->\n(.*?)\n<!-- /targets table -->",
-                       README, re.S)
+    quoted = re.search(
+        r"<!-- targets table: python -m reproductions list --markdown -->\n(.*?)\n<!-- /targets table -->", README, re.S
+    )
     assert quoted, "the README quotes the targets table between its markers"
     assert quoted.group(1) == printed, "the README's targets table is not what `list --markdown` prints"

@@ -1,8 +1,8 @@
 """Every registered model builds, has the right output shape, counts and round-trips through .keras."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 import zoo
 from tests._small_models import LONG_BUILD, SLOW_BUILD, build_small, depth_marks
@@ -21,10 +21,26 @@ def _sample_input(model, batch=3, seed=0):
 
 def test_registry_holds_every_lecture_model():
     expected = {
-        "and_gate", "or_gate", "nand_gate", "not_gate", "and3_sigmoid", "festival_a", "festival_b",
-        "perceptron", "xor_model1", "xor_model2", "xor_model3", "softmax_regression",
-        "mnist_mlp_lecture", "mnist_mlp_1000", "mnist_mlp_keras", "fashion_mlp", "fashion_simplenet", "mnist_convnet",
-        "circle_classifier", "universal_approximator",
+        "and_gate",
+        "or_gate",
+        "nand_gate",
+        "not_gate",
+        "and3_sigmoid",
+        "festival_a",
+        "festival_b",
+        "perceptron",
+        "xor_model1",
+        "xor_model2",
+        "xor_model3",
+        "softmax_regression",
+        "mnist_mlp_lecture",
+        "mnist_mlp_1000",
+        "mnist_mlp_keras",
+        "fashion_mlp",
+        "fashion_simplenet",
+        "mnist_convnet",
+        "circle_classifier",
+        "universal_approximator",
     }
     assert expected <= set(ALL_MODELS)
 
@@ -46,7 +62,12 @@ def test_parameter_count(name):
 
 @pytest.mark.parametrize(
     "name,params",
-    [("mnist_mlp_1000", 795_010), ("softmax_regression", 7_850), ("fashion_simplenet", 421_642), ("mnist_convnet", 34_826)],
+    [
+        ("mnist_mlp_1000", 795_010),
+        ("softmax_regression", 7_850),
+        ("fashion_simplenet", 421_642),
+        ("mnist_convnet", 34_826),
+    ],
 )
 def test_parameter_counts_from_the_references(name, params):
     assert zoo.build(name).count_params() == params

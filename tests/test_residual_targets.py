@@ -13,17 +13,28 @@ from reproductions import targets
 from reproductions.__main__ import main
 from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
 from reproductions.suite import configure_determinism, run_target
-
 from tests._tiny_targets import two_network_target
 
-RESIDUAL_TARGETS = ("residual.degradation", "landscape.resnet_vs_plain", "residual.fashion_resnet20",
-                    "residual.fashion_densenet")
+RESIDUAL_TARGETS = (
+    "residual.degradation",
+    "landscape.resnet_vs_plain",
+    "residual.fashion_resnet20",
+    "residual.fashion_densenet",
+)
 
 
 def _run(target, out, resume=False, seeds=(0,)):
     configure_determinism()
-    return run_target(target, list(seeds), quick=False, data_dir=None, output_dir=out, resume=resume, verbose=0,
-                      record={"command": "test"})
+    return run_target(
+        target,
+        list(seeds),
+        quick=False,
+        data_dir=None,
+        output_dir=out,
+        resume=resume,
+        verbose=0,
+        record={"command": "test"},
+    )
 
 
 # --------------------------------------------------------------------------- several networks per seed
@@ -80,12 +91,23 @@ def test_a_resnet_trains_bitwise_repeatably_through_the_fused_batchnorm_and_resu
     configure_determinism()
     rng = np.random.default_rng(0)
     x = rng.random((64, 8, 8, 1), dtype=np.float32)
-    d = {"x_train": x, "y_train": rng.integers(0, 10, 64), "x_val": None, "y_val": None, "x_test": x[:8],
-         "y_test": rng.integers(0, 10, 8)}
+    d = {
+        "x_train": x,
+        "y_train": rng.integers(0, 10, 64),
+        "x_val": None,
+        "y_val": None,
+        "x_test": x[:8],
+        "y_test": rng.integers(0, 10, 8),
+    }
 
     def recipe(epochs):
-        return engine.Recipe(build=lambda _s: zoo.resnet20(input_shape=(8, 8, 1)), epochs=epochs, batch_size=16,
-                             optimizer=lambda: keras.optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
+        return engine.Recipe(
+            build=lambda _s: zoo.resnet20(input_shape=(8, 8, 1)),
+            epochs=epochs,
+            batch_size=16,
+            optimizer=lambda: keras.optimizers.SGD(0.1, momentum=0.9),
+            loss="sparse_categorical_crossentropy",
+        )
 
     _, first = engine.train(recipe(3), d, seed=1, work_dir=tmp_path / "a", verbose=0)
     _, again = engine.train(recipe(3), d, seed=1, work_dir=tmp_path / "b", verbose=0)
@@ -108,8 +130,9 @@ def test_filter_normalised_direction_matches_each_filter_norm_and_skips_biases_a
             assert not d.any(), w.shape
         else:
             axes = tuple(range(w.ndim - 1))
-            np.testing.assert_allclose(np.linalg.norm(d.reshape(-1, d.shape[-1]), axis=0),
-                                       np.sqrt((w**2).sum(axis=axes)), rtol=1e-6)
+            np.testing.assert_allclose(
+                np.linalg.norm(d.reshape(-1, d.shape[-1]), axis=0), np.sqrt((w**2).sum(axis=axes)), rtol=1e-6
+            )
     again = filter_normalized_direction(model, seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(direction, again))
 
@@ -138,12 +161,16 @@ def test_nonconvex_fraction_is_zero_for_a_bowl_and_one_for_a_saddle():
 # --------------------------------------------------------------------------- deep MLPs
 
 
-@pytest.mark.parametrize("kwargs", [dict(hidden_activation="sigmoid"), dict(hidden_activation="relu"),
-                                    dict(hidden_activation="relu", residual=True)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(hidden_activation="sigmoid"), dict(hidden_activation="relu"), dict(hidden_activation="relu", residual=True)],
+)
 def test_deep_mlp_variants_have_the_same_layers_and_parameters(kwargs):
     model = zoo.deep_mlp(**kwargs)
     assert model.count_params() == 784 * 128 + 128 + 18 * (128 * 128 + 128) + 1290 == 398_986
-    assert [layer.name for layer in model.layers if layer.name.startswith("dense_")] == [f"dense_{i}" for i in range(1, 20)]
+    assert [layer.name for layer in model.layers if layer.name.startswith("dense_")] == [
+        f"dense_{i}" for i in range(1, 20)
+    ]
     init = model.get_layer("dense_2").kernel_initializer
     assert type(init).__name__ == ("GlorotUniform" if kwargs["hidden_activation"] == "sigmoid" else "HeNormal")
 
@@ -161,7 +188,7 @@ def test_residual_deep_mlp_scales_its_branches_and_keeps_activations_bounded():
         zoo.deep_mlp(depth=7, residual=True)
 
 
-# --------------------------------------------------------------------------- CIFAR-10 through tensorflow-datasets (mocked)
+# ------------------------------------------------------------------- CIFAR-10 through tensorflow-datasets (mocked)
 
 
 @pytest.fixture
@@ -212,8 +239,8 @@ def test_load_tfds_reaches_the_download_without_an_import_error(tmp_path, monkey
 
 
 def test_residual_data_switches_to_cifar10(mock_cifar10):
-    from reproductions.suite import Context
     from reproductions.spec import Profile
+    from reproductions.suite import Context
     from reproductions.targets._residual import residual_data
 
     target = targets.get("residual.degradation")
@@ -225,8 +252,8 @@ def test_residual_data_switches_to_cifar10(mock_cifar10):
 
 
 def test_residual_data_reads_cifar10_from_the_runs_data_dir(monkeypatch, tmp_path):
-    from reproductions.suite import Context
     from reproductions.spec import Profile
+    from reproductions.suite import Context
     from reproductions.targets import _residual
     from zoo import data
 
@@ -253,9 +280,29 @@ def test_dataset_option_is_checked_against_each_target(tmp_path, capsys):
 @pytest.mark.long  # 54 s; CI runs the degradation quick profile on Fashion-MNIST and tests the cifar10 data switch
 def test_degradation_quick_runs_end_to_end_on_mocked_cifar10(mock_cifar10, tmp_path):
     out = tmp_path / "out"
-    assert main(["run", "residual.degradation", "--quick", "--dataset", "cifar10", "--output-dir", str(out), "--verbose", "0"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "residual.degradation",
+                "--quick",
+                "--dataset",
+                "cifar10",
+                "--output-dir",
+                str(out),
+                "--verbose",
+                "0",
+            ]
+        )
+        == 0
+    )
     record = json.loads((out / "residual.degradation" / "run.json").read_text())
-    assert record["dataset"] == "cifar10" and set(record["seconds_per_epoch"]) == {"plain20", "plain56", "resnet20", "resnet56"}
+    assert record["dataset"] == "cifar10" and set(record["seconds_per_epoch"]) == {
+        "plain20",
+        "plain56",
+        "resnet20",
+        "resnet56",
+    }
     metrics = pd.read_csv(out / "residual.degradation" / "metrics.csv")
     assert np.isfinite(metrics["train_error_gap_plain56_minus_plain20"]).all()
     assert (out / "residual.degradation" / "training_error.png").stat().st_size > 10_000

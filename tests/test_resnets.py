@@ -1,8 +1,8 @@
 """The residual and dense family: parameter counts, blocks, shortcuts, input shapes and argument errors."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 import zoo
 from tests._small_models import SMALL_KWARGS
@@ -20,9 +20,14 @@ def _trainable(model):
 # reference implementations (option-A CIFAR ResNets, DenseNet-BC-100-12, WRN-28-10, ResNeXt-29 8×64d);
 # the papers print them rounded to the given number of decimals of a million (the second and third).
 COUNTS = {
-    "resnet20": (269_722, 0.27, 2), "resnet32": (464_154, 0.46, 2), "resnet44": (658_586, 0.66, 2),
-    "resnet56": (853_018, 0.85, 2), "resnet110": (1_727_962, 1.7, 1), "densenet_bc": (769_162, 0.8, 1),
-    "wrn": (36_479_194, 36.5, 1), "resnext29": (34_426_698, 34.4, 1),
+    "resnet20": (269_722, 0.27, 2),
+    "resnet32": (464_154, 0.46, 2),
+    "resnet44": (658_586, 0.66, 2),
+    "resnet56": (853_018, 0.85, 2),
+    "resnet110": (1_727_962, 1.7, 1),
+    "densenet_bc": (769_162, 0.8, 1),
+    "wrn": (36_479_194, 36.5, 1),
+    "resnext29": (34_426_698, 34.4, 1),
 }
 
 
@@ -98,13 +103,11 @@ def test_zoo_batchnorm_matches_keras_in_training_and_inference(kwargs):
     keras_bn, zoo_bn = _bn_pair(rng, 6, **kwargs)
     for _ in range(3):
         x = rng.normal(2, 3, (8, 5, 5, 6)).astype("float32")
-        np.testing.assert_allclose(_np(zoo_bn(x, training=True)), _np(keras_bn(x, training=True)),
-                                   rtol=1e-5, atol=2e-6)
+        np.testing.assert_allclose(_np(zoo_bn(x, training=True)), _np(keras_bn(x, training=True)), rtol=1e-5, atol=2e-6)
     for name in ("moving_mean", "moving_variance"):
         np.testing.assert_allclose(_np(getattr(zoo_bn, name)), _np(getattr(keras_bn, name)), rtol=1e-6)
     assert float(np.min(_np(zoo_bn.moving_variance))) > 1.1  # the averages moved toward 9 (Keras starts at 1)
-    np.testing.assert_allclose(_np(zoo_bn(x, training=False)), _np(keras_bn(x, training=False)),
-                               rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(_np(zoo_bn(x, training=False)), _np(keras_bn(x, training=False)), rtol=1e-5, atol=2e-6)
 
 
 def _fused_ops(layer, x, training=True):

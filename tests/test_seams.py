@@ -33,7 +33,9 @@ def _modules():
     return [(package, path) for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))]
 
 
-@pytest.mark.parametrize("package,path", _modules(), ids=lambda v: str(v.relative_to(ROOT)) if isinstance(v, Path) else v)
+@pytest.mark.parametrize(
+    "package,path", _modules(), ids=lambda v: str(v.relative_to(ROOT)) if isinstance(v, Path) else v
+)
 def test_no_private_module_of_another_package_and_no_upward_import(package, path):
     for name in _imports(path):
         top, *rest = name.split(".")

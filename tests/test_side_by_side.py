@@ -18,6 +18,7 @@ def test_rounds_alternate_the_order_of_the_sides_and_keep_each_sides_values(caps
         def measure():
             calls.append(name)
             return float(next(values))
+
         return measure
 
     times = side_by_side.alternate({"a": side("a"), "b": side("b"), "c": side("c")}, 3)

@@ -11,8 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # One machine's file system, as a record or a doc would quote it.
 MACHINE_PATHS = re.compile(r"(?<![\w.])/(?:work|home|root|Users|tmp/pytest-of-|tmp/runs)/[\w.-]")
 # Words about borrowed machines and the people who ran things, not about the product.
-ENVIRONMENT_WORDS = re.compile(r"\blent\b|\$OUT\b|carry=|device time|files_at|budget_left|\bsittings?\b",
-                               re.IGNORECASE)
+ENVIRONMENT_WORDS = re.compile(r"\blent\b|\$OUT\b|carry=|device time|files_at|budget_left|\bsittings?\b", re.IGNORECASE)
 
 
 def _tracked():
@@ -21,8 +20,12 @@ def _tracked():
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     skip = {Path(__file__).name}
-    return [ROOT / n for n in names.splitlines() if Path(n).name not in skip and Path(n).suffix in
-            (".py", ".md", ".json", ".csv", ".ini", ".cfg", ".sh", ".toml", ".txt", "")]
+    return [
+        ROOT / n
+        for n in names.splitlines()
+        if Path(n).name not in skip
+        and Path(n).suffix in (".py", ".md", ".json", ".csv", ".ini", ".cfg", ".sh", ".toml", ".txt", "")
+    ]
 
 
 def test_no_tracked_file_holds_a_machine_path_or_words_about_the_development_environment():
@@ -43,6 +46,13 @@ def test_a_run_record_names_folders_portably():
     from reproductions.__main__ import OUTSIDE, PUBLISHED, portable_argv
 
     argv = ["run", "gates", "--output-dir", str(PUBLISHED), "--data-dir=/srv/data/sets", "--seeds", "3"]
-    assert portable_argv(argv) == ["run", "gates", "--output-dir", "results", f"--data-dir={OUTSIDE}/sets",
-                                   "--seeds", "3"]
+    assert portable_argv(argv) == [
+        "run",
+        "gates",
+        "--output-dir",
+        "results",
+        f"--data-dir={OUTSIDE}/sets",
+        "--seeds",
+        "3",
+    ]
     assert portable_argv(["run", "gates", "--output-dir", "my-results"])[-1] == "my-results"

@@ -15,7 +15,6 @@ from reproductions import report, targets
 from reproductions.__main__ import main
 from reproductions.fileio import LockedError, target_lock
 from reproductions.suite import configure_determinism, run_target
-
 from tests._tiny_targets import diverging_build, tiny_target
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,8 +22,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _run(target, out, seeds=(0, 1), resume=False):
     configure_determinism()
-    return run_target(target, list(seeds), quick=False, data_dir=None, output_dir=out, resume=resume, verbose=0,
-                      record={"command": "test"})
+    return run_target(
+        target,
+        list(seeds),
+        quick=False,
+        data_dir=None,
+        output_dir=out,
+        resume=resume,
+        verbose=0,
+        record={"command": "test"},
+    )
 
 
 def _numbers(out, name):
@@ -49,7 +56,8 @@ SCRIPT = textwrap.dedent("""
     from reproductions.suite import configure_determinism, run_target
     configure_determinism()
     marker = Path({marker!r})
-    target = tiny_target(callbacks=lambda work_dir: [KillOnce(marker, epoch={kill_epoch})] if work_dir.name == 'seed_1' else [])
+    target = tiny_target(
+        callbacks=lambda work_dir: [KillOnce(marker, epoch={kill_epoch})] if work_dir.name == 'seed_1' else [])
     run_target(target, [0, 1], quick=False, data_dir=None, output_dir=Path({out!r}), resume={resume},
                verbose=0, record={{"command": "test"}})
 """)
@@ -57,8 +65,9 @@ SCRIPT = textwrap.dedent("""
 
 def _subprocess(tmp_path, out, resume, kill_epoch=3):
     script = tmp_path / "run.py"
-    script.write_text(SCRIPT.format(marker=str(tmp_path / "killed"),
-                                    out=str(out), resume=resume, kill_epoch=kill_epoch))
+    script.write_text(
+        SCRIPT.format(marker=str(tmp_path / "killed"), out=str(out), resume=resume, kill_epoch=kill_epoch)
+    )
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
 
@@ -106,7 +115,13 @@ def test_outputs_have_the_lecture_columns_and_a_record(tmp_path):
     _run(tiny_target(), tmp_path)
     folder = tmp_path / "tiny.mlp"
     history = pd.read_csv(folder / "history" / "seed_0.csv")
-    assert list(history.columns[:5]) == ["Epoch", "Train Loss", "Train Accuracy", "Validation Loss", "Validation Accuracy"]
+    assert list(history.columns[:5]) == [
+        "Epoch",
+        "Train Loss",
+        "Train Accuracy",
+        "Validation Loss",
+        "Validation Accuracy",
+    ]
     assert history["Epoch"].tolist() == [1, 2, 3, 4]
     assert (folder / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     record = json.loads((folder / "run.json").read_text())
@@ -129,9 +144,16 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main(["run", "gates.nand", "--output-dir", str(out)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == ["error: unknown target 'gates.nand'; closest matches: gates.and, gates.or"] or (
-        len(err) == 1 and err[0].startswith("error: unknown target 'gates.nand'; closest matches: gates.and"))
-    for argv in (["run", "gates", "--seeds", "0,0"], ["run", "gates", "--strategy", "horovod"], ["run"],
-                 ["run", "gates", "--bogus"], ["fly"], ["run", "gates", "--data-dir", str(tmp_path / "nowhere")]):
+        len(err) == 1 and err[0].startswith("error: unknown target 'gates.nand'; closest matches: gates.and")
+    )
+    for argv in (
+        ["run", "gates", "--seeds", "0,0"],
+        ["run", "gates", "--strategy", "horovod"],
+        ["run"],
+        ["run", "gates", "--bogus"],
+        ["fly"],
+        ["run", "gates", "--data-dir", str(tmp_path / "nowhere")],
+    ):
         assert main(argv + ["--output-dir", str(out)] if argv[0] == "run" else argv) == 2
         assert len(capsys.readouterr().err.strip().splitlines()) == 1  # the reason alone, not the target list
     assert main(["run", "gates", "--seeds", "0", "--output-dir", str(out)]) == 2
@@ -141,7 +163,13 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
 
 def test_gates_end_to_end_through_the_cli(tmp_path, capsys):
     out = tmp_path / "results"
-    assert targets.resolve(["gates"])[0] == ["gates.and", "gates.and3_sigmoid", "gates.festival", "gates.or", "gates.xor_single_unit"]
+    assert targets.resolve(["gates"])[0] == [
+        "gates.and",
+        "gates.and3_sigmoid",
+        "gates.festival",
+        "gates.or",
+        "gates.xor_single_unit",
+    ]
     assert main(["run", "gates", "--seeds", "1", "--output-dir", str(out), "--verbose", "0"]) == 0
     index = (out / "README.md").read_text()
     # and: z+y (8), and3: 8, festival: 16, or: z+y (8), xor_single_unit: 5
@@ -186,7 +214,7 @@ def test_the_default_tox_run_leaves_out_the_long_tests_and_runs_the_rest():
     cfg = configparser.ConfigParser(interpolation=None)
     cfg.read(REPO / "tox.ini")
     default = cfg["tox"]["env_list"].replace(",", " ").split()
-    assert "long" not in default and 'pytest -m long' in cfg["testenv:long"]["commands"]
+    assert "long" not in default and "pytest -m long" in cfg["testenv:long"]["commands"]
     for env in default:
         command = cfg[f"testenv:{env}"]["commands"]
         assert '-m "not slow and not long"' in command or "-m slow " in command, (env, command)
@@ -283,8 +311,26 @@ def test_seed_processes_that_refuse_for_missing_data_exit_2_and_leave_nothing(tm
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
     empty = tmp_path / "no-data"
     empty.mkdir()
-    assert main(["run", "fashion.mlp", "--quick", "--seeds", "2", "--jobs", "2", "--data-dir", str(empty),
-                 "--output-dir", str(tmp_path / "out"), "--verbose", "0"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "fashion.mlp",
+                "--quick",
+                "--seeds",
+                "2",
+                "--jobs",
+                "2",
+                "--data-dir",
+                str(empty),
+                "--output-dir",
+                str(tmp_path / "out"),
+                "--verbose",
+                "0",
+            ]
+        )
+        == 2
+    )
     captured = capsys.readouterr()
     assert "FAILED (exit 2)" in captured.out
     err = captured.err.strip().splitlines()
@@ -297,7 +343,19 @@ def test_a_killed_seed_process_fails_the_run_and_resume_finishes_it(tmp_path, mo
     """Workers killed right after writing their seed (a crash, not a refusal): exit 1, the finished
     seeds' work stays, and --resume assembles the results from it."""
     out = tmp_path / "out"
-    argv = ["run", "xor.keras_model2", "--quick", "--seeds", "2", "--jobs", "2", "--output-dir", str(out), "--verbose", "0"]
+    argv = [
+        "run",
+        "xor.keras_model2",
+        "--quick",
+        "--seeds",
+        "2",
+        "--jobs",
+        "2",
+        "--output-dir",
+        str(out),
+        "--verbose",
+        "0",
+    ]
     monkeypatch.setenv("ZOO_FAULT_KILL", "seed-done")
     assert main(argv) == 1
     captured = capsys.readouterr()
@@ -313,12 +371,25 @@ def test_a_killed_seed_process_fails_the_run_and_resume_finishes_it(tmp_path, mo
 def test_per_network_curves_keep_their_legend_inside_the_figure(tmp_path, monkeypatch, networks):
     """The one- and two-panel figures (residual.fashion_resnet20, residual.fashion_densenet) clipped their
     one-row legend, and then their title, at both sides; every entry must lie within the figure."""
-    rows = [{"Network": f"net{n}", "Epoch": e, "Train Loss": 1 / e, "Validation Loss": 1.1 / e,
-             "Train Accuracy": 1 - 0.5 / e, "Validation Accuracy": 1 - 0.6 / e} for n in range(networks) for e in (1, 2, 3)]
+    rows = [
+        {
+            "Network": f"net{n}",
+            "Epoch": e,
+            "Train Loss": 1 / e,
+            "Validation Loss": 1.1 / e,
+            "Train Accuracy": 1 - 0.5 / e,
+            "Validation Accuracy": 1 - 0.6 / e,
+        }
+        for n in range(networks)
+        for e in (1, 2, 3)
+    ]
     saved = {}
     monkeypatch.setattr(report, "save_figure", lambda fig, path: saved.setdefault("fig", fig))
-    report._network_curves(tmp_path / "curves.png", tiny_target("residual.fashion_resnet20"),
-                           {0: pd.DataFrame(rows), 1: pd.DataFrame(rows)})
+    report._network_curves(
+        tmp_path / "curves.png",
+        tiny_target("residual.fashion_resnet20"),
+        {0: pd.DataFrame(rows), 1: pd.DataFrame(rows)},
+    )
     fig = saved["fig"]
     renderer = fig.canvas.get_renderer()
     box, legend = fig.bbox, fig.legends[0].get_window_extent(renderer)
@@ -340,8 +411,11 @@ def test_curves_put_a_loss_spanning_decades_on_a_log_axis(tmp_path, monkeypatch,
     """A fit whose loss falls from 0.5 to 1e-4 drew its last three decades as a flat line at 0 on a linear axis;
     a loss within a factor of 30 stays linear. Epoch ticks are compact (200,000 epochs ran their labels together)."""
     epochs = [250 * i for i in range(1, 801)]
-    rows = [{"Epoch": e, "Train Loss": 0.5 * (final / 0.5) ** (i / 799), "Network": n}
-            for n in ("a", "b") for i, e in enumerate(epochs)]
+    rows = [
+        {"Epoch": e, "Train Loss": 0.5 * (final / 0.5) ** (i / 799), "Network": n}
+        for n in ("a", "b")
+        for i, e in enumerate(epochs)
+    ]
     single = [{k: v for k, v in r.items() if k != "Network"} for r in rows[:800]]
     figures = []
     monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig))
@@ -371,5 +445,10 @@ def test_summary_shows_the_training_curves_once(tmp_path):
 def test_epoch_times_list_networks_in_the_order_of_their_numbers():
     """run.json keeps its keys sorted (width_16 before width_2); the summary reads the numbers as numbers."""
     per = {n: {"mean": 1.0, "min": 1.0, "max": 1.0, "epochs": 3} for n in ("lr0.01", "lr0.003", "width_16", "width_2")}
-    line, = report._epoch_time_lines({"seconds_per_epoch": json.loads(json.dumps(per, sort_keys=True))})
-    assert [part.split()[0] for part in line.split(": ", 1)[1].split("; ")] == ["lr0.003", "lr0.01", "width_2", "width_16"]
+    (line,) = report._epoch_time_lines({"seconds_per_epoch": json.loads(json.dumps(per, sort_keys=True))})
+    assert [part.split()[0] for part in line.split(": ", 1)[1].split("; ")] == [
+        "lr0.003",
+        "lr0.01",
+        "width_2",
+        "width_16",
+    ]

@@ -9,25 +9,42 @@ import pandas as pd
 import pytest
 
 from reproductions import targets
-from reproductions.suite import configure_determinism, run_target
 from reproductions.spec import Profile
+from reproductions.suite import configure_determinism, run_target
 
 EXACT_A = [n for n in targets.names() if n.split(".")[0] in ("gates", "losses", "params", "linear", "capacity")]
 
 
 def _run(name, tmp_path, seeds=(0,), quick=False, data_dir=None):
     configure_determinism()
-    run_target(targets.get(name), list(seeds), quick=quick, data_dir=data_dir, output_dir=tmp_path, resume=False,
-               verbose=0, record={"command": "test"})
+    run_target(
+        targets.get(name),
+        list(seeds),
+        quick=quick,
+        data_dir=data_dir,
+        output_dir=tmp_path,
+        resume=False,
+        verbose=0,
+        record={"command": "test"},
+    )
     return pd.read_csv(tmp_path / name / "summary.csv"), tmp_path / name
 
 
 def test_section_a_lists_every_exact_target():
     assert set(EXACT_A) == {
-        "gates.and", "gates.or", "gates.and3_sigmoid", "gates.festival", "gates.xor_single_unit",
-        "losses.examples", "losses.ce_sigmoid_delta",
-        "params.mlp_784_1000_10", "params.softmax_regression", "params.fashion_simplenet", "params.residual_cifar10",
-        "linear.collapse", "capacity.vc_line",
+        "gates.and",
+        "gates.or",
+        "gates.and3_sigmoid",
+        "gates.festival",
+        "gates.xor_single_unit",
+        "losses.examples",
+        "losses.ce_sigmoid_delta",
+        "params.mlp_784_1000_10",
+        "params.softmax_regression",
+        "params.fashion_simplenet",
+        "params.residual_cifar10",
+        "linear.collapse",
+        "capacity.vc_line",
     }
 
 
@@ -129,8 +146,10 @@ def test_circle_separability_by_linear_programming():
 def test_overfitting_metrics_from_history():
     from reproductions.targets.fashion_no_early_stopping import overfitting
 
-    rows = [{"Epoch": e + 1, "Train Loss": t, "Validation Loss": v}
-            for e, (t, v) in enumerate([(1.0, 0.9), (0.6, 0.5), (0.4, 0.45), (0.2, 0.6)])]
+    rows = [
+        {"Epoch": e + 1, "Train Loss": t, "Validation Loss": v}
+        for e, (t, v) in enumerate([(1.0, 0.9), (0.6, 0.5), (0.4, 0.45), (0.2, 0.6)])
+    ]
     m = overfitting(rows)
     assert m["best_val_loss_epoch"] == 3
     assert m["val_loss_rise"] == pytest.approx(0.15)
@@ -140,8 +159,12 @@ def test_overfitting_metrics_from_history():
 def test_xor_target_end_to_end_report(tmp_path):
     summary, folder = _run("xor.keras_model2", tmp_path, seeds=(0, 1, 5))
     text = (folder / "summary.md").read_text()
-    for section in ("## Accuracy over seeds", "## Mean predicted probabilities", "## Dead ReLUs and the failing seeds",
-                    "## Hidden-unit symmetry"):
+    for section in (
+        "## Accuracy over seeds",
+        "## Mean predicted probabilities",
+        "## Dead ReLUs and the failing seeds",
+        "## Hidden-unit symmetry",
+    ):
         assert section in text
     assert (folder / "boundaries.png").stat().st_size > 10_000
     details = json.loads((folder / "details.json").read_text())
@@ -239,7 +262,7 @@ def test_run_all_names_every_target_and_the_quick_shards_cover_each_once(tmp_pat
     assert main(["run", "--all", "--quick", "--dry-run", "--output-dir", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith(f"would run {len(targets.names())} targets")
-    assert sorted(line.split()[0] for line in printed[1:len(targets.names()) + 1]) == sorted(targets.names())
+    assert sorted(line.split()[0] for line in printed[1 : len(targets.names()) + 1]) == sorted(targets.names())
     assert not (tmp_path / "out").exists()
     shards = quick_shards()
     assert sorted(n for shard in shards for n in shard) == sorted(targets.names())
@@ -260,7 +283,10 @@ def test_every_target_runs_its_quick_profile_to_a_summary(shard, tmp_path, data_
     names, out = quick_shards()[shard], tmp_path / "quick"
     proc = subprocess.run(
         [sys.executable, "-m", "reproductions", "run", *names, "--quick", "--output-dir", str(out), "--verbose", "0"],
-        capture_output=True, text=True, timeout=1500)
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     printed = proc.stdout.splitlines()
     assert printed[-1].startswith(f"results in {out}/")
@@ -286,7 +312,7 @@ def test_rising_momentum_sgd_makes_hintons_updates():
     for step in range(3):
         opt.apply([keras.ops.convert_to_tensor(g)], [w])
         p = t.MOMENTUM_START + (t.MOMENTUM_END - t.MOMENTUM_START) * min(step / 2, 1.0)
-        v = p * v - (1 - p) * 2.0 * decay ** step * g
+        v = p * v - (1 - p) * 2.0 * decay**step * g
         expect = expect + v
         np.testing.assert_allclose(keras.ops.convert_to_numpy(w), expect, rtol=1e-5)
 
@@ -302,9 +328,14 @@ def test_approx_universal_draws_every_widths_training_mse(tmp_path, monkeypatch)
     results = {}
     for seed in (0, 1):
         metrics = {f"{k}(width={w})": 0.1 / w for w in au.WIDTHS for k in ("rmse", "max_error")}
-        history = [{"Epoch": s, "Train Loss": (seed + 1) / (w * s), "Network": f"width_{w}"} for w in au.WIDTHS for s in steps]
-        results[seed] = {"metrics": metrics, "history": history,
-                         "extras": {"curves": {str(w): [0.0] * 201 for w in au.WIDTHS}}}
+        history = [
+            {"Epoch": s, "Train Loss": (seed + 1) / (w * s), "Network": f"width_{w}"} for w in au.WIDTHS for s in steps
+        ]
+        results[seed] = {
+            "metrics": metrics,
+            "history": history,
+            "extras": {"curves": {str(w): [0.0] * 201 for w in au.WIDTHS}},
+        }
     assert "](approximation.png)" in au.report(results, tmp_path)
     panel = figures[0].axes[2]
     assert (panel.get_xscale(), panel.get_yscale()) == ("log", "log")
@@ -386,7 +417,9 @@ def test_approx_universal_fits_the_same_bits_whatever_blas_threads_the_process_h
     from reproductions.targets import approx_universal as au
 
     def rmse(blas_threads):
-        ctx = types.SimpleNamespace(options={"iterations": 300, "restarts": 1}, history=[], keep_network=lambda *a: None)
+        ctx = types.SimpleNamespace(
+            options={"iterations": 300, "restarts": 1}, history=[], keep_network=lambda *a: None
+        )
         with threadpool_limits(limits=blas_threads):
             return au.fit_width(64, 0, ctx)[0]
 

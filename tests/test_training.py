@@ -1,8 +1,8 @@
 """Small real training runs that must reach a threshold."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 
 import zoo
 from zoo import data

@@ -14,10 +14,25 @@ import pandas as pd
 import pytest
 
 from reproductions import report, targets
+from reproductions.spec import (
+    CLASSES,
+    FAILS_AS_PREDICTED,
+    NOT_REPRODUCED,
+    NOT_TRAINED,
+    REPRODUCED,
+    SCHEDULE_SHORT,
+    VERDICTS,
+    Prediction,
+    Profile,
+    Progress,
+    Reference,
+    Target,
+    Trained,
+    binomial_tolerance,
+    claim_holds,
+    separating_tolerances,
+)
 from reproductions.suite import configure_determinism, run_target
-from reproductions.spec import (CLASSES, FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, SCHEDULE_SHORT,
-                                VERDICTS, Prediction, Profile, Progress, Reference, Target, Trained, binomial_tolerance,
-                                claim_holds, separating_tolerances)
 
 ALL_REFS = [(t, i, ref) for t in targets.names() for i, ref in enumerate(targets.get(t).references)]
 CLAIMS = [(t, i, ref) for t, i, ref in ALL_REFS if ref.cls == "claim"]
@@ -31,7 +46,9 @@ def test_every_row_of_every_target_has_a_class():
 
 
 def test_a_row_without_a_class_is_refused():
-    with pytest.raises(ValueError, match=r"`cls` \(the row's class\) must be one of \['published', 'claim', 'exact', 'sanity'\]"):
+    with pytest.raises(
+        ValueError, match=r"`cls` \(the row's class\) must be one of \['published', 'claim', 'exact', 'sanity'\]"
+    ):
         Reference("m", 1.0, "src", compare=">")
     with pytest.raises(ValueError, match="must be one of"):
         Reference("m", 1.0, "src", compare=">", cls="qualitative")
@@ -86,10 +103,19 @@ def test_noise_rule():
 
 
 def test_trained_conditions_read_every_seed(tmp_path):
-    ref = Reference("gap", 0.0, "src", compare=">", cls="claim", margin=0.1,
-                    trained=(Trained("err_a", "<=", 0.5, "a learned"),))
-    target = Target(name="t.claim", title="", source="", kind="exact", compute=lambda s, c: {},
-                    references=(ref,), full=None, quick=None)
+    ref = Reference(
+        "gap", 0.0, "src", compare=">", cls="claim", margin=0.1, trained=(Trained("err_a", "<=", 0.5, "a learned"),)
+    )
+    target = Target(
+        name="t.claim",
+        title="",
+        source="",
+        kind="exact",
+        compute=lambda s, c: {},
+        references=(ref,),
+        full=None,
+        quick=None,
+    )
     good = {0: {"metrics": {"gap": 0.3, "err_a": 0.1}}, 1: {"metrics": {"gap": 0.4, "err_a": 0.2}}}
     assert report.summary_rows(target, good, 0)[0]["verdict"] == REPRODUCED
     bad = {**good, 2: {"metrics": {"gap": 0.5, "err_a": 0.9}}}
@@ -98,16 +124,32 @@ def test_trained_conditions_read_every_seed(tmp_path):
 
 
 def _short_target(*refs, epochs=10):
-    return Target(name="t.short", title="", source="", kind="exact", compute=lambda s, c: {}, references=refs,
-                  full=Profile(seeds=2, epochs=epochs, short_of="300 of the paper's 64,000 steps"), quick=Profile(seeds=1))
+    return Target(
+        name="t.short",
+        title="",
+        source="",
+        kind="exact",
+        compute=lambda s, c: {},
+        references=refs,
+        full=Profile(seeds=2, epochs=epochs, short_of="300 of the paper's 64,000 steps"),
+        quick=Profile(seeds=1),
+    )
 
 
 def _curve(values, network="net"):
     return [{"Epoch": e, "Train Accuracy": v, "Network": network} for e, v in enumerate(values, start=1)]
 
 
-GAP = Reference("gap", 0.0, "src", compare=">", cls="claim", margin=0.1, trained=(Trained("err", "<=", 0.5, "learned"),),
-                progress=Progress("Train Accuracy", "higher", ("net",)))
+GAP = Reference(
+    "gap",
+    0.0,
+    "src",
+    compare=">",
+    cls="claim",
+    margin=0.1,
+    trained=(Trained("err", "<=", 0.5, "learned"),),
+    progress=Progress("Train Accuracy", "higher", ("net",)),
+)
 FULL = {"config": {"profile": "full", "epochs": 10}}
 
 
@@ -116,13 +158,22 @@ def test_schedule_short_is_never_a_verdict_and_not_trained_comes_first():
     "not reproduced"; passes stay passes."""
     close = Reference("acc", 0.9, "src", tolerance=0.01, cls="published", tolerance_rule="the source's spread")
     rising = _curve([0.1 * e for e in range(1, 11)])
-    results = {0: {"metrics": {"gap": 0.0, "err": 0.1, "acc": 0.9}, "history": rising},
-               1: {"metrics": {"gap": 0.01, "err": 0.9, "acc": 0.9}, "history": rising}}
+    results = {
+        0: {"metrics": {"gap": 0.0, "err": 0.1, "acc": 0.9}, "history": rising},
+        1: {"metrics": {"gap": 0.01, "err": 0.9, "acc": 0.9}, "history": rising},
+    }
     rows = report.summary_rows(_short_target(GAP, close), results, 0, record=FULL)
     assert [(r["verdict"], r["qualifier"]) for r in rows] == [(NOT_TRAINED, ""), (REPRODUCED, "")]
     assert SCHEDULE_SHORT not in VERDICTS
-    published = Reference("err", 0.02, "src", tolerance=0.001, cls="published", tolerance_rule="r",
-                          trained=(Trained("err", "<=", 0.5, "learned"),))
+    published = Reference(
+        "err",
+        0.02,
+        "src",
+        tolerance=0.001,
+        cls="published",
+        tolerance_rule="r",
+        trained=(Trained("err", "<=", 0.5, "learned"),),
+    )
     assert published.verdict([0.9], trained=[False]) == NOT_TRAINED  # any class: not trained first
 
 
@@ -145,11 +196,17 @@ def test_schedule_short_qualifier_needs_a_full_schedule_and_a_curve_still_improv
     assert counts.loc["all", NOT_REPRODUCED] == 1 and counts.loc["all", report.QUALIFIER_COUNT] == 1
 
 
-@pytest.mark.parametrize("histories,why", [
-    ([_curve([0.5] * 10), _curve([0.52] * 10)], "the curve had flattened"),
-    ([_curve([0.1 * e for e in range(1, 8)]), _curve([0.1 * e for e in range(1, 11)])], "stopped at epoch 7 of 10"),
-    ([_curve([0.05 * e for e in range(1, 11)]), _curve([0.05 * e + 0.3 for e in range(1, 11)])], "the curve had flattened"),
-])
+@pytest.mark.parametrize(
+    "histories,why",
+    [
+        ([_curve([0.5] * 10), _curve([0.52] * 10)], "the curve had flattened"),
+        ([_curve([0.1 * e for e in range(1, 8)]), _curve([0.1 * e for e in range(1, 11)])], "stopped at epoch 7 of 10"),
+        (
+            [_curve([0.05 * e for e in range(1, 11)]), _curve([0.05 * e + 0.3 for e in range(1, 11)])],
+            "the curve had flattened",
+        ),
+    ],
+)
 def test_schedule_short_qualifier_is_refused_with_the_measured_reason(histories, why):
     """A flat curve, an early stop, or a rise smaller than the seeds' spread: a plain miss, and the summary says why."""
     row, text = _qualified(histories)
@@ -160,9 +217,18 @@ def test_schedule_short_qualifier_is_refused_with_the_measured_reason(histories,
 def test_schedule_short_qualifier_needs_two_seeds_and_a_full_run():
     rising = _curve([0.1 * e for e in range(1, 11)])
     row, text = _qualified([rising], gaps=(0.0,))
-    assert row["qualifier"] == "" and ("net Train Accuracy improved +0.2 over the last 2 of 10 epochs, but with one seed "
-                                       "the seed-to-seed noise is not measured") in text
-    results = {0: {"metrics": {"gap": 0.0, "err": 0.1}, "history": rising}, 1: {"metrics": {"gap": 0.0, "err": 0.1}, "history": rising}}
+    assert (
+        row["qualifier"] == ""
+        and (
+            "net Train Accuracy improved +0.2 over the last 2 of 10 epochs, but with one seed "
+            "the seed-to-seed noise is not measured"
+        )
+        in text
+    )
+    results = {
+        0: {"metrics": {"gap": 0.0, "err": 0.1}, "history": rising},
+        1: {"metrics": {"gap": 0.0, "err": 0.1}, "history": rising},
+    }
     quick = report.summary_rows(_short_target(GAP), results, 0, record={"config": {"profile": "quick", "epochs": 10}})
     assert quick[0]["qualifier"] == ""
 
@@ -172,29 +238,56 @@ def test_a_predicted_failure_needs_its_citation_and_a_positive_control_that_fits
         Reference("m", 1.0, "src", compare=">", cls="claim", margin=1.0, predicts_failure=True)
     with pytest.raises(ValueError, match="`cite` must be given"):
         Prediction("", "setup", "control")
-    fails = Reference("loss_plain", 1.0, "src", compare=">", cls="claim", margin=1.0,
-                      predicts_failure=Prediction("He et al. 2016, Fig. 6", "CIFAR-10, 64k steps", "loss_res"))
+    fails = Reference(
+        "loss_plain",
+        1.0,
+        "src",
+        compare=">",
+        cls="claim",
+        margin=1.0,
+        predicts_failure=Prediction("He et al. 2016, Fig. 6", "CIFAR-10, 64k steps", "loss_res"),
+    )
     control = Reference("loss_res", 1.0, "src", compare="<=", cls="sanity")
-    target = Target(name="t.pred", title="", source="", kind="exact", compute=lambda s, c: {}, references=(fails, control),
-                    full=Profile(seeds=1), quick=Profile(seeds=1))
+    target = Target(
+        name="t.pred",
+        title="",
+        source="",
+        kind="exact",
+        compute=lambda s, c: {},
+        references=(fails, control),
+        full=Profile(seeds=1),
+        quick=Profile(seeds=1),
+    )
     fitted = {s: {"metrics": {"loss_plain": 200.0, "loss_res": 0.5}} for s in (0, 1)}
     rows = report.summary_rows(target, fitted, 0)
     assert [r["verdict"] for r in rows] == [FAILS_AS_PREDICTED, REPRODUCED]
-    assert "- `loss_plain`: predicted by He et al. 2016, Fig. 6 (CIFAR-10, 64k steps); positive control: loss_res" in \
-        report._summary_markdown(target, rows, fitted, {})
+    assert (
+        "- `loss_plain`: predicted by He et al. 2016, Fig. 6 (CIFAR-10, 64k steps); positive control: loss_res"
+        in report._summary_markdown(target, rows, fitted, {})
+    )
     no_control = {s: {"metrics": {"loss_plain": 200.0, "loss_res": 5.0}} for s in (0, 1)}
     assert [r["verdict"] for r in report.summary_rows(target, no_control, 0)] == [NOT_REPRODUCED, NOT_REPRODUCED]
 
 
 def test_a_deterministic_method_counts_once():
     ref = Reference("acc", 0.84, "src", tolerance=0.01, cls="published", tolerance_rule="r", deterministic=True)
-    target = Target(name="t.det", title="", source="", kind="exact", compute=lambda s, c: {}, references=(ref,),
-                    full=Profile(seeds=5), quick=Profile(seeds=1))
+    target = Target(
+        name="t.det",
+        title="",
+        source="",
+        kind="exact",
+        compute=lambda s, c: {},
+        references=(ref,),
+        full=Profile(seeds=5),
+        quick=Profile(seeds=1),
+    )
     same = {s: {"metrics": {"acc": 0.8383}} for s in range(5)}
     row = report.summary_rows(target, same, 0)[0]
     assert (row["n"], row["mean"], row["std"]) == (1, 0.8383, 0.0)
-    assert ("Deterministic (nothing random in the method: its seeds repeat one measurement, counted once, n = 1): `acc`"
-            in report._summary_markdown(target, [row], same, {}))
+    assert (
+        "Deterministic (nothing random in the method: its seeds repeat one measurement, counted once, n = 1): `acc`"
+        in report._summary_markdown(target, [row], same, {})
+    )
     differing = {**same, 4: {"metrics": {"acc": 0.84}}}
     assert report.summary_rows(target, differing, 0)[0]["n"] == 5  # not identical: every seed counts, and shows it
 
@@ -215,8 +308,17 @@ def test_causes_are_computed_not_written():
     for name in targets.names():
         assert all(callable(c) for c in targets.get(name).causes.values()), name
     with pytest.raises(ValueError, match="must be functions of the results, not fixed text"):
-        Target(name="t.x", title="", source="", kind="exact", compute=lambda s, c: {}, references=(),
-               full=None, quick=None, causes={"m": "a fixed string goes stale"})
+        Target(
+            name="t.x",
+            title="",
+            source="",
+            kind="exact",
+            compute=lambda s, c: {},
+            references=(),
+            full=None,
+            quick=None,
+            causes={"m": "a fixed string goes stale"},
+        )
 
 
 def test_rows_changed_after_results_keep_their_history():
@@ -230,17 +332,21 @@ def test_rows_changed_after_results_keep_their_history():
 def test_overfit_small_duplicates_are_the_same_architecture():
     import keras
 
-    from reproductions.targets.debugging_overfit_small import SAME_AS, models
     import zoo
+    from reproductions.targets.debugging_overfit_small import SAME_AS, models
 
     def layers(name):
         cfg = json.loads(zoo.build(name).to_json())["config"]["layers"]
-        return [(layer["class_name"], {k: v for k, v in layer["config"].items() if k not in ("name", "seed")})
-                for layer in cfg]
+        return [
+            (layer["class_name"], {k: v for k, v in layer["config"].items() if k not in ("name", "seed")})
+            for layer in cfg
+        ]
 
     for alias, original in SAME_AS.items():
         assert alias not in models() and original in models()
-        assert json.dumps(layers(alias), sort_keys=True, default=str) == json.dumps(layers(original), sort_keys=True, default=str)
+        assert json.dumps(layers(alias), sort_keys=True, default=str) == json.dumps(
+            layers(original), sort_keys=True, default=str
+        )
     keras.backend.clear_session()
 
 
@@ -272,17 +378,30 @@ def test_double_descent_peak_is_judged_only_where_the_threshold_width_interpolat
 def test_derived_dead_fraction_ignores_collapsed_nets():
     from reproductions.targets.activations_dead_relu import derive
 
-    m = {"dead_fraction_lr_0.01": 0.02, "test_accuracy_lr_0.01": 0.93,
-         "dead_fraction_lr_1": 0.25, "test_accuracy_lr_1": 0.96,
-         "dead_fraction_lr_1.5": 0.8, "test_accuracy_lr_1.5": 0.2}
+    m = {
+        "dead_fraction_lr_0.01": 0.02,
+        "test_accuracy_lr_0.01": 0.93,
+        "dead_fraction_lr_1": 0.25,
+        "test_accuracy_lr_1": 0.96,
+        "dead_fraction_lr_1.5": 0.8,
+        "test_accuracy_lr_1.5": 0.2,
+    }
     assert derive(m, {})["max_dead_fraction_trained"] == 0.25
 
 
 def test_rejudge_keeps_the_measured_data_and_remakes_the_verdicts(tmp_path, monkeypatch):
     configure_determinism()
     name = "linear.collapse"
-    run_target(targets.get(name), [0, 1], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0,
-               record={"command": "test", "git_commit": "aaaa"})
+    run_target(
+        targets.get(name),
+        [0, 1],
+        quick=False,
+        data_dir=None,
+        output_dir=tmp_path,
+        resume=False,
+        verbose=0,
+        record={"command": "test", "git_commit": "aaaa"},
+    )
     folder = tmp_path / name
     measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in report.RUN_DATA and p.is_file()}
     # the run was judged by an older criterion: make its summary say so, then re-judge under today's
@@ -299,7 +418,10 @@ def test_rejudge_keeps_the_measured_data_and_remakes_the_verdicts(tmp_path, monk
     summary = pd.read_csv(folder / "summary.csv")
     assert set(summary["verdict"]) == {REPRODUCED} and set(summary["judged_commit"]) == {"bbbb"}
     assert set(summary["run_commit"]) == {"aaaa"}
-    assert "re-judged from this run's stored metrics under the criteria at commit bbbb" in (folder / "summary.md").read_text()
+    assert (
+        "re-judged from this run's stored metrics under the criteria at commit bbbb"
+        in (folder / "summary.md").read_text()
+    )
     index = report.write_index(tmp_path)
     assert list(report.class_counts(index)["class"]) == ["claim", "exact", "all"]
     assert "Re-judged from their stored runs under later criteria" in (tmp_path / "README.md").read_text()
@@ -323,9 +445,12 @@ def test_faceted_curves_name_every_network(monkeypatch, tmp_path):
     figures = []
     monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig))
     nets = [f"net{i}" for i in range(15)]
-    history = [{"Epoch": e, "Train Loss": 1.0 / e, "Validation Loss": 1.2 / e, "Network": n} for n in nets for e in (1, 2, 3)]
-    target = Target(name="t.nets", title="", source="", kind="exact", compute=lambda s, c: {}, references=(),
-                    full=None, quick=None)
+    history = [
+        {"Epoch": e, "Train Loss": 1.0 / e, "Validation Loss": 1.2 / e, "Network": n} for n in nets for e in (1, 2, 3)
+    ]
+    target = Target(
+        name="t.nets", title="", source="", kind="exact", compute=lambda s, c: {}, references=(), full=None, quick=None
+    )
     report._curves(tmp_path / "c.png", target, {0: {"history": history}, 1: {"history": history}})
     fig = figures[0]
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
@@ -340,8 +465,16 @@ def test_rejudge_after_a_crash_between_the_swap_renames_keeps_the_run_data(tmp_p
     from reproductions.fileio import aside
 
     name = "gates.and"
-    run_target(targets.get(name), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0,
-               record={"command": "test", "git_commit": "aaaa"})
+    run_target(
+        targets.get(name),
+        [0],
+        quick=False,
+        data_dir=None,
+        output_dir=tmp_path,
+        resume=False,
+        verbose=0,
+        record={"command": "test", "git_commit": "aaaa"},
+    )
     folder = tmp_path / name
     measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in report.RUN_DATA and p.is_file()}
     folder.rename(aside(folder))  # what the crash left: the old folder aside, the new one never renamed in
@@ -356,8 +489,16 @@ def test_a_second_rejudge_of_the_same_target_is_refused_while_one_runs(tmp_path)
     from reproductions.fileio import LockedError, target_lock
 
     name = "gates.and"
-    run_target(targets.get(name), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0,
-               record={"command": "test", "git_commit": "aaaa"})
+    run_target(
+        targets.get(name),
+        [0],
+        quick=False,
+        data_dir=None,
+        output_dir=tmp_path,
+        resume=False,
+        verbose=0,
+        record={"command": "test", "git_commit": "aaaa"},
+    )
     with target_lock(tmp_path / ".work", name):
         with pytest.raises(LockedError, match="is already being run into"):
             report.rejudge(tmp_path, "bbbb", {name: targets.get(name)})
@@ -388,7 +529,10 @@ def test_the_published_index_names_targets_without_a_run_and_folders_without_a_t
     (tmp_path / "README.md").write_text((root / "results" / "README.md").read_text())
     report.write_index(tmp_path, known=["gates.and", "gates.or", "gates.xor"])
     index = (tmp_path / "README.md").read_text()
-    assert "Targets with no run in this set yet (1; `python -m reproductions run --publish <target>` adds one): gates.xor." in index
+    assert (
+        "Targets with no run in this set yet (1; `python -m reproductions run --publish <target>` adds one): gates.xor."
+        in index
+    )
     assert "Folders of targets this code no longer has (1; their rows cannot be rerun): gates.nor." in index
     report.write_index(tmp_path)
     assert "no run in this set" not in (tmp_path / "README.md").read_text()

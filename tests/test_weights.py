@@ -30,11 +30,18 @@ def _shipped_set(folder, model_name="fashion_mlp", dataset="fashion_mnist", buil
     path = Path(folder) / f"{model_name}-{dataset}.weights.h5"
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(path)
-    entry = {"model": model_name, "dataset": dataset, "file": path.name,
-             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size,
-             "builder_args": dict(builder_args or {}), "structure": trained.structure_of(model),
-             "metrics": {"test_accuracy": 0.5}, "evaluation": {"split": "test", "data": dataset, "batch_size": 32},
-             "source": {"target": "t.x", "seed": seed}}
+    entry = {
+        "model": model_name,
+        "dataset": dataset,
+        "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "bytes": path.stat().st_size,
+        "builder_args": dict(builder_args or {}),
+        "structure": trained.structure_of(model),
+        "metrics": {"test_accuracy": 0.5},
+        "evaluation": {"split": "test", "data": dataset, "batch_size": 32},
+        "source": {"target": "t.x", "seed": seed},
+    }
     manifest = Path(folder) / trained.MANIFEST
     kept = json.loads(manifest.read_text())["weights"] if manifest.is_file() else []
     manifest.write_text(json.dumps({"weights": kept + [entry]}))
@@ -131,20 +138,39 @@ def _fake_run(folder, accuracies, *, profile="full", commit="a" * 40):
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         model.optimizer.build(model.trainable_variables)  # a run's file holds the optimizer's state too
         model.save_weights(path)
-        entries.append({"network": "fashion_mlp", "seed": seed, "file": str(path.relative_to(folder)),
-                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size,
-                        "metrics": {"test_accuracy": acc, "test_loss": 1 - acc, "epochs_run": 3.0}, "recipe": {"epochs": 3}})
+        entries.append(
+            {
+                "network": "fashion_mlp",
+                "seed": seed,
+                "file": str(path.relative_to(folder)),
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "bytes": path.stat().st_size,
+                "metrics": {"test_accuracy": acc, "test_loss": 1 - acc, "epochs_run": 3.0},
+                "recipe": {"epochs": 3},
+            }
+        )
     (folder / "networks" / "manifest.json").write_text(json.dumps({"networks": entries}))
-    (folder / "run.json").write_text(json.dumps({"config": {"profile": profile}, "git_commit": commit, "command": "c",
-                                                 "versions": {"keras": "3"}, "hardware": {"cores": 2},
-                                                 "measurements": measurement_digests(folder)}))
+    (folder / "run.json").write_text(
+        json.dumps(
+            {
+                "config": {"profile": profile},
+                "git_commit": commit,
+                "command": "c",
+                "versions": {"keras": "3"},
+                "hardware": {"cores": 2},
+                "measurements": measurement_digests(folder),
+            }
+        )
+    )
 
 
 def _target(**export):
     from dataclasses import replace
 
-    return replace(targets.get("fashion.mlp"), exports=(Export(network="fashion_mlp", model="fashion_mlp",
-                                                               dataset="fashion_mnist", **export),))
+    return replace(
+        targets.get("fashion.mlp"),
+        exports=(Export(network="fashion_mlp", model="fashion_mlp", dataset="fashion_mnist", **export),),
+    )
 
 
 def test_export_takes_the_median_seed_and_writes_its_provenance(tmp_path, monkeypatch):
@@ -175,8 +201,10 @@ def test_export_takes_the_median_seed_and_writes_its_provenance(tmp_path, monkey
 
 
 def test_export_refuses_quick_uncommitted_changed_and_oversized_runs(tmp_path, monkeypatch):
-    for kind, kwargs, message in (("quick", {"profile": "quick"}, "full runs only"),
-                                  ("dirty", {"commit": "a" * 40 + "+uncommitted changes"}, "clean commit")):
+    for kind, kwargs, message in (
+        ("quick", {"profile": "quick"}, "full runs only"),
+        ("dirty", {"commit": "a" * 40 + "+uncommitted changes"}, "clean commit"),
+    ):
         _fake_run(tmp_path / kind, [0.9], **kwargs)
         with pytest.raises(RunRefused, match=message):
             export_mod.export_weights(_target(), tmp_path / kind, tmp_path / "trained")
@@ -251,10 +279,12 @@ def test_a_newer_manifest_loads_and_a_damaged_one_names_its_file(tmp_path, monke
 
 
 def test_export_weights_cli_bad_input_exits_2(tmp_path, capsys):
-    for argv, message in ((["export-weights", "fashion.mpl"], "unknown target 'fashion.mpl'; closest matches: fashion.mlp"),
-                          (["export-weights", "gates.and"], "gates.and declare(s) no weight sets; these do: "),
-                          (["export-weights", "fashion.mlp", "--from", str(tmp_path / "none")], "is not a directory"),
-                          (["export-weights", "fashion.mlp", "--from", str(tmp_path)], "holds no run of fashion.mlp")):
+    for argv, message in (
+        (["export-weights", "fashion.mpl"], "unknown target 'fashion.mpl'; closest matches: fashion.mlp"),
+        (["export-weights", "gates.and"], "gates.and declare(s) no weight sets; these do: "),
+        (["export-weights", "fashion.mlp", "--from", str(tmp_path / "none")], "is not a directory"),
+        (["export-weights", "fashion.mlp", "--from", str(tmp_path)], "holds no run of fashion.mlp"),
+    ):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, (argv, err)
@@ -263,9 +293,19 @@ def test_export_weights_cli_bad_input_exits_2(tmp_path, capsys):
 # --------------------------------------------------------------------------- the shipped sets
 
 SHIPPED = trained.list_weights()
-REQUIRED = {"softmax_regression/mnist", "mnist_mlp_lecture/mnist", "mnist_mlp_keras/mnist", "mnist_convnet/mnist",
-            "fashion_mlp/fashion_mnist", "fashion_simplenet/fashion_mnist", "xor_model1/xor", "xor_model2/xor",
-            "xor_model3/xor", "resnet20/fashion_mnist", "densenet_bc/fashion_mnist"}
+REQUIRED = {
+    "softmax_regression/mnist",
+    "mnist_mlp_lecture/mnist",
+    "mnist_mlp_keras/mnist",
+    "mnist_convnet/mnist",
+    "fashion_mlp/fashion_mnist",
+    "fashion_simplenet/fashion_mnist",
+    "xor_model1/xor",
+    "xor_model2/xor",
+    "xor_model3/xor",
+    "resnet20/fashion_mnist",
+    "densenet_bc/fashion_mnist",
+}
 
 
 def test_the_zoo_ships_the_weight_sets_issue_20_asks_for():
@@ -289,18 +329,32 @@ def test_every_shipped_set_measures_its_manifest_metrics_again(entry, data_dir):
         return
     split = zoo.data.load(entry.dataset, data_dir)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    got = model.evaluate(split.x_test, split.y_test, batch_size=entry.evaluation["batch_size"], verbose=0, return_dict=True)
+    got = model.evaluate(
+        split.x_test, split.y_test, batch_size=entry.evaluation["batch_size"], verbose=0, return_dict=True
+    )
     assert abs(float(got["accuracy"]) - entry.metrics["test_accuracy"]) <= tolerance
 
 
 def test_an_xor_set_says_whether_it_solves_xor():
     def xor_set(accuracy, chosen):
-        return trained.WeightSet(model="xor_model1", dataset="xor", file="f", sha256="0", bytes=20_000, builder_args={},
-                                 structure=[], metrics={"accuracy": accuracy}, evaluation={},
-                                 source={"target": "xor.keras_model1", "seed": 4, "chosen": chosen})
+        return trained.WeightSet(
+            model="xor_model1",
+            dataset="xor",
+            file="f",
+            sha256="0",
+            bytes=20_000,
+            builder_args={},
+            structure=[],
+            metrics={"accuracy": accuracy},
+            evaluation={},
+            source={"target": "xor.keras_model1", "seed": 4, "chosen": chosen},
+        )
 
     assert xor_set(1.0, "the best of 20 seeds").describe().startswith("xor: solves XOR (4 of 4 points), accuracy 1,")
-    assert "does not solve XOR (3 of 4 points; no seed of its run does)" in xor_set(0.75, "the best of 20 seeds").describe()
+    assert (
+        "does not solve XOR (3 of 4 points; no seed of its run does)"
+        in xor_set(0.75, "the best of 20 seeds").describe()
+    )
     assert "does not solve XOR (3 of 4 points)," in xor_set(0.75, "seed 4, as asked").describe()
 
 
@@ -319,12 +373,14 @@ def test_a_kill_inside_an_export_leaves_a_loadable_set(tmp_path, monkeypatch, po
     _fake_run(run, [0.88, 0.90])
     export_mod.export_weights(_target(), run, into)
     script = tmp_path / "export.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         from pathlib import Path
         from tests.test_weights import _target
         from reproductions.export import export_weights
         export_weights(_target(choose="best"), Path({str(run)!r}), Path({str(into)!r}))
-    """))
+    """)
+    )
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(root), ZOO_FAULT_KILL=point)
     killed = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)

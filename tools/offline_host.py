@@ -51,7 +51,9 @@ def pack(datasets, data_dir, python_version, kit=KIT, download=True):
     """Fill ``kit`` with the data folders a run there reads (copied from ``data_dir``) and the wheels of
     WHEELS for ``python_version`` (Keras at the version installed here, so both sides run the same Keras)."""
     if not data_dir or not Path(data_dir).is_dir():
-        raise KitError(f"--data-dir {data_dir!r} is not a folder (the one with mnist/ and fashion-mnist/; default $ZOO_DATA_DIR)")
+        raise KitError(
+            f"--data-dir {data_dir!r} is not a folder (the one with mnist/ and fashion-mnist/; default $ZOO_DATA_DIR)"
+        )
     for name in datasets:
         if name not in DATASETS:
             raise KitError(f"--datasets: {name!r} is not one of {', '.join(DATASETS)}")
@@ -67,10 +69,29 @@ def pack(datasets, data_dir, python_version, kit=KIT, download=True):
         shutil.rmtree(wheels, ignore_errors=True)
         wanted = [f"{w}=={v}" if (v := _installed_version(w)) else w for w in WHEELS]
         platforms = [arg for n in (17, 27, 28) for arg in ("--platform", f"manylinux_2_{n}_x86_64")]
-        pip = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                              "--python-version", python_version, "--implementation", "cp", *platforms,
-                              "--platform", "manylinux2014_x86_64", "-d", str(wheels), *wanted],
-                             capture_output=True, text=True)
+        pip = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                python_version,
+                "--implementation",
+                "cp",
+                *platforms,
+                "--platform",
+                "manylinux2014_x86_64",
+                "-d",
+                str(wheels),
+                *wanted,
+            ],
+            capture_output=True,
+            text=True,
+        )
         if pip.returncode:
             last = (pip.stderr.strip().splitlines() or ["no message"])[-1]
             raise KitError(f"pip download of {' '.join(wanted)} for Python {python_version} failed: {last}")
@@ -106,8 +127,10 @@ def check_run(record, name, digest, published_seeds, full_seeds):
     if "--dataset" in str(record.get("command")):
         return f"{name}: a run with --dataset; only the default data sets are published"
     if record.get("source_sha256") != digest:
-        return (f"{name}: its code (source_sha256 {str(record.get('source_sha256'))[:12]}) is not this commit's "
-                f"({digest[:12]}); check out the commit the kit was packed from")
+        return (
+            f"{name}: its code (source_sha256 {str(record.get('source_sha256'))[:12]}) is not this commit's "
+            f"({digest[:12]}); check out the commit the kit was packed from"
+        )
     seeds = record.get("seeds") or []
     dropped = sorted(set(published_seeds) - set(seeds))
     if dropped:
@@ -142,7 +165,9 @@ def adopt(folder, names=None, *, published=None, commit=None):
                 raise KitError(f"TARGET: {name!r} is not a registered target")
         missing = sorted(set(names) - set(found))
         if missing:
-            raise KitError(f"TARGET: {', '.join(missing)} not in the offline run (it holds {', '.join(found) or 'none'})")
+            raise KitError(
+                f"TARGET: {', '.join(missing)} not in the offline run (it holds {', '.join(found) or 'none'})"
+            )
         records = {name: json.loads((run / name / "run.json").read_text()) for name in names}
         for name, record in records.items():
             before = published / name / "run.json"
@@ -159,13 +184,20 @@ def adopt(folder, names=None, *, published=None, commit=None):
             gpus = ", ".join(record.get("hardware", {}).get("gpus") or ["CPU"])
             record["made_outside_checkout"] = (
                 f"run in a copy of commit {commit} without git (tools/offline_run.sh, {record.get('backend')} on "
-                f"{gpus}); its source_sha256 matched this commit's when tools/offline_host.py adopt published it")
+                f"{gpus}); its source_sha256 matched this commit's when tools/offline_host.py adopt published it"
+            )
             (run / name / "run.json").write_text(json.dumps(record, indent=2) + "\n")
             # the run data byte for byte (run.json as amended); summary, verdicts and figures remade here,
             # staged and swapped in whole as the runner does, under the run lock a run of the target takes
             with target_lock(published / ".work", name):
-                report.write_target(published, targets.get(name), report.load_results(run / name), record,
-                                    judged_commit=commit, stored=run / name)
+                report.write_target(
+                    published,
+                    targets.get(name),
+                    report.load_results(run / name),
+                    record,
+                    judged_commit=commit,
+                    stored=run / name,
+                )
     return names
 
 
@@ -183,9 +215,11 @@ def main(argv=None):
     try:
         if args.command == "pack":
             size = pack(args.datasets, args.data_dir, args.python_version)
-            print(f"{KIT.relative_to(ROOT)}/: {size / 2**20:.1f} MiB (data: {', '.join(args.datasets)}; wheels: "
-                  f"{', '.join(WHEELS)} for Python {args.python_version}); copy the working tree with it to the host "
-                  "and run there: bash tools/offline_run.sh --into DIR TARGET...")
+            print(
+                f"{KIT.relative_to(ROOT)}/: {size / 2**20:.1f} MiB (data: {', '.join(args.datasets)}; wheels: "
+                f"{', '.join(WHEELS)} for Python {args.python_version}); copy the working tree with it to the host "
+                "and run there: bash tools/offline_run.sh --into DIR TARGET..."
+            )
         else:
             names = adopt(args.folder, args.targets)
             print(f"published {', '.join(names)} into results/; next: python -m reproductions report --publish")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from zoo.registry import register_model
 from zoo.validation import (
     check_classifier_activation,
     check_input_shape,
@@ -11,7 +12,6 @@ from zoo.validation import (
     check_positive_int,
     check_rate,
 )
-from zoo.registry import register_model
 
 __all__ = ["fashion_simplenet", "mnist_convnet"]
 
@@ -33,9 +33,7 @@ def _classifier(x, num_classes, classifier_activation):
 
 
 @register_model(lecture="L000", family="convnets", expected_params=421642)
-def fashion_simplenet(
-    input_shape=None, num_classes=10, dropout_rate=0.5, classifier_activation="softmax", name=None
-):
+def fashion_simplenet(input_shape=None, num_classes=10, dropout_rate=0.5, classifier_activation="softmax", name=None):
     """L000's FashionSimpleNet: conv3×3(32)-relu-pool, conv3×3(64)-relu-pool, dropout, 128 relu, 10.
 
     'same' padding as the PyTorch original's padding=1, so 28×28 → 14 → 7 and the

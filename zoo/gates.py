@@ -3,13 +3,13 @@ the XOR MLPs of L001 and the circle feature-map classifier of L003."""
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 from keras import ops
 
-from zoo.validation import check_activation, check_name, check_positive_int
 from zoo.layers import QuadraticFeatures, Step
 from zoo.registry import register_model
+from zoo.validation import check_activation, check_name, check_positive_int
 
 __all__ = [
     "threshold_unit",
@@ -157,14 +157,20 @@ class Perceptron(keras.Model):
         state, data = args
         trainable, non_trainable, *rest = state
         metrics_values = rest[-1]
-        mapping = [*zip(self.trainable_variables, trainable), *zip(self.non_trainable_variables, non_trainable),
-                   *zip(self.metrics_variables, metrics_values)]
+        mapping = [
+            *zip(self.trainable_variables, trainable),
+            *zip(self.non_trainable_variables, non_trainable),
+            *zip(self.metrics_variables, metrics_values),
+        ]
         with keras.StatelessScope(state_mapping=mapping) as scope:
             logs = step(data)
         trainable = [scope.get_current_value(v) for v in self.trainable_variables]
         metrics_values = [scope.get_current_value(v) for v in self.metrics_variables]
-        return logs, ((trainable, non_trainable, rest[0], metrics_values) if with_optimizer
-                      else (trainable, non_trainable, metrics_values))
+        return logs, (
+            (trainable, non_trainable, rest[0], metrics_values)
+            if with_optimizer
+            else (trainable, non_trainable, metrics_values)
+        )
 
     def _rule_step(self, data):
         x, t, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -284,4 +290,3 @@ def circle_classifier(radius=1.0, name=None):
         name="z",
     )(v)
     return keras.Model(inputs, Step(name="step")(z), name=check_name(name, "circle_classifier"))
-

@@ -95,9 +95,18 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """
 
     def _fusable(self, inputs, training, mask):
-        return (training is True and self.trainable and mask is None and not self.renorm and not self.synchronized
-                and keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4
-                and self.axis in (-1, 3) and inputs.dtype == "float32" and self.epsilon >= 1.001e-5)
+        return (
+            training is True
+            and self.trainable
+            and mask is None
+            and not self.renorm
+            and not self.synchronized
+            and keras.backend.backend() == "tensorflow"
+            and len(inputs.shape) == 4
+            and self.axis in (-1, 3)
+            and inputs.dtype == "float32"
+            and self.epsilon >= 1.001e-5
+        )
 
     def call(self, inputs, training=None, mask=None):
         if not self._fusable(inputs, training, mask):
@@ -108,8 +117,16 @@ class BatchNormalization(keras.layers.BatchNormalization):
         gamma = self.gamma if self.scale else tf.ones([channels], inputs.dtype)
         beta = self.beta if self.center else tf.zeros([channels], inputs.dtype)
         outputs, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
-            x=inputs, scale=gamma, offset=beta, mean=tf.zeros([0], inputs.dtype), variance=tf.zeros([0], inputs.dtype),
-            epsilon=self.epsilon, exponential_avg_factor=1.0, data_format="NHWC", is_training=True)
+            x=inputs,
+            scale=gamma,
+            offset=beta,
+            mean=tf.zeros([0], inputs.dtype),
+            variance=tf.zeros([0], inputs.dtype),
+            epsilon=self.epsilon,
+            exponential_avg_factor=1.0,
+            data_format="NHWC",
+            is_training=True,
+        )
         # the kernel returns the unbiased (Bessel-corrected) variance; Keras averages the biased one
         n = tf.cast(tf.size(inputs) // channels, variance.dtype)
         variance = variance * ((n - 1.0) / tf.maximum(n, 1.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from zoo.registry import register_model
 from zoo.validation import (
     check_activation,
     check_classifier_activation,
@@ -13,7 +14,6 @@ from zoo.validation import (
     check_positive_int,
     check_rate,
 )
-from zoo.registry import register_model
 
 __all__ = [
     "mlp",
@@ -54,7 +54,9 @@ def mlp(
     try:
         hidden_units = check_layer_count(hidden_units)
     except TypeError:
-        raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
+        raise ValueError(
+            f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}."
+        ) from None
     hidden_activation = check_activation(hidden_activation, "hidden_activation")
     dropout_rate = check_rate(dropout_rate, "dropout_rate")
     num_classes = check_positive_int(num_classes, "num_classes")
@@ -63,7 +65,9 @@ def mlp(
     inputs = keras.Input(shape=input_shape, name="image")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
     for i, units in enumerate(hidden_units, start=1):
-        x = keras.layers.Dense(units, activation=hidden_activation, kernel_initializer=kernel_initializer, name=f"dense_{i}")(x)
+        x = keras.layers.Dense(
+            units, activation=hidden_activation, kernel_initializer=kernel_initializer, name=f"dense_{i}"
+        )(x)
         if dropout_rate:
             x = keras.layers.Dropout(dropout_rate, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(
@@ -158,8 +162,17 @@ _RELU_FAMILY = ("relu", "relu6", "elu", "selu", "gelu", "silu", "leaky_relu")
 
 
 @register_model(lecture="L004", family="mlp", expected_params=398986)
-def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, input_shape=None, num_classes=10,
-             classifier_activation="softmax", kernel_initializer=None, name=None):
+def deep_mlp(
+    depth=20,
+    width=128,
+    hidden_activation="sigmoid",
+    residual=False,
+    input_shape=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    kernel_initializer=None,
+    name=None,
+):
     """Deep narrow MLP for the vanishing-gradient lesson: sigmoid, ReLU or residual, 20 weight layers.
 
     ``depth`` weight layers: ``depth − 1`` hidden Dense layers of ``width`` and the classifier.
@@ -175,7 +188,9 @@ def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, i
     depth = check_positive_int(depth, "depth", minimum=2)
     width = check_positive_int(width, "width")
     if residual and depth % 2:
-        raise ValueError(f"`depth` must be even with residual=True (a stem layer, 2-layer blocks, the classifier), got {depth}.")
+        raise ValueError(
+            f"`depth` must be even with residual=True (a stem layer, 2-layer blocks, the classifier), got {depth}."
+        )
     hidden_activation = check_activation(hidden_activation, "hidden_activation")
     input_shape = check_input_shape(input_shape, MNIST_SHAPE)
     num_classes = check_positive_int(num_classes, "num_classes")
@@ -184,7 +199,9 @@ def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, i
         kernel_initializer = "he_normal" if hidden_activation in _RELU_FAMILY else "glorot_uniform"
 
     def dense(i, activation):
-        return keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer, name=f"dense_{i}")
+        return keras.layers.Dense(
+            width, activation=activation, kernel_initializer=kernel_initializer, name=f"dense_{i}"
+        )
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
@@ -196,8 +213,12 @@ def deep_mlp(depth=20, width=128, hidden_activation="sigmoid", residual=False, i
         # 1/blocks of its initializer keeps the sum bounded, (1 + 1/blocks)^blocks < e.
         scaled = keras.initializers.get(kernel_initializer)
         if isinstance(scaled, keras.initializers.VarianceScaling):
-            scaled = keras.initializers.VarianceScaling(scale=scaled.scale / max(1, blocks), mode=scaled.mode,
-                                                        distribution=scaled.distribution, seed=scaled.seed)
+            scaled = keras.initializers.VarianceScaling(
+                scale=scaled.scale / max(1, blocks),
+                mode=scaled.mode,
+                distribution=scaled.distribution,
+                seed=scaled.seed,
+            )
         for b, i in enumerate(range(2, depth, 2), start=1):
             branch = keras.layers.Dense(width, kernel_initializer=scaled, name=f"dense_{i + 1}")
             y = branch(dense(i, hidden_activation)(x))
@@ -234,8 +255,15 @@ def _initializer(activation, kernel_initializer):
 
 
 @register_model(lecture="L002, L004", family="mlp", expected_params=269322)
-def activation_mlp(activation="relu", hidden_units=(256, 256), input_shape=None, num_classes=10,
-                   classifier_activation="softmax", kernel_initializer=None, name=None):
+def activation_mlp(
+    activation="relu",
+    hidden_units=(256, 256),
+    input_shape=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    kernel_initializer=None,
+    name=None,
+):
     """The activation-comparison MLP: Flatten → [Dense(h) → activation layer]* → Dense(num_classes).
 
     ``activation`` is one of ``ACTIVATIONS``: leaky_relu has slope 0.01 (the lecture's; Keras' default
@@ -252,7 +280,9 @@ def activation_mlp(activation="relu", hidden_units=(256, 256), input_shape=None,
     try:
         hidden_units = check_layer_count(hidden_units)
     except TypeError:
-        raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
+        raise ValueError(
+            f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}."
+        ) from None
     num_classes = check_positive_int(num_classes, "num_classes")
     classifier_activation = check_classifier_activation(classifier_activation, num_classes)
     init = _initializer(activation, kernel_initializer)
@@ -261,15 +291,26 @@ def activation_mlp(activation="relu", hidden_units=(256, 256), input_shape=None,
     for i, units in enumerate(hidden_units, start=1):
         x = keras.layers.Dense(units, kernel_initializer=init, name=f"dense_{i}")(x)
         x = _activation_layer(activation, f"act_{i}")(x)
-    outputs = keras.layers.Dense(num_classes, activation=classifier_activation, kernel_initializer=init,
-                                 name="predictions")(x)
+    outputs = keras.layers.Dense(
+        num_classes, activation=classifier_activation, kernel_initializer=init, name="predictions"
+    )(x)
     return keras.Model(inputs, outputs, name=check_name(name, f"activation_mlp_{activation}"))
 
 
 @register_model(lecture="L003, L004", family="mlp", expected_params=2913290)
-def regularized_mlp(hidden_units=(1024, 1024, 1024), input_dropout=0.0, dropout_rate=0.0, l1=0.0, l2=0.0,
-                    max_norm=None, batch_norm=False, input_shape=None, num_classes=10,
-                    classifier_activation="softmax", name=None):
+def regularized_mlp(
+    hidden_units=(1024, 1024, 1024),
+    input_dropout=0.0,
+    dropout_rate=0.0,
+    l1=0.0,
+    l2=0.0,
+    max_norm=None,
+    batch_norm=False,
+    input_shape=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    name=None,
+):
     """The over-parameterised ReLU MLP of the regularisation lessons, each regulariser a switch.
 
     ``input_dropout``/``dropout_rate``: Dropout on the inputs / after each hidden layer (Srivastava et
@@ -283,7 +324,9 @@ def regularized_mlp(hidden_units=(1024, 1024, 1024), input_dropout=0.0, dropout_
     try:
         hidden_units = check_layer_count(hidden_units)
     except TypeError:
-        raise ValueError(f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}.") from None
+        raise ValueError(
+            f"`hidden_units` must be an integer or a sequence of integers, got {hidden_units!r}."
+        ) from None
     input_dropout = check_rate(input_dropout, "input_dropout")
     dropout_rate = check_rate(dropout_rate, "dropout_rate")
     for arg, value in (("l1", l1), ("l2", l2)):
@@ -297,8 +340,14 @@ def regularized_mlp(hidden_units=(1024, 1024, 1024), input_dropout=0.0, dropout_
     constraint = keras.constraints.MaxNorm(float(max_norm), axis=0) if max_norm else None
 
     def dense(units, name, **kw):
-        return keras.layers.Dense(units, kernel_initializer="he_normal", kernel_regularizer=regularizer,
-                                  kernel_constraint=constraint, name=name, **kw)
+        return keras.layers.Dense(
+            units,
+            kernel_initializer="he_normal",
+            kernel_regularizer=regularizer,
+            kernel_constraint=constraint,
+            name=name,
+            **kw,
+        )
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs

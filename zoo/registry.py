@@ -107,8 +107,7 @@ def get_entry(name: str) -> ModelEntry:
         close = difflib.get_close_matches(str(name), _REGISTRY, n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(
-            f"Unknown model name {name!r}.{hint} "
-            f"Call zoo.list_models() to see all {len(_REGISTRY)} registered models."
+            f"Unknown model name {name!r}.{hint} Call zoo.list_models() to see all {len(_REGISTRY)} registered models."
         ) from None
 
 

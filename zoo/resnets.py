@@ -12,15 +12,31 @@ from __future__ import annotations
 
 import keras
 
-from zoo.validation import check_choice, check_name, check_positive_int, check_rate
 from zoo.convnets import _classifier, _image_input
 from zoo.layers import BatchNormalization, ZeroPadShortcut
 from zoo.registry import register_model
+from zoo.validation import check_choice, check_name, check_positive_int, check_rate
 
 __all__ = [
-    "basic_block", "bottleneck_block", "dense_layer", "dense_block", "transition_layer",
-    "resnet_cifar", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
-    "plain20", "plain32", "plain44", "plain56", "plain110", "wrn", "resnext29", "densenet_bc",
+    "basic_block",
+    "bottleneck_block",
+    "dense_layer",
+    "dense_block",
+    "transition_layer",
+    "resnet_cifar",
+    "resnet20",
+    "resnet32",
+    "resnet44",
+    "resnet56",
+    "resnet110",
+    "plain20",
+    "plain32",
+    "plain44",
+    "plain56",
+    "plain110",
+    "wrn",
+    "resnext29",
+    "densenet_bc",
 ]
 
 CIFAR_SHAPE = (32, 32, 3)
@@ -30,8 +46,16 @@ CIFAR_SHAPE = (32, 32, 3)
 
 
 def _conv(x, filters, kernel, stride=1, groups=1, name=None):
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, groups=groups,
-                               kernel_initializer="he_normal", name=name)(x)
+    return keras.layers.Conv2D(
+        filters,
+        kernel,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        groups=groups,
+        kernel_initializer="he_normal",
+        name=name,
+    )(x)
 
 
 def _bn_relu(x, name):
@@ -77,8 +101,9 @@ def basic_block(x, filters, stride=1, *, preact=False, shortcut="A", dropout_rat
     return keras.layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def bottleneck_block(x, filters, stride=1, *, inner=None, groups=1, preact=False, shortcut="B", plain=False,
-                     name="block"):
+def bottleneck_block(
+    x, filters, stride=1, *, inner=None, groups=1, preact=False, shortcut="B", plain=False, name="block"
+):
     """1×1 (reduce to ``inner``) → 3×3 (``groups`` groups: ResNeXt's cardinality) → 1×1 (to ``filters``)."""
     check_choice(shortcut, "shortcut", ("A", "B"))
     inner = check_positive_int(inner or filters // 4, "inner")
@@ -133,8 +158,17 @@ def _head(x, num_classes, classifier_activation, preact_final):
 # --------------------------------------------------------------------------- builders
 
 
-def resnet_cifar(depth=20, *, plain=False, version=1, shortcut="A", input_shape=None, num_classes=10,
-                 classifier_activation="softmax", name=None):
+def resnet_cifar(
+    depth=20,
+    *,
+    plain=False,
+    version=1,
+    shortcut="A",
+    input_shape=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    name=None,
+):
     """He et al.'s CIFAR ResNet of ``depth`` = 6n + 2 layers (basic blocks, 16-32-64 filters).
 
     ``version`` 1 is post-activation (the 2016 paper), 2 pre-activation; ``shortcut`` "A" is the
@@ -153,8 +187,15 @@ def resnet_cifar(depth=20, *, plain=False, version=1, shortcut="A", input_shape=
     for stage, filters in enumerate((16, 32, 64)):
         for b in range(n):
             stride = 2 if stage > 0 and b == 0 else 1
-            x = basic_block(x, filters, stride, preact=version == 2, shortcut=shortcut, plain=plain,
-                            name=f"stage{stage + 1}_block{b + 1}")
+            x = basic_block(
+                x,
+                filters,
+                stride,
+                preact=version == 2,
+                shortcut=shortcut,
+                plain=plain,
+                name=f"stage{stage + 1}_block{b + 1}",
+            )
     outputs = _head(x, num_classes, classifier_activation, preact_final=version == 2)
     default = f"{'plain' if plain else 'resnet'}{depth}"
     return keras.Model(inputs, outputs, name=check_name(name, default))
@@ -164,12 +205,22 @@ def _cifar_builder(depth, plain):
     kind = "plain" if plain else "resnet"
 
     def builder(input_shape=None, num_classes=10, classifier_activation="softmax", version=1, shortcut="A", name=None):
-        return resnet_cifar(depth, plain=plain, version=version, shortcut=shortcut, input_shape=input_shape,
-                            num_classes=num_classes, classifier_activation=classifier_activation, name=name)
+        return resnet_cifar(
+            depth,
+            plain=plain,
+            version=version,
+            shortcut=shortcut,
+            input_shape=input_shape,
+            num_classes=num_classes,
+            classifier_activation=classifier_activation,
+            name=name,
+        )
 
     builder.__name__ = builder.__qualname__ = f"{kind}{depth}"
-    builder.__doc__ = (f"{'Plain (no shortcuts)' if plain else 'ResNet'}-{depth} for CIFAR-style inputs "
-                       f"({(depth - 2) // 6} basic blocks per stage); see ``resnet_cifar``.")
+    builder.__doc__ = (
+        f"{'Plain (no shortcuts)' if plain else 'ResNet'}-{depth} for CIFAR-style inputs "
+        f"({(depth - 2) // 6} basic blocks per stage); see ``resnet_cifar``."
+    )
     return register_model(lecture="L004", family="resnets")(builder)
 
 
@@ -178,8 +229,15 @@ plain20, plain32, plain44, plain56, plain110 = (_cifar_builder(d, True) for d in
 
 
 @register_model(lecture="L004", family="resnets")
-def wrn(depth=28, widen_factor=10, dropout_rate=0.0, input_shape=None, num_classes=10, classifier_activation="softmax",
-        name=None):
+def wrn(
+    depth=28,
+    widen_factor=10,
+    dropout_rate=0.0,
+    input_shape=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    name=None,
+):
     """Wide ResNet WRN-depth-k (Zagoruyko & Komodakis 2016), 36.5M parameters at 28-10.
 
     Pre-activation basic blocks at 16k/32k/64k filters, (depth − 4)/6 per stage, projection
@@ -196,8 +254,15 @@ def wrn(depth=28, widen_factor=10, dropout_rate=0.0, input_shape=None, num_class
     for stage, filters in enumerate((16 * k, 32 * k, 64 * k)):
         for b in range(n):
             stride = 2 if stage > 0 and b == 0 else 1
-            x = basic_block(x, filters, stride, preact=True, shortcut="B", dropout_rate=dropout_rate,
-                            name=f"stage{stage + 1}_block{b + 1}")
+            x = basic_block(
+                x,
+                filters,
+                stride,
+                preact=True,
+                shortcut="B",
+                dropout_rate=dropout_rate,
+                name=f"stage{stage + 1}_block{b + 1}",
+            )
     outputs = _head(x, num_classes, classifier_activation, preact_final=True)
     return keras.Model(inputs, outputs, name=check_name(name, f"wrn_{depth}_{k}"))
 
@@ -215,16 +280,30 @@ def resnext29(cardinality=8, width=64, input_shape=None, num_classes=10, classif
     x = _bn_relu(_conv(inputs, 64, 3, name="stem_conv"), "stem")
     for stage in range(3):
         for b in range(3):
-            x = bottleneck_block(x, 256 * 2**stage, 2 if stage > 0 and b == 0 else 1,
-                                 inner=cardinality * width * 2**stage, groups=cardinality, shortcut="B",
-                                 name=f"stage{stage + 1}_block{b + 1}")
+            x = bottleneck_block(
+                x,
+                256 * 2**stage,
+                2 if stage > 0 and b == 0 else 1,
+                inner=cardinality * width * 2**stage,
+                groups=cardinality,
+                shortcut="B",
+                name=f"stage{stage + 1}_block{b + 1}",
+            )
     outputs = _head(x, num_classes, classifier_activation, preact_final=False)
     return keras.Model(inputs, outputs, name=check_name(name, f"resnext29_{cardinality}x{width}d"))
 
 
 @register_model(lecture="L004", family="resnets")
-def densenet_bc(depth=100, growth_rate=12, compression=0.5, dropout_rate=0.0, input_shape=None, num_classes=10,
-                classifier_activation="softmax", name=None):
+def densenet_bc(
+    depth=100,
+    growth_rate=12,
+    compression=0.5,
+    dropout_rate=0.0,
+    input_shape=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    name=None,
+):
     """DenseNet-BC L=depth, growth rate k (Huang et al. 2017, CIFAR), 0.77M parameters at L=100, k=12.
 
     A 2k-filter stem, three dense blocks of (depth − 4)/6 bottleneck layers with growth rate k,

@@ -19,8 +19,7 @@ def check_input_shape(input_shape, default, *, min_rank=1, max_rank=3, name="inp
         shape = tuple(input_shape)
     except TypeError:
         raise ValueError(
-            f"`{name}` must be a tuple of positive integers such as {tuple(default)}, "
-            f"got {input_shape!r}."
+            f"`{name}` must be a tuple of positive integers such as {tuple(default)}, got {input_shape!r}."
         ) from None
     limit = SIZE_LIMITS["input_shape"]
     if not (min_rank <= len(shape) <= max_rank) or any(
@@ -37,17 +36,30 @@ def check_input_shape(input_shape, default, *, min_rank=1, max_rank=3, name="inp
 # The largest value each size argument takes, checked before anything is allocated: far above any lecture
 # model (He et al.'s deepest net has 1,202 layers) and far below what exhausts a machine's memory.
 SIZE_LIMITS = {
-    "depth": 2_000, "width": 65_536, "hidden_units": 65_536, "hidden layers": 1_000, "input_dim": 1_000_000,
-    "num_classes": 100_000, "inner": 65_536, "widen_factor": 64, "cardinality": 1_024, "growth_rate": 1_024,
-    "input_shape": 16_384, "seed": 2**32 - 1,
+    "depth": 2_000,
+    "width": 65_536,
+    "hidden_units": 65_536,
+    "hidden layers": 1_000,
+    "input_dim": 1_000_000,
+    "num_classes": 100_000,
+    "inner": 65_536,
+    "widen_factor": 64,
+    "cardinality": 1_024,
+    "growth_rate": 1_024,
+    "input_shape": 16_384,
+    "seed": 2**32 - 1,
 }
 
 
 def check_positive_int(value, name, *, minimum=1):
     """Return ``value`` as an int from ``minimum`` to the argument's SIZE_LIMITS entry, or raise naming ``name``."""
     maximum = SIZE_LIMITS.get(name)
-    if (not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum
-            or (maximum is not None and value > maximum)):
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         allowed = f"from {minimum} to {maximum:,}" if maximum is not None else f">= {minimum}"
         raise ValueError(f"`{name}` must be an integer {allowed}, got {value!r}.")
     return int(value)
@@ -102,8 +114,7 @@ def check_classifier_activation(value, num_classes=None):
             )
         return value
     raise ValueError(
-        f"`classifier_activation` must be one of {list(_CLASSIFIER_ACTIVATIONS)} or a "
-        f"callable, got {value!r}."
+        f"`classifier_activation` must be one of {list(_CLASSIFIER_ACTIVATIONS)} or a callable, got {value!r}."
     )
 
 

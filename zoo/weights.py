@@ -56,13 +56,21 @@ class WeightSet:
     def describe(self) -> str:
         """One line for tables: the headline metric, the size, the recipe in brief."""
         acc = self.metrics.get("test_accuracy")
-        head = f"{100 * acc:.2f}% test accuracy" if acc is not None else ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+        head = (
+            f"{100 * acc:.2f}% test accuracy"
+            if acc is not None
+            else ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+        )
         if self.dataset == "xor":  # the four points are the whole data set: say whether this net solves it
             right = round(4 * self.metrics["accuracy"])
             best = str(self.source.get("chosen", "")).startswith("the best of")  # then no seed of its run solves it
-            head = ("solves XOR (4 of 4 points), " if right == 4 else
-                    f"does not solve XOR ({right} of 4 points{'; no seed of its run does' if best else ''}), ") + head
-        return f"{self.dataset}: {head}, {self.bytes / 1e6:.2f} MB ({self.source.get('target')}, seed {self.source.get('seed')})"
+            head = (
+                "solves XOR (4 of 4 points), "
+                if right == 4
+                else f"does not solve XOR ({right} of 4 points{'; no seed of its run does' if best else ''}), "
+            ) + head
+        where = f"{self.source.get('target')}, seed {self.source.get('seed')}"
+        return f"{self.dataset}: {head}, {self.bytes / 1e6:.2f} MB ({where})"
 
 
 def read_manifest(folder=None) -> list[dict]:
@@ -74,8 +82,9 @@ def read_manifest(folder=None) -> list[dict]:
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             raise TypeError("'weights' is not a list of entries")
     except (OSError, UnicodeError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"the weights manifest {path} cannot be read ({type(exc).__name__}: {exc}); reinstall the "
-                         "package") from None
+        raise ValueError(
+            f"the weights manifest {path} cannot be read ({type(exc).__name__}: {exc}); reinstall the package"
+        ) from None
     return entries
 
 
@@ -91,8 +100,10 @@ def _manifest(folder=None):
     for entry in read_manifest(folder):
         missing = [f for f in _FIELDS if f not in entry]
         if missing:
-            raise ValueError(f"the weights manifest {path} has an entry without {', '.join(missing)} "
-                             f"({entry.get('model')}/{entry.get('dataset')}); reinstall the package")
+            raise ValueError(
+                f"the weights manifest {path} has an entry without {', '.join(missing)} "
+                f"({entry.get('model')}/{entry.get('dataset')}); reinstall the package"
+            )
         sets.append(WeightSet(**{f: entry[f] for f in _FIELDS}))
     return sets
 
@@ -101,15 +112,20 @@ def list_weights(pattern: str = "*") -> list[WeightSet]:
     """The shipped weight sets whose ``model/dataset`` name matches a shell-style wildcard, sorted by name."""
     if not isinstance(pattern, str):
         raise TypeError(f"`pattern` must be a string such as 'fashion_*', got {pattern!r}.")
-    return sorted((w for w in _manifest() if fnmatch.fnmatchcase(w.name, pattern) or fnmatch.fnmatchcase(w.model, pattern)),
-                  key=lambda w: w.name)
+    return sorted(
+        (w for w in _manifest() if fnmatch.fnmatchcase(w.name, pattern) or fnmatch.fnmatchcase(w.model, pattern)),
+        key=lambda w: w.name,
+    )
 
 
 def structure_of(model) -> list:
     """What a weight file must fit: each layer with weights as [class name, [weight shapes]], then the input
     and output shapes (without the batch axis)."""
-    layers = [[type(layer).__name__, [list(w.shape) for w in layer.weights]]
-              for layer in model._flatten_layers(include_self=False, recursive=True) if layer.weights and not layer._layers]
+    layers = [
+        [type(layer).__name__, [list(w.shape) for w in layer.weights]]
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if layer.weights and not layer._layers
+    ]
     shapes = [list(s[1:]) for s in (model.input_shape, model.output_shape)]
     return [*layers, ["input", shapes[0]], ["output", shapes[1]]]
 
@@ -125,8 +141,10 @@ def _resolve(model_name, weights):
         match = [w for w in sets if w.dataset == weights]
         if not match:
             have = ", ".join(repr(w.dataset) for w in sets) or "none shipped"
-            raise ValueError(f"`weights` for {model_name!r} must be None, one of its weight sets ({have}) or a path to "
-                             f"a .weights.h5 file; got {weights!r}. zoo.list_weights() lists every set.")
+            raise ValueError(
+                f"`weights` for {model_name!r} must be None, one of its weight sets ({have}) or a path to "
+                f"a .weights.h5 file; got {weights!r}. zoo.list_weights() lists every set."
+            )
         return match[0]
     if not isinstance(weights, (str, Path)):
         raise ValueError(f"`weights` must be None, a weight set name or a path to a .weights.h5 file, got {weights!r}.")
@@ -145,8 +163,10 @@ def check_arguments(entry: WeightSet, builder, bound: dict):
         if trained is None and key not in entry.builder_args:
             continue  # left to the builder's default: the structure check after building decides
         if _jsonable(value) != _jsonable(trained):
-            raise ValueError(f"weights={entry.dataset!r} for {entry.model!r} were trained with {key}={trained!r}; got "
-                             f"{key}={value!r}. Leave {key} at {trained!r}, or pass weights=None for untrained weights.")
+            raise ValueError(
+                f"weights={entry.dataset!r} for {entry.model!r} were trained with {key}={trained!r}; got "
+                f"{key}={value!r}. Leave {key} at {trained!r}, or pass weights=None for untrained weights."
+            )
 
 
 def load(model, model_name: str, weights, bound: dict, builder):
@@ -155,8 +175,10 @@ def load(model, model_name: str, weights, bound: dict, builder):
     if entry is None:
         path = Path(weights)
         if not str(path).endswith(".weights.h5") or not path.is_file():
-            raise ValueError(f"`weights` must be None, a weight set name of {model_name!r} or an existing .weights.h5 "
-                             f"file, got {str(weights)!r}.")
+            raise ValueError(
+                f"`weights` must be None, a weight set name of {model_name!r} or an existing .weights.h5 "
+                f"file, got {str(weights)!r}."
+            )
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -164,9 +186,13 @@ def load(model, model_name: str, weights, bound: dict, builder):
         except Exception as exc:  # Keras names the mismatch in its own words; keep them
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ValueError(f"weights file {str(path)!r} does not fit {model_name!r} as built: {first}") from None
-        skipped = [str(w.message) for w in caught if "Skipping" in str(w.message) or "freshly-initialized" in str(w.message)]
+        skipped = [
+            str(w.message) for w in caught if "Skipping" in str(w.message) or "freshly-initialized" in str(w.message)
+        ]
         if skipped:  # Keras loads what matches and only warns about the rest: a partial load is a mismatch
-            raise ValueError(f"weights file {str(path)!r} does not fit {model_name!r} as built: {skipped[0].splitlines()[0]}")
+            raise ValueError(
+                f"weights file {str(path)!r} does not fit {model_name!r} as built: {skipped[0].splitlines()[0]}"
+            )
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return model
@@ -174,16 +200,21 @@ def load(model, model_name: str, weights, bound: dict, builder):
     got = structure_of(model)
     if _jsonable(got) != _jsonable(entry.structure):
         args = ", ".join(f"{k}={v!r}" for k, v in entry.builder_args.items()) or "its default arguments"
-        raise ValueError(f"weights={entry.dataset!r} for {model_name!r} fit the model built with {args} (input "
-                         f"{tuple(entry.structure[-2][1])}, output {tuple(entry.structure[-1][1])}); these arguments "
-                         f"build another one (input {tuple(got[-2][1])}, output {tuple(got[-1][1])}).")
+        raise ValueError(
+            f"weights={entry.dataset!r} for {model_name!r} fit the model built with {args} (input "
+            f"{tuple(entry.structure[-2][1])}, output {tuple(entry.structure[-1][1])}); these arguments "
+            f"build another one (input {tuple(got[-2][1])}, output {tuple(got[-1][1])})."
+        )
     if not entry.path.is_file():
-        raise ValueError(f"weight set {entry.name!r} is in the manifest but its file {entry.path} is missing; "
-                         "reinstall the package.")
+        raise ValueError(
+            f"weight set {entry.name!r} is in the manifest but its file {entry.path} is missing; reinstall the package."
+        )
     digest = sha256_of(entry.path)
     if digest != entry.sha256:
-        raise ValueError(f"weight set {entry.name!r}: {entry.path} does not match the SHA-256 in its manifest "
-                         f"({digest[:12]}… instead of {entry.sha256[:12]}…); the file was changed or damaged. "
-                         "Reinstall the package.")
+        raise ValueError(
+            f"weight set {entry.name!r}: {entry.path} does not match the SHA-256 in its manifest "
+            f"({digest[:12]}… instead of {entry.sha256[:12]}…); the file was changed or damaged. "
+            "Reinstall the package."
+        )
     model.load_weights(entry.path)
     return model

@@ -20,9 +20,12 @@ def image_data(name, ctx, validation_size=0.1):
     s = _splits(name, None if ctx.data_dir is None else str(ctx.data_dir), validation_size)
     n, m = ctx.profile.train_size, ctx.profile.options.get("eval_size")
     return {
-        "x_train": s.x_train[:n], "y_train": s.y_train[:n],
-        "x_val": None if s.x_val is None else s.x_val[:m], "y_val": None if s.y_val is None else s.y_val[:m],
-        "x_test": s.x_test[:m], "y_test": s.y_test[:m],
+        "x_train": s.x_train[:n],
+        "y_train": s.y_train[:n],
+        "x_val": None if s.x_val is None else s.x_val[:m],
+        "y_val": None if s.y_val is None else s.y_val[:m],
+        "x_test": s.x_test[:m],
+        "y_test": s.y_test[:m],
     }
 
 

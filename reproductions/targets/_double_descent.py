@@ -46,23 +46,38 @@ def width_recipe(h, d, passes, epochs, reuse=None, belkin=True):
     init = "glorot_uniform" if small and reuse is None else keras.initializers.RandomNormal(stddev=NEW_WEIGHT_STD)
 
     def build(_seed):
-        model = keras.Sequential([
-            keras.Input((D,)),
-            keras.layers.Dense(h, activation="relu", kernel_initializer=init, name="hidden"),
-            keras.layers.Dense(K, kernel_initializer=init, name="out"),
-        ], name=f"width_{h}")
+        model = keras.Sequential(
+            [
+                keras.Input((D,)),
+                keras.layers.Dense(h, activation="relu", kernel_initializer=init, name="hidden"),
+                keras.layers.Dense(K, kernel_initializer=init, name="out"),
+            ],
+            name=f"width_{h}",
+        )
         if reuse is not None:
             model.set_weights(reused(model.get_weights(), reuse))
         return model
 
     def optimizer():
-        rate = (keras.optimizers.schedules.ExponentialDecay(LR, DECAY_EVERY * steps_per_pass, DECAY, staircase=True)
-                if small else LR)
+        rate = (
+            keras.optimizers.schedules.ExponentialDecay(LR, DECAY_EVERY * steps_per_pass, DECAY, staircase=True)
+            if small
+            else LR
+        )
         return keras.optimizers.SGD(rate, momentum=MOMENTUM)
 
-    return Recipe(build=build, optimizer=optimizer, loss="mse", metrics=("accuracy",), batch_size=BATCH, epochs=epochs,
-                  passes=passes, checkpoint_every=10, evaluate=squared_errors,
-                  callbacks=(lambda _work_dir: [zero_training_error(d["x_train"], d["labels"])]) if small else None)
+    return Recipe(
+        build=build,
+        optimizer=optimizer,
+        loss="mse",
+        metrics=("accuracy",),
+        batch_size=BATCH,
+        epochs=epochs,
+        passes=passes,
+        checkpoint_every=10,
+        evaluate=squared_errors,
+        callbacks=(lambda _work_dir: [zero_training_error(d["x_train"], d["labels"])]) if small else None,
+    )
 
 
 def reused(fresh, previous):
@@ -93,8 +108,10 @@ def zero_training_error(x, labels):
 def squared_errors(model, d):
     """Squared error per example (summed over the 10 outputs) and zero-one error, on train and test."""
     out = {}
-    for split, (xs, ys, labels) in {"train": (d["x_train"], d["y_train"], d["labels"]),
-                                    "test": (d["x_test"], d["y_test"], d["labels_test"])}.items():
+    for split, (xs, ys, labels) in {
+        "train": (d["x_train"], d["y_train"], d["labels"]),
+        "test": (d["x_test"], d["y_test"], d["labels_test"]),
+    }.items():
         pred = model.predict(xs, batch_size=2000, verbose=0)
         out[f"{split}_loss"] = float(np.mean(np.sum((pred - ys) ** 2, axis=1)))
         out[f"{split}_error"] = float(np.mean(np.argmax(pred, axis=1) != labels))
@@ -132,9 +149,16 @@ def compute(seed, ctx, belkin=True):
     raw = mnist(ctx)
     n = min(N, len(raw["x_train"]))
     onehot = np.eye(K, dtype="float32")
-    d = {"x_train": raw["x_train"][:n].reshape(n, -1), "y_train": onehot[raw["y_train"][:n]], "labels": raw["y_train"][:n],
-         "x_val": None, "y_val": None, "x_test": raw["x_test"].reshape(len(raw["x_test"]), -1),
-         "y_test": onehot[raw["y_test"]], "labels_test": raw["y_test"]}
+    d = {
+        "x_train": raw["x_train"][:n].reshape(n, -1),
+        "y_train": onehot[raw["y_train"][:n]],
+        "labels": raw["y_train"][:n],
+        "x_val": None,
+        "y_val": None,
+        "x_test": raw["x_test"].reshape(len(raw["x_test"]), -1),
+        "y_test": onehot[raw["y_test"]],
+        "labels_test": raw["y_test"],
+    }
     widths, passes, epochs = ctx.options["widths"], ctx.options["passes"], ctx.profile.epochs
     rows, previous = [], None
     for i, h in enumerate(widths, start=1):
@@ -142,13 +166,22 @@ def compute(seed, ctx, belkin=True):
         outcome, model = ctx.train_network(f"H{h}", width_recipe(h, d, passes, epochs, reuse, belkin), d)
         m = outcome["metrics"]
         previous = None if outcome["diverged_epoch"] else [np.array(w) for w in model.get_weights()]
-        row = {"width": h, "parameters": parameters(h), "seconds": sum(ctx.epoch_seconds[f"H{h}"]),
-               "passes": m.get("epochs_run", math.nan) * passes, "reused": reuse is not None,
-               **{k: m.get(k, math.nan) for k in ("train_loss", "test_loss", "train_error", "test_error")}}
+        row = {
+            "width": h,
+            "parameters": parameters(h),
+            "seconds": sum(ctx.epoch_seconds[f"H{h}"]),
+            "passes": m.get("epochs_run", math.nan) * passes,
+            "reused": reuse is not None,
+            **{k: m.get(k, math.nan) for k in ("train_loss", "test_loss", "train_error", "test_error")},
+        }
         rows.append(row)
-        print(f"  width {i}/{len(widths)}: H={h} ({row['parameters']:,} parameters, {row['passes']:g} passes): train loss "
-              f"{row['train_loss']:.4f}, test loss {row['test_loss']:.4f}, test error {row['test_error']:.4f} "
-              f"({row['seconds']:.0f} s)", flush=True)
+        print(
+            f"  width {i}/{len(widths)}: H={h} ({row['parameters']:,} parameters, {row['passes']:g} passes): train "
+            "loss "
+            f"{row['train_loss']:.4f}, test loss {row['test_loss']:.4f}, test error {row['test_error']:.4f} "
+            f"({row['seconds']:.0f} s)",
+            flush=True,
+        )
     ctx.extras["widths"] = rows
     metrics = {}
     for r in rows:
@@ -196,8 +229,13 @@ def report(results, folder):
                 ax.fill_between(params, arr.min(axis=0), arr.max(axis=0), color=color, alpha=0.15)
         ax.axvline(THRESHOLD, color="k", ls="--", lw=1, label="interpolation threshold n·K = 40,000")
         if switch:
-            ax.axvline(switch, color="tab:purple", ls=":", lw=1.5,
-                       label="protocol switch: reuse + decaying step below, fresh + constant step above")
+            ax.axvline(
+                switch,
+                color="tab:purple",
+                ls=":",
+                lw=1.5,
+                label="protocol switch: reuse + decaying step below, fresh + constant step above",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("parameters (784 → H → 10)")
         ax.set_ylabel(label)
@@ -209,24 +247,47 @@ def report(results, folder):
     save_figure(fig, folder / "double_descent.png")
     test_loss, test_err, train_loss = stack("test_loss"), stack("test_error"), stack("train_loss")
     train_err = stack("train_error")
-    rows = [{"H": h, "parameters": f"{p:,}", "train loss": f"{train_loss[:, i].mean():.4f}",
-             "test loss (mean, min–max)": f"{test_loss[:, i].mean():.4f} ({test_loss[:, i].min():.4f}–{test_loss[:, i].max():.4f})",
-             "test error": f"{test_err[:, i].mean():.4f}", "train error": f"{train_err[:, i].mean():.4f}",
-             "passes run": ", ".join(f"{run['extras']['widths'][i].get('passes', math.nan):g}" for run in runs),
-             "started from H − 1's weights": "yes" if runs[0]["extras"]["widths"][i].get("reused") else "no"}
-            for i, (h, p) in enumerate(zip(widths, params))]
-    return "\n".join(["## Test loss and error against the parameter count", "", "![double descent](double_descent.png)", "",
-                      markdown_table(pd.DataFrame(rows)), ""])
+    rows = [
+        {
+            "H": h,
+            "parameters": f"{p:,}",
+            "train loss": f"{train_loss[:, i].mean():.4f}",
+            "test loss (mean, min–max)": (
+                f"{test_loss[:, i].mean():.4f} ({test_loss[:, i].min():.4f}–{test_loss[:, i].max():.4f})"
+            ),
+            "test error": f"{test_err[:, i].mean():.4f}",
+            "train error": f"{train_err[:, i].mean():.4f}",
+            "passes run": ", ".join(f"{run['extras']['widths'][i].get('passes', math.nan):g}" for run in runs),
+            "started from H − 1's weights": "yes" if runs[0]["extras"]["widths"][i].get("reused") else "no",
+        }
+        for i, (h, p) in enumerate(zip(widths, params))
+    ]
+    return "\n".join(
+        [
+            "## Test loss and error against the parameter count",
+            "",
+            "![double descent](double_descent.png)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+        ]
+    )
 
 
-INTERPOLATES = Trained("train_error_at_threshold", "<=", INTERPOLATION_ERROR,
-                       f"the first width past n·K fits its {N:,} training images to at most "
-                       f"{round(INTERPOLATION_ERROR * N)} errors, as Belkin et al.'s do")
+INTERPOLATES = Trained(
+    "train_error_at_threshold",
+    "<=",
+    INTERPOLATION_ERROR,
+    f"the first width past n·K fits its {N:,} training images to at most "
+    f"{round(INTERPOLATION_ERROR * N)} errors, as Belkin et al.'s do",
+)
 
 
-PROTOCOL_ARTEFACT = ("the peak sat at H = 50, the last width trained from reused weights at a decaying step, next to "
-                     "H = 55, the first trained afresh at a constant step, and no width there interpolated (train error "
-                     "0.5–1.0%)")
+PROTOCOL_ARTEFACT = (
+    "the peak sat at H = 50, the last width trained from reused weights at a decaying step, next to "
+    "H = 55, the first trained afresh at a constant step, and no width there interpolated (train error "
+    "0.5–1.0%)"
+)
 
 
 def references(history=None):
@@ -234,26 +295,47 @@ def references(history=None):
     ``history``: metric -> its Change records."""
     history = history or {}
     return (
-        Reference("peak_log2_distance_to_threshold", 2.0, "Belkin et al. 2019, Fig. 3 (MNIST): the test loss peaks at "
-                  "the interpolation threshold n·K = 40,000 parameters (the worst width within 2× of it, against a null "
-                  "4× away)", compare="<", cls="claim", margin=1.0, trained=(INTERPOLATES,),
-                  history=history.get("peak_log2_distance_to_threshold", ())),
-        Reference("peak_prominence", 0.0, "Belkin et al. 2019, Fig. 3 (MNIST): the test loss rises into the threshold "
-                  "and descends again beyond it (highest loss within 2× of n·K over the higher of the best smaller net's "
-                  "and the largest net's, minus 1)", compare=">", cls="claim", margin=0.1,
-                  label="the peak stands 10% above both sides", trained=(INTERPOLATES,),
-                  history=history.get("peak_prominence", ())),
+        Reference(
+            "peak_log2_distance_to_threshold",
+            2.0,
+            "Belkin et al. 2019, Fig. 3 (MNIST): the test loss peaks at "
+            "the interpolation threshold n·K = 40,000 parameters (the worst width within 2× of it, against a null "
+            "4× away)",
+            compare="<",
+            cls="claim",
+            margin=1.0,
+            trained=(INTERPOLATES,),
+            history=history.get("peak_log2_distance_to_threshold", ()),
+        ),
+        Reference(
+            "peak_prominence",
+            0.0,
+            "Belkin et al. 2019, Fig. 3 (MNIST): the test loss rises into the threshold "
+            "and descends again beyond it (highest loss within 2× of n·K over the higher of the best smaller net's "
+            "and the largest net's, minus 1)",
+            compare=">",
+            cls="claim",
+            margin=0.1,
+            label="the peak stands 10% above both sides",
+            trained=(INTERPOLATES,),
+            history=history.get("peak_prominence", ()),
+        ),
     )
 
 
 def cause(results):
     """Test loss per width, and the training error of the widths around the threshold."""
-    return ("test loss per width (mean over seeds): " + ", ".join(
-        f"H{h} {statistics.fmean(seed_values(results, f'test_loss_H{h}')):.3f}" for h in WIDTHS
-        if seed_values(results, f'test_loss_H{h}'))
+    return (
+        "test loss per width (mean over seeds): "
+        + ", ".join(
+            f"H{h} {statistics.fmean(seed_values(results, f'test_loss_H{h}')):.3f}"
+            for h in WIDTHS
+            if seed_values(results, f"test_loss_H{h}")
+        )
         + "; training zero-one error of the first width past n·K per seed: "
         + ", ".join(f"{v:.4f}" for v in seed_values(results, "train_error_at_threshold"))
-        + f" (Belkin et al.'s nets interpolate there; {PAPER_EPOCHS:,} passes, as theirs)")
+        + f" (Belkin et al.'s nets interpolate there; {PAPER_EPOCHS:,} passes, as theirs)"
+    )
 
 
 CAUSES = {m: cause for m in ("peak_log2_distance_to_threshold", "peak_prominence")}
@@ -266,21 +348,28 @@ def peak_findings(results, rows):
     """An audit of the peak rows: a peak judged reproduced where the nets at the threshold do not interpolate,
     or at the width where the training protocol changes, is an artefact of the protocol, not double descent."""
     findings = []
-    judged = [r for r in rows if r["metric"] in ("peak_log2_distance_to_threshold", "peak_prominence")
-              and r["verdict"] == REPRODUCED]
+    judged = [
+        r
+        for r in rows
+        if r["metric"] in ("peak_log2_distance_to_threshold", "peak_prominence") and r["verdict"] == REPRODUCED
+    ]
     for seed, r in sorted(results.items()):
         widths = r["extras"].get("widths", [])
         if not judged or not widths:
             continue
         peak = max(widths, key=lambda w: w["test_loss"])
         i = widths.index(peak)
-        neighbours = widths[max(i - 1, 0):i + 2]
+        neighbours = widths[max(i - 1, 0) : i + 2]
         if len({bool(w.get("reused")) for w in neighbours}) > 1:
-            findings.append(f"seed {seed}: the test-loss peak (H = {peak['width']}) sits at a protocol switch "
-                            "(weight reuse on one side, a fresh start on the other)")
+            findings.append(
+                f"seed {seed}: the test-loss peak (H = {peak['width']}) sits at a protocol switch "
+                "(weight reuse on one side, a fresh start on the other)"
+            )
         first = first_past_threshold({w["width"] for w in widths})
         error = next((w["train_error"] for w in widths if w["width"] == first), None)
         if error is not None and error > INTERPOLATION_ERROR:
-            findings.append(f"seed {seed}: H = {first}, the first width past n·K, does not interpolate (train error "
-                            f"{error:.4f} > {INTERPOLATION_ERROR:g}), yet the peak is judged")
+            findings.append(
+                f"seed {seed}: H = {first}, the first width past n·K, does not interpolate (train error "
+                f"{error:.4f} > {INTERPOLATION_ERROR:g}), yet the peak is judged"
+            )
     return [f"{', '.join(r['metric'] for r in judged)}: {f}" for f in findings]

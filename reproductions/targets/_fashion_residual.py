@@ -8,8 +8,15 @@ from __future__ import annotations
 from callbacks.batchnorm import recalibrate_batchnorm
 from reproductions.report import markdown_table
 from reproductions.spec import Profile, Retired, Target, spread
-from reproductions.targets._residual import (DATASETS, HE_AUGMENTATION, QUICK_TEST_SIZE, SCHEDULE, nan_if_missing,
-                                            residual_data, train_networks)
+from reproductions.targets._residual import (
+    DATASETS,
+    HE_AUGMENTATION,
+    QUICK_TEST_SIZE,
+    SCHEDULE,
+    nan_if_missing,
+    residual_data,
+    train_networks,
+)
 
 BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README), with augmentation"
 AUGMENTATION = "4-pixel zero padding, random 28×28 crop, random mirroring"
@@ -30,8 +37,9 @@ def _epochs(results, network):
     return ", ".join(sorted({f"{r['metrics'][f'epochs_{network}']:g}" for r in results.values()}))
 
 
-def fashion_residual_target(*, name, network, title, build, epochs, export, benchmark, reference, ours,
-                            why_smaller, seeds=1):
+def fashion_residual_target(
+    *, name, network, title, build, epochs, export, benchmark, reference, ours, why_smaller, seeds=1
+):
     """The target that trains ``build(input_shape)`` (run network ``network``) for ``epochs`` epochs in each of
     the full profile's ``seeds`` seeds and compares its test accuracy with the benchmark row ``benchmark`` (its
     label, its parameter count) whose accuracy is ``reference``; ``ours`` names our net in prose and
@@ -42,27 +50,48 @@ def fashion_residual_target(*, name, network, title, build, epochs, export, benc
         d = residual_data(ctx, validation_size=0.1)
         shape = d["x_train"].shape[1:]
         count = ctx.options["epochs"]
-        trained = train_networks(ctx, d, {network: lambda _seed: build(shape)}, epochs=count,
-                                 evaluate=_evaluate_test, augment=HE_AUGMENTATION)
+        trained = train_networks(
+            ctx,
+            d,
+            {network: lambda _seed: build(shape)},
+            epochs=count,
+            evaluate=_evaluate_test,
+            augment=HE_AUGMENTATION,
+        )
         ctx.extras["augmentation"] = AUGMENTATION
         m, model = trained[network]
-        return {metric: nan_if_missing(m, "test_accuracy"),
-                f"test_accuracy_ema_bn_{network}": nan_if_missing(m, "test_accuracy_ema_bn"),
-                f"params_{network}": float(model.count_params()), f"epochs_{network}": float(count)}
+        return {
+            metric: nan_if_missing(m, "test_accuracy"),
+            f"test_accuracy_ema_bn_{network}": nan_if_missing(m, "test_accuracy_ema_bn"),
+            f"params_{network}": float(model.count_params()),
+            f"epochs_{network}": float(count),
+        }
 
     def report(results, folder):
         import pandas as pd
 
         first = next(iter(results.values()))
-        row = {"ours": network, "parameters": f"{int(first['metrics'][f'params_{network}']):,}",
-               "test accuracy": ", ".join(f"{r['metrics'][metric]:.4f}" for r in results.values()),
-               "epochs": ", ".join(f"{r['metrics'][f'epochs_{network}']:g}" for r in results.values()),
-               "augmentation": first.get("extras", {}).get("augmentation", "none"),
-               "benchmark row": f"{benchmark[0]}: {reference}", "benchmark parameters": benchmark[1]}
-        return "\n".join(["## Ours beside the benchmark row (another network: no verdict)", "",
-                          markdown_table(pd.DataFrame([row])), "", f"Ours: {_epochs(results, network)} epochs; "
-                          f"test accuracy {spread(results, metric)}, with the training-time BatchNorm moving averages "
-                          f"{spread(results, f'test_accuracy_ema_bn_{network}')}.", ""])
+        row = {
+            "ours": network,
+            "parameters": f"{int(first['metrics'][f'params_{network}']):,}",
+            "test accuracy": ", ".join(f"{r['metrics'][metric]:.4f}" for r in results.values()),
+            "epochs": ", ".join(f"{r['metrics'][f'epochs_{network}']:g}" for r in results.values()),
+            "augmentation": first.get("extras", {}).get("augmentation", "none"),
+            "benchmark row": f"{benchmark[0]}: {reference}",
+            "benchmark parameters": benchmark[1],
+        }
+        return "\n".join(
+            [
+                "## Ours beside the benchmark row (another network: no verdict)",
+                "",
+                markdown_table(pd.DataFrame([row])),
+                "",
+                f"Ours: {_epochs(results, network)} epochs; "
+                f"test accuracy {spread(results, metric)}, with the training-time BatchNorm moving averages "
+                f"{spread(results, f'test_accuracy_ema_bn_{network}')}.",
+                "",
+            ]
+        )
 
     return Target(
         exports=(export,),
@@ -74,16 +103,23 @@ def fashion_residual_target(*, name, network, title, build, epochs, export, benc
         report=report,
         datasets=DATASETS,
         references=(),
-        retired=(Retired(metric, f"± 0.01 of {reference}, {BENCHMARK}: {benchmark[0]} ({benchmark[1]} parameters)",
-                         "2026-12-07", f"not like for like: the benchmark's {benchmark[0]} is another network "
-                         f"({benchmark[1]} parameters) on another schedule, so no verdict compares {ours} with it; "
-                         "the two numbers stay side by side in the table below"),),
+        retired=(
+            Retired(
+                metric,
+                f"± 0.01 of {reference}, {BENCHMARK}: {benchmark[0]} ({benchmark[1]} parameters)",
+                "2026-12-07",
+                f"not like for like: the benchmark's {benchmark[0]} is another network "
+                f"({benchmark[1]} parameters) on another schedule, so no verdict compares {ours} with it; "
+                "the two numbers stay side by side in the table below",
+            ),
+        ),
         full=Profile(seeds=seeds, options={"epochs": epochs}),
         quick=Profile(seeds=1, train_size=512, options={"epochs": 1, "test_size": QUICK_TEST_SIZE}),
         notes=(
             f"Our schedule: {epochs} epochs on the first 54,000 training images (the last 6,000 are the validation "
             f"curve), {SCHEDULE}; the rate's last decay leaves the network a quarter of its epochs at 0.001, where its "
-            f"validation curve flattens; {'one seed' if seeds == 1 else f'{seeds} seeds'}. {why_smaller} Test accuracy is on all 10,000 test images, after "
+            f"validation curve flattens; {'one seed' if seeds == 1 else f'{seeds} seeds'}. {why_smaller} Test "
+            "accuracy is on all 10,000 test images, after "
             "BatchNorm's statistics are recalibrated on 10,000 training images (`test_accuracy_*`; with the "
             "training-time moving averages: `test_accuracy_ema_bn_*` in metrics.csv). Per-epoch wall times are in "
             "run.json."

@@ -1,6 +1,5 @@
 """Shared helper of the gate targets: outputs of a zoo gate on its truth table, as metrics."""
 
-
 import zoo
 from zoo import data
 
@@ -34,4 +33,3 @@ def exact_references(values, source, prefix="y", tolerance=None):
         else:
             refs.append(Reference(f"{prefix}({key})", float(value), source, tolerance=tolerance, cls="exact"))
     return tuple(refs)
-

@@ -22,7 +22,10 @@ def params_target(name, model_name, title, source, expected):
         source=source,
         kind="exact",
         compute=compute,
-        references=tuple(Reference(metric, float(value), f"{source}: {formula}", compare="==", cls="exact") for metric, (value, formula) in expected.items()),
+        references=tuple(
+            Reference(metric, float(value), f"{source}: {formula}", compare="==", cls="exact")
+            for metric, (value, formula) in expected.items()
+        ),
         full=Profile(seeds=1),
         quick=Profile(seeds=1),
         notes=f"`zoo.build({model_name!r}).count_params()` and each layer's count; the layer table is in details.json.",

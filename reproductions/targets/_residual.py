@@ -24,16 +24,20 @@ DEGRADATION_TRAIN_SIZE, DEGRADATION_EPOCHS = 60_000, 6
 DEGRADATION_STEPS = DEGRADATION_EPOCHS * math.ceil(DEGRADATION_TRAIN_SIZE / 128)
 PAPER_STEPS = 64_000  # He et al.'s CIFAR-10 schedule
 # how far that falls short of the paper's schedule (a full run's miss may carry the "schedule short" qualifier)
-DEGRADATION_SHORT_OF = (f"{DEGRADATION_STEPS:,} SGD steps per network against He et al.'s {PAPER_STEPS:,} "
-                        f"({DEGRADATION_STEPS / PAPER_STEPS:.1%})")
+DEGRADATION_SHORT_OF = (
+    f"{DEGRADATION_STEPS:,} SGD steps per network against He et al.'s {PAPER_STEPS:,} "
+    f"({DEGRADATION_STEPS / PAPER_STEPS:.1%})"
+)
 # what the rows ran, beside what their sources ran (the default data set; --dataset cifar10 runs the same recipe)
 DEGRADATION_RAN = f"here Fashion-MNIST (or CIFAR-10 with --dataset cifar10), {DEGRADATION_STEPS:,} steps"
 # He et al.'s CIFAR augmentation: 4 zero pixels on each side, a random crop back to size, random mirroring
 HE_AUGMENTATION = Augmentation(pad=4, flip=True)
-SCHEDULE = ("SGD with momentum 0.9 and weight decay 1e-4 (Keras' decoupled form), batch 128, learning rate 0.1 "
-            "divided by 10 after 50% and 75% of the steps (He et al.'s 32k and 48k of 64k iterations, scaled), "
-            "with He et al.'s augmentation (4-pixel zero padding, a random crop back to 28×28, random "
-            "left-right mirroring; `reproductions.engine.Augmentation`)")
+SCHEDULE = (
+    "SGD with momentum 0.9 and weight decay 1e-4 (Keras' decoupled form), batch 128, learning rate 0.1 "
+    "divided by 10 after 50% and 75% of the steps (He et al.'s 32k and 48k of 64k iterations, scaled), "
+    "with He et al.'s augmentation (4-pixel zero padding, a random crop back to 28×28, random "
+    "left-right mirroring; `reproductions.engine.Augmentation`)"
+)
 
 
 @functools.lru_cache(maxsize=2)
@@ -56,8 +60,14 @@ def residual_data(ctx, *, train_size=None, validation_size=0.0, test_size=None):
     name = ctx.dataset or DATASETS[0]
     if name == "cifar10":
         s = _tfds_splits(name, validation_size, None if ctx.data_dir is None else str(ctx.data_dir))
-        d = {"x_train": s.x_train, "y_train": s.y_train, "x_val": s.x_val, "y_val": s.y_val,
-             "x_test": s.x_test, "y_test": s.y_test}
+        d = {
+            "x_train": s.x_train,
+            "y_train": s.y_train,
+            "x_val": s.x_val,
+            "y_val": s.y_val,
+            "x_test": s.x_test,
+            "y_test": s.y_test,
+        }
     else:
         d = image_data(name, ctx, validation_size=validation_size or None)
     n = ctx.profile.train_size or train_size
@@ -74,7 +84,8 @@ def he_sgd(total_steps, learning_rate=0.1, momentum=0.9, weight_decay=1e-4):
 
     bounds = [max(1, total_steps // 2), max(2, (3 * total_steps) // 4)]
     lr = keras.optimizers.schedules.PiecewiseConstantDecay(
-        bounds, [learning_rate, learning_rate / 10, learning_rate / 100])
+        bounds, [learning_rate, learning_rate / 10, learning_rate / 100]
+    )
     return keras.optimizers.SGD(lr, momentum=momentum, weight_decay=weight_decay)
 
 
@@ -97,8 +108,9 @@ def train_networks(ctx, d, builders, *, epochs, batch_size=128, evaluate=evaluat
     per_epoch = math.ceil(len(d["x_train"]) / batch_size)
     counts = {key: epochs[key] if isinstance(epochs, dict) else epochs for key in builders}
     optimizers = {key: (lambda steps=per_epoch * n: he_sgd(steps)) for key, n in counts.items()}
-    trained = _networks.train_networks(ctx, d, builders, epochs=counts, optimizer=optimizers,
-                                       batch_size=batch_size, evaluate=evaluate, augment=augment)
+    trained = _networks.train_networks(
+        ctx, d, builders, epochs=counts, optimizer=optimizers, batch_size=batch_size, evaluate=evaluate, augment=augment
+    )
     return {key: (metrics, model) for key, (metrics, model, _) in trained.items()}
 
 

@@ -1,13 +1,13 @@
 """The L001 XOR recipe shared by xor.keras_model1/2/3 (MSE, Adam, batch 4, 1000 epochs), and its report:
 accuracy distribution over seeds, mean probabilities, decision boundaries, dead ReLUs and hidden-unit symmetry."""
 
-import numpy as np
 import keras
+import numpy as np
 
 import zoo
 from callbacks import DeadReLUDetector
-from reproductions.report import pyplot, save_figure
 from reproductions.engine import Recipe
+from reproductions.report import pyplot, save_figure
 from reproductions.spec import Export, Profile, Reference, Target, seed_values
 from reproductions.targets._data import xor_data
 
@@ -31,14 +31,14 @@ def _units(kernel, bias):
 def _unit_distance(kernel, bias):
     """Largest distance between two hidden units' (w1, w2, b) vectors: 0 means the units are identical."""
     units = _units(kernel, bias)
-    return float(max(np.linalg.norm(a - b) for i, a in enumerate(units) for b in units[i + 1:]))
+    return float(max(np.linalg.norm(a - b) for i, a in enumerate(units) for b in units[i + 1 :]))
 
 
 def _cosine_min(kernel, bias):
     """Smallest cosine similarity between two hidden units' (w1, w2, b): 1 means they point the same way."""
     units = _units(kernel, bias)
     units = units / np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-12)
-    return float(min(a @ b for i, a in enumerate(units) for b in units[i + 1:]))
+    return float(min(a @ b for i, a in enumerate(units) for b in units[i + 1 :]))
 
 
 def _failure_kind(m, extras):
@@ -59,11 +59,24 @@ def symmetry_controls(builder, ctx):
     x, y = zoo.data.xor()
     spec = zoo.build(builder, seed=seed).get_layer("hidden")
     out = {}
-    for name, init, steps in (("glorot_1000", keras.initializers.GlorotUniform(seed=seed), 1000), ("lecture_init_5000", None, 5000)):
+    for name, init, steps in (
+        ("glorot_1000", keras.initializers.GlorotUniform(seed=seed), 1000),
+        ("lecture_init_5000", None, 5000),
+    ):
         # the lecture's recipe: MSE, Adam, the 4 points as one batch (the engine's fast path)
-        recipe = Recipe(build=lambda s, init=init: zoo.xor_mlp(spec.units, spec.activation.__name__, kernel_initializer=init, seed=s),
-                        optimizer=lambda: keras.optimizers.Adam(), loss="mean_squared_error", metrics=(), batch_size=len(x),
-                        epochs=steps, full_batch_steps=True, steps_per_execution=50, evaluate=lambda m, d: {})
+        recipe = Recipe(
+            build=lambda s, init=init: zoo.xor_mlp(
+                spec.units, spec.activation.__name__, kernel_initializer=init, seed=s
+            ),
+            optimizer=lambda: keras.optimizers.Adam(),
+            loss="mean_squared_error",
+            metrics=(),
+            batch_size=len(x),
+            epochs=steps,
+            full_batch_steps=True,
+            steps_per_execution=50,
+            evaluate=lambda m, d: {},
+        )
         _, model = ctx.train_network(f"control_{name}", recipe, xor_data(ctx))
         prob = model.predict(x, verbose=0).reshape(-1)
         k, b = (np.asarray(v) for v in model.get_layer("hidden").get_weights())
@@ -96,8 +109,12 @@ def inspect(builder, controls=False):
             dead = np.flatnonzero(measured["hidden"]["dead"]).tolist()
             metrics["dead_hidden_units"] = float(len(dead))
             # the same detector probed one input at a time: which inputs each unit is silent (zero) on
-            silent = np.array([DeadReLUDetector(x[i:i + 1], warn_threshold=None).measure(model)["hidden"]["dead"]
-                               for i in range(len(x))]).T  # (units, 4)
+            silent = np.array(
+                [
+                    DeadReLUDetector(x[i : i + 1], warn_threshold=None).measure(model)["hidden"]["dead"]
+                    for i in range(len(x))
+                ]
+            ).T  # (units, 4)
             zero_on = silent.sum(axis=1)
             metrics["switching_units"] = float(np.sum((zero_on > 0) & (zero_on < len(x))))
             silent = silent.astype(int).tolist()
@@ -129,12 +146,21 @@ def make_report(lecture_accuracy, lecture_probs):
         seeds = sorted(results)
         ms = {s: results[s]["metrics"] for s in seeds if not results[s].get("diverged_epoch")}
         accs = [ms[s]["accuracy"] for s in ms]
-        lines = ["## Accuracy over seeds", "",
-                 f"The lecture shows one run with accuracy {lecture_accuracy:g}; {accs.count(lecture_accuracy)} of "
-                 f"{len(accs)} seeds give the same.", "", _distribution(accs), ""]
+        lines = [
+            "## Accuracy over seeds",
+            "",
+            f"The lecture shows one run with accuracy {lecture_accuracy:g}; {accs.count(lecture_accuracy)} of "
+            f"{len(accs)} seeds give the same.",
+            "",
+            _distribution(accs),
+            "",
+        ]
         probs = np.array([[ms[s][f"p({k})"] for k in KEYS] for s in ms])
         lines += ["## Mean predicted probabilities", "", "| input | ours: mean ± std | lecture |", "|---|---|---|"]
-        lines += [f"| {k} | {probs[:, i].mean():.3f} ± {probs[:, i].std(ddof=1):.3f} | {lecture_probs[k]:.3f} |" for i, k in enumerate(KEYS)]
+        lines += [
+            f"| {k} | {probs[:, i].mean():.3f} ± {probs[:, i].std(ddof=1):.3f} | {lecture_probs[k]:.3f} |"
+            for i, k in enumerate(KEYS)
+        ]
         lines += ["", "![decision boundaries, every seed](boundaries.png)", ""]
         _boundaries(results, folder)
         if any("dead_hidden_units" in m for m in ms.values()):
@@ -154,7 +180,7 @@ def _boundaries(results, folder):
     rows = max(1, -(-len(seeds) // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows), squeeze=False)
     x, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])
-    for ax in axes.ravel()[len(seeds):]:
+    for ax in axes.ravel()[len(seeds) :]:
         ax.axis("off")
     for i, (ax, s) in enumerate(zip(axes.ravel(), seeds)):
         grid = np.array(results[s]["extras"]["boundary_grid"])
@@ -171,7 +197,9 @@ def _boundaries(results, folder):
         ax.set_xlabel("input x₁", fontsize=7)
         if i % cols == 0:
             ax.set_ylabel("input x₂", fontsize=7)
-    fig.suptitle("Decision regions over the inputs (x₁, x₂): p > 0.5 blue, p < 0.5 red; points: XOR targets", fontsize=9)
+    fig.suptitle(
+        "Decision regions over the inputs (x₁, x₂): p > 0.5 blue, p < 0.5 red; points: XOR targets", fontsize=9
+    )
     fig.tight_layout()
     save_figure(fig, folder / "boundaries.png")
 
@@ -182,23 +210,34 @@ def _dead_relu_section(ms, results):
     dead_fail = [s for s in failing if ms[s]["dead_hidden_units"] > 0]
     dead_solve = [s for s in solving if ms[s]["dead_hidden_units"] > 0]
     kinds = {s: _failure_kind(ms[s], results[s]["extras"]) for s in failing}
-    lines = ["## Dead ReLUs and the failing seeds", "",
-             "DeadReLUDetector after training, probed with all four XOR points (a unit is dead when its ReLU is 0 "
-             "on all of them: no signal, no gradient) and with each point alone (the inputs a unit is silent on). "
-             "A ReLU net bends only where a unit switches between 0 and > 0 across the inputs; if no unit does, "
-             "it is affine on the four points and can do no better than a single unit.", "",
-             f"- failing seeds (accuracy < 1): {len(failing)}; with a dead hidden unit: {len(dead_fail)}",
-             f"- solving seeds: {len(solving)}; with a dead hidden unit: {len(dead_solve)}; "
-             f"mean switching units: {np.mean([ms[s]['switching_units'] for s in solving]) if solving else float('nan'):.2f} "
-             f"(failing: {np.mean([ms[s]['switching_units'] for s in failing]) if failing else float('nan'):.2f})", ""]
+    lines = [
+        "## Dead ReLUs and the failing seeds",
+        "",
+        "DeadReLUDetector after training, probed with all four XOR points (a unit is dead when its ReLU is 0 "
+        "on all of them: no signal, no gradient) and with each point alone (the inputs a unit is silent on). "
+        "A ReLU net bends only where a unit switches between 0 and > 0 across the inputs; if no unit does, "
+        "it is affine on the four points and can do no better than a single unit.",
+        "",
+        f"- failing seeds (accuracy < 1): {len(failing)}; with a dead hidden unit: {len(dead_fail)}",
+        f"- solving seeds: {len(solving)}; with a dead hidden unit: {len(dead_solve)}; "
+        "mean switching units: "
+        f"{np.mean([ms[s]['switching_units'] for s in solving]) if solving else float('nan'):.2f} "
+        f"(failing: {np.mean([ms[s]['switching_units'] for s in failing]) if failing else float('nan'):.2f})",
+        "",
+    ]
     for kind in sorted(set(kinds.values())):
         lines.append(f"- {sum(v == kind for v in kinds.values())} failing seed(s): {kind}")
-    lines += ["", "| seed | accuracy | dead units | silent on (per unit: 00, 01, 10, 11) | activation correlation | diagnosis |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| seed | accuracy | dead units | silent on (per unit: 00, 01, 10, 11) | activation correlation | diagnosis |",
+        "|---|---|---|---|---|---|",
+    ]
     for s in failing:
         e = results[s]["extras"]
-        lines.append(f"| {s} | {ms[s]['accuracy']:g} | {e['dead_hidden_units']} | {e['silent_on_inputs']} | "
-                     f"{ms[s]['hidden_activation_correlation_min']:.3f} | {kinds[s]} |")
+        lines.append(
+            f"| {s} | {ms[s]['accuracy']:g} | {e['dead_hidden_units']} | {e['silent_on_inputs']} | "
+            f"{ms[s]['hidden_activation_correlation_min']:.3f} | {kinds[s]} |"
+        )
     return lines + [""]
 
 
@@ -216,26 +255,39 @@ def _symmetry_section(ms):
         return f"{np.nanmean(v):.3f}" if len(v) else "–"
 
     return [
-        "## Hidden-unit symmetry", "",
+        "## Hidden-unit symmetry",
+        "",
         "How alike the hidden units are (means over seeds): the smallest cosine similarity and the largest "
         "distance between two units' (w1, w2, b), before and after training, and the smallest correlation "
         "between two units' activations on the four inputs (1 = the units compute the same function).",
-        "", "| seeds | n | cosine at init | cosine after | distance at init | distance after | activation correlation |",
+        "",
+        "| seeds | n | cosine at init | cosine after | distance at init | distance after | activation correlation |",
         "|---|---|---|---|---|---|---|",
-        f"| all | {len(ms)} | {cos0.mean():.4f} | {cos1.mean():.4f} | {d0.mean():.3f} | {d1.mean():.3f} | {np.nanmean(c):.3f} |",
-        f"| solving (accuracy 1) | {len(ok)} | {mean(cos0, ok)} | {mean(cos1, ok)} | {mean(d0, ok)} | {mean(d1, ok)} | {mean(c, ok)} |",
-        f"| failing | {len(bad)} | {mean(cos0, bad)} | {mean(cos1, bad)} | {mean(d0, bad)} | {mean(d1, bad)} | {mean(c, bad)} |", "",
+        f"| all | {len(ms)} | {cos0.mean():.4f} | {cos1.mean():.4f} | {d0.mean():.3f} | {d1.mean():.3f} | "
+        f"{np.nanmean(c):.3f} |",
+        f"| solving (accuracy 1) | {len(ok)} | {mean(cos0, ok)} | {mean(cos1, ok)} | {mean(d0, ok)} | {mean(d1, ok)} "
+        f"| {mean(c, ok)} |",
+        f"| failing | {len(bad)} | {mean(cos0, bad)} | {mean(cos1, bad)} | {mean(d0, bad)} | {mean(d1, bad)} | "
+        f"{mean(c, bad)} |",
+        "",
     ]
 
 
 def _controls_section(ms):
-    rows = [("lecture's start N(0.75, 0.01), 1000 epochs (the target)", "accuracy", "hidden_cosine_final"),
-            ("Glorot-uniform start, 1000 epochs", "control_glorot_1000_accuracy", "control_glorot_1000_cosine"),
-            ("lecture's start, 5000 epochs", "control_lecture_init_5000_accuracy", "control_lecture_init_5000_cosine")]
-    lines = ["## Symmetric start or short budget? (controls)", "",
-             "The same seeds retrained with one change each. If the near-symmetric start were the whole story, a "
-             "random (Glorot) start would solve XOR in the same 1000 epochs.", "",
-             "| run | seeds solving XOR | mean accuracy | mean unit cosine after |", "|---|---|---|---|"]
+    rows = [
+        ("lecture's start N(0.75, 0.01), 1000 epochs (the target)", "accuracy", "hidden_cosine_final"),
+        ("Glorot-uniform start, 1000 epochs", "control_glorot_1000_accuracy", "control_glorot_1000_cosine"),
+        ("lecture's start, 5000 epochs", "control_lecture_init_5000_accuracy", "control_lecture_init_5000_cosine"),
+    ]
+    lines = [
+        "## Symmetric start or short budget? (controls)",
+        "",
+        "The same seeds retrained with one change each. If the near-symmetric start were the whole story, a "
+        "random (Glorot) start would solve XOR in the same 1000 epochs.",
+        "",
+        "| run | seeds solving XOR | mean accuracy | mean unit cosine after |",
+        "|---|---|---|---|",
+    ]
     for label, acc, cos in rows:
         a = np.array([m[acc] for m in ms.values()])
         c = np.array([m[cos] for m in ms.values()])
@@ -245,17 +297,42 @@ def _controls_section(ms):
 
 def xor_target(name, builder, title, accuracy, probs, extra_notes="", controls=False):
     source = "L001 (Keras XOR, single run)"
-    refs = (Reference("accuracy", accuracy, source, tolerance=0.0, label="lecture's single run", cls="published",
-                      tolerance_rule="none: an accuracy on 4 points is a count, and the lecture's run got exactly this"),) + tuple(
-        Reference(f"p({k})", v, source, tolerance=0.05, label="lecture's predicted probability", cls="published",
-                  tolerance_rule="±0.05, a stated rule: the lecture prints one run's probabilities to 3 decimals, "
-                                 "with no spread")
+    refs = (
+        Reference(
+            "accuracy",
+            accuracy,
+            source,
+            tolerance=0.0,
+            label="lecture's single run",
+            cls="published",
+            tolerance_rule="none: an accuracy on 4 points is a count, and the lecture's run got exactly this",
+        ),
+    ) + tuple(
+        Reference(
+            f"p({k})",
+            v,
+            source,
+            tolerance=0.05,
+            label="lecture's predicted probability",
+            cls="published",
+            tolerance_rule="±0.05, a stated rule: the lecture prints one run's probabilities to 3 decimals, "
+            "with no spread",
+        )
         for k, v in probs.items()
     )
     return Target(
         name=name,
-        exports=(Export(network=builder, model=builder, dataset="xor", metric="accuracy", choose="best",
-                        metrics=tuple(f"p({k})" for k in KEYS), batch_size=32),),
+        exports=(
+            Export(
+                network=builder,
+                model=builder,
+                dataset="xor",
+                metric="accuracy",
+                choose="best",
+                metrics=tuple(f"p({k})" for k in KEYS),
+                batch_size=32,
+            ),
+        ),
         title=title,
         source=source,
         data=xor_data,
@@ -284,9 +361,11 @@ def xor_target(name, builder, title, accuracy, probs, extra_notes="", controls=F
         causes={
             "accuracy": lambda results: (
                 f"{sum(v == 1.0 for v in seed_values(results, 'accuracy'))} of {len(results)} seeds solve XOR "
-                f"(accuracies {sorted(set(seed_values(results, 'accuracy')))}); the lecture's number is one run"),
+                f"(accuracies {sorted(set(seed_values(results, 'accuracy')))}); the lecture's number is one run"
+            ),
             "*": lambda results: (
                 f"the mean over seeds mixes solutions: {sum(v == 1.0 for v in seed_values(results, 'accuracy'))} of "
-                f"{len(results)} seeds solve XOR; the lecture shows one run's probabilities"),
+                f"{len(results)} seeds solve XOR; the lecture shows one run's probabilities"
+            ),
         },
     )

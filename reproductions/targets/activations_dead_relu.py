@@ -17,7 +17,10 @@ from reproductions.targets._practice import TRACK_SIZE, mnist
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0)
 HIDDEN, EPOCHS, BATCH = (256, 256, 256), 5, 128
 BAND = (0.2, 0.4)
-SOURCE = "L001 (\"use ReLU and lower learning rates if you see many (20–40%) dead neurons\"); cs231n: up to 40% with a too-high rate"
+SOURCE = (
+    'L001 ("use ReLU and lower learning rates if you see many (20–40%) dead neurons"); '
+    "cs231n: up to 40% with a too-high rate"
+)
 
 
 TRAINED_ACCURACY = 0.5  # a net that learned: far above chance (0.1); below it the net collapsed or diverged
@@ -30,8 +33,11 @@ def _key(lr):
 def derive(m, _extras=None):
     """Dead fractions of the nets that still learned (test accuracy >= TRAINED_ACCURACY): a collapsed net's
     dead units say nothing about the lecture's advice for a net that trains."""
-    trained = [m.get(f"dead_fraction_{_key(lr)}", math.nan) for lr in LEARNING_RATES
-               if m.get(f"test_accuracy_{_key(lr)}", 0.0) >= TRAINED_ACCURACY]
+    trained = [
+        m.get(f"dead_fraction_{_key(lr)}", math.nan)
+        for lr in LEARNING_RATES
+        if m.get(f"test_accuracy_{_key(lr)}", 0.0) >= TRAINED_ACCURACY
+    ]
     trained = [v for v in trained if math.isfinite(v)]
     return {"max_dead_fraction_trained": max(trained, default=math.nan)}
 
@@ -41,11 +47,18 @@ def _seed_story(results):
     parts = []
     for s, r in sorted(results.items()):
         m = r["metrics"]
-        learned = {lr: m.get(f"dead_fraction_{_key(lr)}") for lr in LEARNING_RATES
-                   if m.get(f"test_accuracy_{_key(lr)}", 0.0) >= TRAINED_ACCURACY}
+        learned = {
+            lr: m.get(f"dead_fraction_{_key(lr)}")
+            for lr in LEARNING_RATES
+            if m.get(f"test_accuracy_{_key(lr)}", 0.0) >= TRAINED_ACCURACY
+        }
         top = max(learned, key=lambda lr: learned[lr]) if learned else None
         lost = [f"{lr:g}" for lr in LEARNING_RATES if lr not in learned]
-        parts.append(f"seed {s}: most dead among nets that learned {learned[top]:.3f} at lr {top:g}" if top else f"seed {s}: none learned")
+        parts.append(
+            f"seed {s}: most dead among nets that learned {learned[top]:.3f} at lr {top:g}"
+            if top
+            else f"seed {s}: none learned"
+        )
         if lost:
             parts[-1] += f"; collapsed or diverged at lr {', '.join(lost)}"
     return "; ".join(parts)
@@ -70,7 +83,9 @@ def compute(seed, ctx):
 
     builders = {_key(lr): (lambda s: zoo.activation_mlp("relu", hidden_units=HIDDEN)) for lr in LEARNING_RATES}
     optimizers = {_key(lr): (lambda lr=lr: keras.optimizers.SGD(lr)) for lr in LEARNING_RATES}
-    trained = train_networks(ctx, d, builders, epochs=epochs, optimizer=optimizers, batch_size=BATCH, callbacks=callbacks)
+    trained = train_networks(
+        ctx, d, builders, epochs=epochs, optimizer=optimizers, batch_size=BATCH, callbacks=callbacks
+    )
     metrics, curves, finals = {}, {}, []
     for lr in LEARNING_RATES:
         key = _key(lr)
@@ -118,7 +133,9 @@ def report(results, folder):
         color = cmap(i / max(1, len(LEARNING_RATES) - 1))
         axes[0].plot(arr[0, :, 0], arr[:, :, 1].mean(axis=0), "o-", color=color, label=f"lr {lr:g}")
         if len(arr) > 1:
-            axes[0].fill_between(arr[0, :, 0], arr[:, :, 1].min(axis=0), arr[:, :, 1].max(axis=0), color=color, alpha=0.15)
+            axes[0].fill_between(
+                arr[0, :, 0], arr[:, :, 1].min(axis=0), arr[:, :, 1].max(axis=0), color=color, alpha=0.15
+            )
     axes[0].set_xlabel("epochs completed")
     axes[0].set_ylabel("dead ReLU fraction (DeadReLUDetector)")
     axes[0].legend(fontsize=8)
@@ -137,12 +154,27 @@ def report(results, folder):
     fig.suptitle(f"Dead ReLUs, MLP 784-{'-'.join(map(str, HIDDEN))}-10 on MNIST, plain SGD, batch {BATCH}")
     fig.tight_layout()
     save_figure(fig, folder / "dead_relu.png")
-    rows = [{"learning rate": f"{lr:g}",
-             "dead fraction (mean, min–max)": f"{np.nanmean(finals[:, i]):.3f} ({np.nanmin(finals[:, i]):.3f}–{np.nanmax(finals[:, i]):.3f})" if np.isfinite(finals[:, i]).any() else "diverged",
-             "test accuracy (mean)": _mean_text([r["metrics"][f"test_accuracy_{_key(lr)}"] for r in runs])}
-            for i, lr in enumerate(LEARNING_RATES)]
-    return "\n".join(["## Dead units over training and by learning rate", "", "![dead ReLUs](dead_relu.png)", "",
-                      markdown_table(pd.DataFrame(rows)), ""])
+    rows = [
+        {
+            "learning rate": f"{lr:g}",
+            "dead fraction (mean, min–max)": f"{np.nanmean(finals[:, i]):.3f} "
+            f"({np.nanmin(finals[:, i]):.3f}–{np.nanmax(finals[:, i]):.3f})"
+            if np.isfinite(finals[:, i]).any()
+            else "diverged",
+            "test accuracy (mean)": _mean_text([r["metrics"][f"test_accuracy_{_key(lr)}"] for r in runs]),
+        }
+        for i, lr in enumerate(LEARNING_RATES)
+    ]
+    return "\n".join(
+        [
+            "## Dead units over training and by learning rate",
+            "",
+            "![dead ReLUs](dead_relu.png)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+        ]
+    )
 
 
 TARGET = Target(
@@ -154,19 +186,47 @@ TARGET = Target(
     report=report,
     derive=derive,
     references=(
-        Reference("max_dead_fraction_trained", 0.0, SOURCE + ": a too-high rate kills 20% or more of a net that still "
-                  f"learns (test accuracy ≥ {TRAINED_ACCURACY})", compare=">", cls="claim", margin=BAND[0],
-                  label="effect size: the lecture's 20%"),
-        Reference("dead_fraction_lowest_lr", BAND[0], "L001: a low rate keeps units alive (< 5% dead, against the "
-                  "lecture's 'many', 20%)", compare="<", cls="claim", margin=BAND[0] - 0.05,
-                  history=(Change("every seed < 0.05", "2026-11-23", "claims are stated against a null, here the "
-                                  "lecture's 20%; the bound is unchanged"),)),
+        Reference(
+            "max_dead_fraction_trained",
+            0.0,
+            SOURCE + ": a too-high rate kills 20% or more of a net that still "
+            f"learns (test accuracy ≥ {TRAINED_ACCURACY})",
+            compare=">",
+            cls="claim",
+            margin=BAND[0],
+            label="effect size: the lecture's 20%",
+        ),
+        Reference(
+            "dead_fraction_lowest_lr",
+            BAND[0],
+            "L001: a low rate keeps units alive (< 5% dead, against the lecture's 'many', 20%)",
+            compare="<",
+            cls="claim",
+            margin=BAND[0] - 0.05,
+            history=(
+                Change(
+                    "every seed < 0.05",
+                    "2026-11-23",
+                    "claims are stated against a null, here the lecture's 20%; the bound is unchanged",
+                ),
+            ),
+        ),
     ),
     retired=(
-        Retired("max_dead_fraction", "every seed >= 0.2", "2026-11-23", "it was met by nets that collapsed (test "
-                "accuracy 0.11 and 0.20), which say nothing about a net that trains; replaced by max_dead_fraction_trained"),
-        Retired("rank_correlation_lr_dead", "every seed >= 0.8", "2026-11-23", "a rank correlation over dead "
-                "fractions that are mostly 0–3% ranks noise; the two claims above carry the lecture's advice"),
+        Retired(
+            "max_dead_fraction",
+            "every seed >= 0.2",
+            "2026-11-23",
+            "it was met by nets that collapsed (test "
+            "accuracy 0.11 and 0.20), which say nothing about a net that trains; replaced by max_dead_fraction_trained",
+        ),
+        Retired(
+            "rank_correlation_lr_dead",
+            "every seed >= 0.8",
+            "2026-11-23",
+            "a rank correlation over dead "
+            "fractions that are mostly 0–3% ranks noise; the two claims above carry the lecture's advice",
+        ),
     ),
     causes={"max_dead_fraction_trained": _seed_story, "dead_fraction_lowest_lr": _seed_story},
     full=Profile(seeds=3, epochs=EPOCHS),

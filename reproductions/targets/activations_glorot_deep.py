@@ -10,7 +10,17 @@ import zoo
 from callbacks import EarlyStopping
 from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Progress, Reference, Target, learned, seed_values, separating_tolerances, spread
+from reproductions.spec import (
+    Change,
+    Profile,
+    Progress,
+    Reference,
+    Target,
+    learned,
+    seed_values,
+    separating_tolerances,
+    spread,
+)
 from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist, zero_one_errors
 
@@ -20,8 +30,10 @@ RATES = (0.003, 0.01, 0.03, 0.1, 0.3)  # the learning rates tried on validation,
 SELECT_EPOCHS, MAX_EPOCHS, PATIENCE = 3, 30, 10
 PAPER_UPDATES = 5_000_000  # "after a large number of updates (5 million)"
 GLOROT = {"sigmoid": 0.0221, "tanh": 0.0176, "softsign": 0.0164}
-SOURCE = (f"Glorot & Bengio 2010, Table 1 (MNIST, 5 hidden layers of 1000, standard init, {PAPER_UPDATES:,} updates; "
-          f"here at most {MAX_EPOCHS * 5_000:,})")
+SOURCE = (
+    f"Glorot & Bengio 2010, Table 1 (MNIST, 5 hidden layers of 1000, standard init, {PAPER_UPDATES:,} updates; "
+    f"here at most {MAX_EPOCHS * 5_000:,})"
+)
 
 
 def _build(activation):
@@ -40,8 +52,15 @@ def _sgd(rate):
 def _early_stopping(work_dir):
     """Stop when the validation accuracy has not improved for PATIENCE epochs; keep the best epoch's weights
     (saved on every improvement, so a resumed run restores the same ones)."""
-    return [EarlyStopping(monitor="val_accuracy", patience=PATIENCE, restore_best_weights=True,
-                          save_best_path=work_dir / "best.weights.h5", save_weights_only=True)]
+    return [
+        EarlyStopping(
+            monitor="val_accuracy",
+            patience=PATIENCE,
+            restore_best_weights=True,
+            save_best_path=work_dir / "best.weights.h5",
+            save_weights_only=True,
+        )
+    ]
 
 
 def trial_key(activation, rate):
@@ -52,17 +71,39 @@ def compute(seed, ctx):
     d = mnist(ctx, validation_size=VALIDATION)
     rates, select_epochs, max_epochs = ctx.options["rates"], ctx.options["select_epochs"], ctx.options["max_epochs"]
     # 1. every learning rate for a few epochs; the one with the lowest validation error wins (ties: the smaller)
-    trials = ctx.train_networks(d, {
-        trial_key(a, r): Recipe(build=_build(a), optimizer=_sgd(r), loss="sparse_categorical_crossentropy",
-                                epochs=select_epochs, batch_size=BATCH, evaluate=zero_one_errors)
-        for a in ACTIVATIONS for r in rates})
+    trials = ctx.train_networks(
+        d,
+        {
+            trial_key(a, r): Recipe(
+                build=_build(a),
+                optimizer=_sgd(r),
+                loss="sparse_categorical_crossentropy",
+                epochs=select_epochs,
+                batch_size=BATCH,
+                evaluate=zero_one_errors,
+            )
+            for a in ACTIVATIONS
+            for r in rates
+        },
+    )
     val = {key: (m or {}).get("val_error", math.inf) for key, (m, _, _) in trials.items()}
     chosen = {a: min(rates, key=lambda r: (val[trial_key(a, r)], r)) for a in ACTIVATIONS}
     # 2. the chosen rate from the same initial weights, with early stopping on validation accuracy
-    finals = ctx.train_networks(d, {
-        a: Recipe(build=_build(a), optimizer=_sgd(chosen[a]), loss="sparse_categorical_crossentropy", epochs=max_epochs,
-                  batch_size=BATCH, callbacks=_early_stopping, evaluate=zero_one_errors)
-        for a in ACTIVATIONS})
+    finals = ctx.train_networks(
+        d,
+        {
+            a: Recipe(
+                build=_build(a),
+                optimizer=_sgd(chosen[a]),
+                loss="sparse_categorical_crossentropy",
+                epochs=max_epochs,
+                batch_size=BATCH,
+                callbacks=_early_stopping,
+                evaluate=zero_one_errors,
+            )
+            for a in ACTIVATIONS
+        },
+    )
     steps = math.ceil(len(d["x_train"]) / BATCH)
     metrics = {}
     for a, (m, _, outcome) in finals.items():
@@ -93,7 +134,13 @@ def report(results, folder):
             val_err = [1 - row["Validation Accuracy"] for row in rows]
             train_err = [1 - row["Train Accuracy"] for row in rows]
             ax.semilogy(epochs, val_err, "-", color=cmap(i), label=f"{a}: validation" if j == 0 else None)
-            ax.semilogy(epochs, train_err, ":", color=cmap(i), label=f"{a}: training (running mean over the epoch)" if j == 0 else None)
+            ax.semilogy(
+                epochs,
+                train_err,
+                ":",
+                color=cmap(i),
+                label=f"{a}: training (running mean over the epoch)" if j == 0 else None,
+            )
         ax.axhline(GLOROT[a], color=cmap(i), lw=0.8, ls="--")
     ax.set_xlabel(f"epoch (minibatches of {BATCH})")
     ax.set_ylabel("error")
@@ -106,38 +153,70 @@ def report(results, folder):
     for a in ACTIVATIONS:
         for key, v in runs[0]["extras"]["selection_validation_error"].items():
             if key.startswith(f"{a}_lr"):
-                trials.append({"activation": a, "learning rate": key.split("_lr", 1)[1],
-                               **{f"validation error, seed {s}": ("diverged" if r["extras"]["selection_validation_error"][key] is None
-                                                                 else f"{r['extras']['selection_validation_error'][key]:.4f}")
-                                  for s, r in results.items()}})
-    finals = [{"activation": a,
-               "learning rate": ", ".join(f"{r['metrics'][f'learning_rate_{a}']:g}" for r in runs),
-               "epochs run (best)": ", ".join(f"{r['metrics'][f'epochs_{a}']:g} ({r['metrics'][f'best_epoch_{a}']:g})" for r in runs),
-               "train error": f"{np.mean([r['metrics'][f'train_error_{a}'] for r in runs]):.4f}",
-               "test error": f"{np.mean([r['metrics'][f'test_error_{a}'] for r in runs]):.4f}",
-               "Glorot & Bengio 2010": f"{GLOROT[a]:.4f}"} for a in ACTIVATIONS]
-    return "\n".join(["## Training", "", "![training](training.png)", "", "## Final nets", "", markdown_table(pd.DataFrame(finals)), "",
-                      "## Learning-rate trials (validation error after the trial epochs)", "",
-                      markdown_table(pd.DataFrame(trials)), ""])
+                trials.append(
+                    {
+                        "activation": a,
+                        "learning rate": key.split("_lr", 1)[1],
+                        **{
+                            f"validation error, seed {s}": (
+                                "diverged"
+                                if r["extras"]["selection_validation_error"][key] is None
+                                else f"{r['extras']['selection_validation_error'][key]:.4f}"
+                            )
+                            for s, r in results.items()
+                        },
+                    }
+                )
+    finals = [
+        {
+            "activation": a,
+            "learning rate": ", ".join(f"{r['metrics'][f'learning_rate_{a}']:g}" for r in runs),
+            "epochs run (best)": ", ".join(
+                f"{r['metrics'][f'epochs_{a}']:g} ({r['metrics'][f'best_epoch_{a}']:g})" for r in runs
+            ),
+            "train error": f"{np.mean([r['metrics'][f'train_error_{a}'] for r in runs]):.4f}",
+            "test error": f"{np.mean([r['metrics'][f'test_error_{a}'] for r in runs]):.4f}",
+            "Glorot & Bengio 2010": f"{GLOROT[a]:.4f}",
+        }
+        for a in ACTIVATIONS
+    ]
+    return "\n".join(
+        [
+            "## Training",
+            "",
+            "![training](training.png)",
+            "",
+            "## Final nets",
+            "",
+            markdown_table(pd.DataFrame(finals)),
+            "",
+            "## Learning-rate trials (validation error after the trial epochs)",
+            "",
+            markdown_table(pd.DataFrame(trials)),
+            "",
+        ]
+    )
 
 
 def _cause(a):
     def cause(results):
         epochs = seed_values(results, f"epochs_{a}")
         updates = seed_values(results, f"updates_{a}")
-        return (f"ours {spread(results, f'test_error_{a}')} with learning rate "
-                f"{', '.join(f'{v:g}' for v in seed_values(results, f'learning_rate_{a}'))}, training error "
-                f"{spread(results, f'train_error_{a}')}, best validation epoch "
-                f"{', '.join(f'{v:g}' for v in seed_values(results, f'best_epoch_{a}'))} of "
-                f"{', '.join(f'{v:g}' for v in epochs)} run ({', '.join(f'{v:,.0f}' for v in updates)} updates; "
-                f"Glorot & Bengio: {PAPER_UPDATES:,})")
+        return (
+            f"ours {spread(results, f'test_error_{a}')} with learning rate "
+            f"{', '.join(f'{v:g}' for v in seed_values(results, f'learning_rate_{a}'))}, training error "
+            f"{spread(results, f'train_error_{a}')}, best validation epoch "
+            f"{', '.join(f'{v:g}' for v in seed_values(results, f'best_epoch_{a}'))} of "
+            f"{', '.join(f'{v:g}' for v in epochs)} run ({', '.join(f'{v:,.0f}' for v in updates)} updates; "
+            f"Glorot & Bengio: {PAPER_UPDATES:,})"
+        )
+
     return cause
 
 
 # Glorot & Bengio tell the three activations apart by 0.12 to 0.57 points: each window stays within its share
 TOLERANCES = separating_tolerances(GLOROT)
-WIDE = ("as wide as the differences the paper draws between activations (tanh's window 1.26–2.26% held "
-        "sigmoid's 2.21%)")
+WIDE = "as wide as the differences the paper draws between activations (tanh's window 1.26–2.26% held sigmoid's 2.21%)"
 
 TARGET = Target(
     name="activations.glorot_deep",
@@ -147,37 +226,66 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        *(Reference(f"test_error_{a}", GLOROT[a], SOURCE, tolerance=TOLERANCES[a][0], cls="published",
-                    tolerance_rule=TOLERANCES[a][1], trained=(learned(f"test_error_{a}", f"the {a} net"),),
-                    progress=Progress("Validation Accuracy", "higher", (a,), epochs_option="max_epochs"),
-                    history=(Change("± 0.005 (about 3 binomial standard errors)", "2026-12-07", WIDE),))
-          for a in ACTIVATIONS),
-        Reference("error_gap_sigmoid_minus_tanh", 0.0, SOURCE + ": sigmoid is the worst of the three (2.21% against "
-                  "tanh's 1.76%)", compare=">", cls="claim", margin=0.002,
-                  label="one binomial standard error of the difference of two ~2% errors on 10,000 images (0.002); "
-                        "the paper's own gap is 0.0045",
-                  trained=tuple(learned(f"test_error_{a}", f"the {a} net") for a in ("sigmoid", "tanh"))),
+        *(
+            Reference(
+                f"test_error_{a}",
+                GLOROT[a],
+                SOURCE,
+                tolerance=TOLERANCES[a][0],
+                cls="published",
+                tolerance_rule=TOLERANCES[a][1],
+                trained=(learned(f"test_error_{a}", f"the {a} net"),),
+                progress=Progress("Validation Accuracy", "higher", (a,), epochs_option="max_epochs"),
+                history=(Change("± 0.005 (about 3 binomial standard errors)", "2026-12-07", WIDE),),
+            )
+            for a in ACTIVATIONS
+        ),
+        Reference(
+            "error_gap_sigmoid_minus_tanh",
+            0.0,
+            SOURCE + ": sigmoid is the worst of the three (2.21% against tanh's 1.76%)",
+            compare=">",
+            cls="claim",
+            margin=0.002,
+            label="one binomial standard error of the difference of two ~2% errors on 10,000 images (0.002); "
+            "the paper's own gap is 0.0045",
+            trained=tuple(learned(f"test_error_{a}", f"the {a} net") for a in ("sigmoid", "tanh")),
+        ),
     ),
     contrasts=(tuple(f"test_error_{a}" for a in ACTIVATIONS),),
-    causes={**{f"test_error_{a}": _cause(a) for a in ACTIVATIONS},
-            "error_gap_sigmoid_minus_tanh": lambda results: (
-                f"sigmoid {spread(results, 'test_error_sigmoid')} against tanh {spread(results, 'test_error_tanh')}")},
-    full=Profile(seeds=1, options={"rates": RATES, "select_epochs": SELECT_EPOCHS, "max_epochs": MAX_EPOCHS},
-                 short_of=f"at most {MAX_EPOCHS * 5_000:,} of Glorot & Bengio's {PAPER_UPDATES:,} minibatch-10 updates per net"),
-    quick=Profile(seeds=1, train_size=1000, options={"rates": (0.01, 0.1), "select_epochs": 1, "max_epochs": 2,
-                                                     "eval_size": QUICK_EVAL_SIZE}),
+    causes={
+        **{f"test_error_{a}": _cause(a) for a in ACTIVATIONS},
+        "error_gap_sigmoid_minus_tanh": lambda results: (
+            f"sigmoid {spread(results, 'test_error_sigmoid')} against tanh {spread(results, 'test_error_tanh')}"
+        ),
+    },
+    full=Profile(
+        seeds=1,
+        options={"rates": RATES, "select_epochs": SELECT_EPOCHS, "max_epochs": MAX_EPOCHS},
+        short_of=f"at most {MAX_EPOCHS * 5_000:,} of Glorot & Bengio's {PAPER_UPDATES:,} minibatch-10 updates per net",
+    ),
+    quick=Profile(
+        seeds=1,
+        train_size=1000,
+        options={"rates": (0.01, 0.1), "select_epochs": 1, "max_epochs": 2, "eval_size": QUICK_EVAL_SIZE},
+    ),
     notes=(
-        f"Glorot & Bengio's MNIST setup: the first 50,000 training images to train, the last {VALIDATION:,} to validate, "
+        f"Glorot & Bengio's MNIST setup: the first 50,000 training images to train, the last {VALIDATION:,} to "
+        "validate, "
         "the 10,000 test images to test; `zoo.activation_mlp` with five hidden layers of 1000 units, their standard "
         "initialisation U[−1/√n, 1/√n] (n the fan-in) and zero biases, softmax outputs, cross-entropy; plain SGD on "
-        f"minibatches of {BATCH}. The learning rate is chosen per activation and seed on validation: each of {list(RATES)} "
-        f"trains for {SELECT_EPOCHS} epochs from the same initial weights, and the lowest validation error wins (ties go to "
+        f"minibatches of {BATCH}. The learning rate is chosen per activation and seed on validation: each of "
+        f"{list(RATES)} "
+        f"trains for {SELECT_EPOCHS} epochs from the same initial weights, and the lowest validation error wins (ties "
+        "go to "
         f"the smaller rate). The winner then trains anew from those weights for up to {MAX_EPOCHS} epochs "
         f"({MAX_EPOCHS * 5_000:,} updates), with early stopping on validation accuracy (patience {PATIENCE}, the best "
-        "epoch's weights restored); errors in inference mode. Glorot & Bengio chose the rate on the validation error after "
+        "epoch's weights restored); errors in inference mode. Glorot & Bengio chose the rate on the validation error "
+        "after "
         f"{PAPER_UPDATES:,} updates of each rate; a short trial favours rates that start fast. An epoch of 5,000 "
         "minibatches took 30–41 s on 2 CPU cores (AMD EPYC), so the "
-        f"{len(ACTIVATIONS) * len(RATES) * SELECT_EPOCHS} trial epochs take about half an hour and the three final nets "
+        f"{len(ACTIVATIONS) * len(RATES) * SELECT_EPOCHS} trial epochs take about half an hour and the three final "
+        "nets "
         f"up to {len(ACTIVATIONS) * MAX_EPOCHS} epochs, about 1.5 h in all; the schedule is far short of theirs. "
         "Each published row needs its net to have learned (test error ≤ 0.5) before it is judged. One seed (n = 1)."
     ),

@@ -19,8 +19,8 @@ SOURCE = "Cybenko 1989; L001, L002 (universal approximation)"
 FUNCTION = "wiggle"  # sin(3πx) + 0.5 sin(9πx) on [0, 1]
 WIDTHS = (1, 2, 4, 8, 16, 32, 64)
 ITERATIONS = 5000  # Levenberg–Marquardt iterations per start
-RESTARTS = 5       # random starts per width; the one with the lowest validation MSE is kept
-LOG_EVERY = 50     # a history row every this many iterations
+RESTARTS = 5  # random starts per width; the one with the lowest validation MSE is kept
+LOG_EVERY = 50  # a history row every this many iterations
 VALIDATION_KEY = 0x76616C  # "val": the stream of the validation points within a seed
 
 
@@ -111,12 +111,27 @@ def fit_width(width, seed, ctx):
     keras_rmse = float(np.sqrt(np.mean((model.predict(xt.astype("float32"), verbose=0, batch_size=1001) - yt) ** 2)))
     key = f"width_{width}"
     ctx.history.extend({"Epoch": it, "Train Loss": float(mse), "Network": key} for it, mse in rows)
-    ctx.keep_network(key, model, {"rmse": rmse, "max_error": max_err, "validation_mse": val_mse},
-                     {"loop": "Levenberg–Marquardt in float64 (approx_universal.levenberg_marquardt)",
-                      "iterations": iterations, "restarts": restarts, "kept_start": start, "training_points": len(x)})
-    details = {"kept_start": start, "iterations_run": rows[-1][0], "train_mse": rows[-1][1], "validation_mse": val_mse,
-               "largest_weight": float(max(np.abs(w).max() for w in weights)), "keras_float32_rmse": keras_rmse,
-               "seconds_all_starts": round(seconds, 2)}
+    ctx.keep_network(
+        key,
+        model,
+        {"rmse": rmse, "max_error": max_err, "validation_mse": val_mse},
+        {
+            "loop": "Levenberg–Marquardt in float64 (approx_universal.levenberg_marquardt)",
+            "iterations": iterations,
+            "restarts": restarts,
+            "kept_start": start,
+            "training_points": len(x),
+        },
+    )
+    details = {
+        "kept_start": start,
+        "iterations_run": rows[-1][0],
+        "train_mse": rows[-1][1],
+        "validation_mse": val_mse,
+        "largest_weight": float(max(np.abs(w).max() for w in weights)),
+        "keras_float32_rmse": keras_rmse,
+        "seconds_all_starts": round(seconds, 2),
+    }
     return rmse, max_err, prediction[::5].reshape(-1).tolist(), details
 
 
@@ -126,8 +141,11 @@ def compute(seed, ctx):
         rmse, max_err, curve, details = fit_width(width, seed, ctx)
         out[f"rmse(width={width})"], out[f"max_error(width={width})"] = rmse, max_err
         curves[str(width)], fits[str(width)] = curve, details
-        print(f"  width {width}: RMSE {rmse:.3g} (start {details['kept_start']} of {ctx.options['restarts']}, "
-              f"{details['seconds_all_starts']:.1f} s)", flush=True)
+        print(
+            f"  width {width}: RMSE {rmse:.3g} (start {details['kept_start']} of {ctx.options['restarts']}, "
+            f"{details['seconds_all_starts']:.1f} s)",
+            flush=True,
+        )
     out["rmse_ratio_widest_vs_narrowest"] = out[f"rmse(width={WIDTHS[-1]})"] / out[f"rmse(width={WIDTHS[0]})"]
     errors = [out[f"rmse(width={w})"] for w in WIDTHS]
     out["doublings_that_reduce_rmse"] = float(np.mean(np.diff(errors) < 0))
@@ -141,9 +159,18 @@ def report(results, folder):
     fig, axes = plt.subplots(1, 3, figsize=(16, 4))
     for kind, style in (("rmse", "o-"), ("max_error", "s--")):
         for seed, r in sorted(results.items()):  # per seed: the errors span six decades, too far for ± std bars
-            axes[0].plot(WIDTHS, [r["metrics"][f"{kind}(width={w})"] for w in WIDTHS], style, ms=4, alpha=0.7,
-                         color=f"C{seed % 10}", label=f"{kind}, seed {seed}")
-    axes[0].set(xscale="log", yscale="log", xlabel="hidden units", ylabel="error on 1,001 grid points", title="Error vs width")
+            axes[0].plot(
+                WIDTHS,
+                [r["metrics"][f"{kind}(width={w})"] for w in WIDTHS],
+                style,
+                ms=4,
+                alpha=0.7,
+                color=f"C{seed % 10}",
+                label=f"{kind}, seed {seed}",
+            )
+    axes[0].set(
+        xscale="log", yscale="log", xlabel="hidden units", ylabel="error on 1,001 grid points", title="Error vs width"
+    )
     axes[0].set_xticks(WIDTHS, [str(w) for w in WIDTHS])
     axes[0].legend(fontsize=8)
     xt, yt = data.function_samples(FUNCTION, 1001)
@@ -176,8 +203,13 @@ def _training_curves(ax, results):
         if table is not None:
             mean = table.ffill().mean(axis=1)  # a fit that stopped early stays at its last MSE
             ax.plot(mean.index, mean, color=color, lw=1.2, label=f"width {width}")
-    ax.set(xscale="log", yscale="log", xlabel="Levenberg–Marquardt iteration", ylabel="training MSE (256 points)",
-           title=f"Training MSE, mean of {len(histories)} seeds")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="Levenberg–Marquardt iteration",
+        ylabel="training MSE (256 points)",
+        title=f"Training MSE, mean of {len(histories)} seeds",
+    )
     ax.legend(fontsize=7, ncol=2)
 
 
@@ -189,14 +221,38 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        Reference("spearman_width_vs_rmse", 0.0, SOURCE, compare="<", cls="claim", margin=0.9,
-                  label="error falls as width grows: rank correlation of width and RMSE below −0.9",
-                  history=(Change("every seed <= -0.9", "2026-11-23", "restated as a claim against no correlation, "
-                                  "with the same effect size"),)),
-        Reference("rmse_ratio_widest_vs_narrowest", 1.0, SOURCE, compare="<", cls="claim", margin=0.8,
-                  label="RMSE at width 64 below a fifth of width 1's",
-                  history=(Change("every seed < 0.2", "2026-11-23", "restated as a claim against no improvement "
-                                  "(ratio 1), with the same effect size"),)),
+        Reference(
+            "spearman_width_vs_rmse",
+            0.0,
+            SOURCE,
+            compare="<",
+            cls="claim",
+            margin=0.9,
+            label="error falls as width grows: rank correlation of width and RMSE below −0.9",
+            history=(
+                Change(
+                    "every seed <= -0.9",
+                    "2026-11-23",
+                    "restated as a claim against no correlation, with the same effect size",
+                ),
+            ),
+        ),
+        Reference(
+            "rmse_ratio_widest_vs_narrowest",
+            1.0,
+            SOURCE,
+            compare="<",
+            cls="claim",
+            margin=0.8,
+            label="RMSE at width 64 below a fifth of width 1's",
+            history=(
+                Change(
+                    "every seed < 0.2",
+                    "2026-11-23",
+                    "restated as a claim against no improvement (ratio 1), with the same effect size",
+                ),
+            ),
+        ),
     ),
     full=Profile(seeds=3, options={"iterations": ITERATIONS, "restarts": RESTARTS}),
     quick=Profile(seeds=1, options={"iterations": 500, "restarts": 2}),
@@ -219,9 +275,12 @@ TARGET = Target(
         "schedule ended, so the ordering measured Adam's progress, not the width's capacity. We claim no absolute "
         "error."
     ),
-    causes={"*": lambda results: (
-        "optimisation, not capacity: RMSE per width (mean over seeds) " + ", ".join(
-            f"{w}: {statistics.fmean(seed_values(results, f'rmse(width={w})')):.3f}" for w in WIDTHS)
-        + "; where a wider net is not better, none of its starts reached the narrower net's fit (details.json: "
-        "training and validation MSE per width)")},
+    causes={
+        "*": lambda results: (
+            "optimisation, not capacity: RMSE per width (mean over seeds) "
+            + ", ".join(f"{w}: {statistics.fmean(seed_values(results, f'rmse(width={w})')):.3f}" for w in WIDTHS)
+            + "; where a wider net is not better, none of its starts reached the narrower net's fit (details.json: "
+            "training and validation MSE per width)"
+        )
+    },
 )

@@ -29,7 +29,9 @@ def separable_labellings(points):
 def compute(seed, ctx):
     rng = np.random.default_rng(seed)
     counts = {n: [separable_labellings(rng.uniform(-1, 1, size=(n, 2))) for _ in range(CONFIGURATIONS)] for n in (3, 4)}
-    ctx.extras["labellings_separated"] = {str(n): np.bincount(c, minlength=2**n + 1).tolist() for n, c in counts.items()}
+    ctx.extras["labellings_separated"] = {
+        str(n): np.bincount(c, minlength=2**n + 1).tolist() for n, c in counts.items()
+    }
     return {
         "min_separable_labellings_3_points": float(min(counts[3])),
         "max_separable_labellings_4_points": float(max(counts[4])),
@@ -44,11 +46,22 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=(
-        Reference("min_separable_labellings_3_points", 8.0, "L004: a straight line can classify three points "
-                  "arbitrarily labelled", compare="==", cls="exact", label="all 2³ labellings, every random set"),
-        Reference("max_separable_labellings_4_points", 14.0, "L004: a straight line cannot classify four points "
-                  "arbitrarily labelled", compare="==", cls="exact",
-                  label="of 2⁴ = 16: points in general position always leave 2 (XOR-like) labellings out"),
+        Reference(
+            "min_separable_labellings_3_points",
+            8.0,
+            "L004: a straight line can classify three points arbitrarily labelled",
+            compare="==",
+            cls="exact",
+            label="all 2³ labellings, every random set",
+        ),
+        Reference(
+            "max_separable_labellings_4_points",
+            14.0,
+            "L004: a straight line cannot classify four points arbitrarily labelled",
+            compare="==",
+            cls="exact",
+            label="of 2⁴ = 16: points in general position always leave 2 (XOR-like) labellings out",
+        ),
         Reference("sets_of_4_shattered", 0.0, "L004: no four points are shattered", compare="==", cls="exact"),
     ),
     full=Profile(seeds=3),

@@ -13,10 +13,22 @@ from reproductions.targets._practice import mnist
 
 EXAMPLES, THRESHOLD = 100, 0.01
 # step-activation units (the lectures' hand-set gates): no gradient reaches their weights
-NO_GRADIENT = ("and_gate", "nand_gate", "not_gate", "or_gate", "festival_a", "festival_b", "perceptron", "circle_classifier")
+NO_GRADIENT = (
+    "and_gate",
+    "nand_gate",
+    "not_gate",
+    "or_gate",
+    "festival_a",
+    "festival_b",
+    "perceptron",
+    "circle_classifier",
+)
 # the big builders at settings that fit this CPU; every one on 28x28x1 MNIST images
-BUILD_KWARGS = {"wrn": dict(depth=16, widen_factor=4), "resnext29": dict(cardinality=4, width=16),
-                "densenet_bc": dict(depth=40, growth_rate=12)}
+BUILD_KWARGS = {
+    "wrn": dict(depth=16, widen_factor=4),
+    "resnext29": dict(cardinality=4, width=16),
+    "densenet_bc": dict(depth=40, growth_rate=12),
+}
 CONV_FAMILY = ("resnet", "plain", "wrn", "resnext", "densenet")
 # registered under two names with the same architecture (tests/test_targets.py checks it): trained once
 SAME_AS = {"mlp": "fashion_mlp", "xor_mlp": "xor_model1"}
@@ -50,8 +62,16 @@ def _setup(name, mnist_x, mnist_y):
     big = name.startswith(CONV_FAMILY)
     if big:
         kwargs["input_shape"] = (28, 28, 1)
-    return (kwargs, mnist_x, mnist_y, "sparse_categorical_crossentropy", lambda: keras.optimizers.Adam(1e-3),
-            300 if big else 1000, THRESHOLD, True)
+    return (
+        kwargs,
+        mnist_x,
+        mnist_y,
+        "sparse_categorical_crossentropy",
+        lambda: keras.optimizers.Adam(1e-3),
+        300 if big else 1000,
+        THRESHOLD,
+        True,
+    )
 
 
 def models(deep_stacks=True):
@@ -73,13 +93,28 @@ def compute(seed, ctx):
         max_steps = ctx.options.get("max_steps") or max_steps
         keras.utils.set_random_seed(seed)
         model = zoo.build(name, **kwargs)
-        report = check_overfit(model, x, y, loss=loss, optimizer=optimizer(), max_steps=max_steps,
-                               threshold=threshold, classification=classification)
+        report = check_overfit(
+            model,
+            x,
+            y,
+            loss=loss,
+            optimizer=optimizer(),
+            max_steps=max_steps,
+            threshold=threshold,
+            classification=classification,
+        )
         print(f"  model {i}/{len(names)}: {name}: {report.describe()}", flush=True)
         metrics[f"loss_ratio_{name}"] = report.final_loss / threshold if math.isfinite(report.final_loss) else math.nan
         metrics[f"steps_{name}"] = float(report.steps)
-        curves[name] = {"curve": report.curve, "threshold": threshold, "examples": len(x), "loss": loss,
-                        "train_accuracy": report.train_accuracy, "final_loss": report.final_loss, "kwargs": kwargs}
+        curves[name] = {
+            "curve": report.curve,
+            "threshold": threshold,
+            "examples": len(x),
+            "loss": loss,
+            "train_accuracy": report.train_accuracy,
+            "final_loss": report.final_loss,
+            "kwargs": kwargs,
+        }
     metrics["models_passed_fraction"] = float(np.mean([metrics[f"loss_ratio_{n}"] <= 1 for n in names]))
     ctx.extras["overfit"] = curves
     return metrics
@@ -95,8 +130,14 @@ def report(results, folder):
     cmap = plt.get_cmap("tab20")
     for i, (name, e) in enumerate(entries.items()):
         steps, losses = zip(*e["curve"])
-        ax.loglog(np.maximum(steps, 1), np.maximum(np.array(losses) / e["threshold"], 1e-6), "-",
-                  color=cmap(i % 20), lw=1.2, label=name)
+        ax.loglog(
+            np.maximum(steps, 1),
+            np.maximum(np.array(losses) / e["threshold"], 1e-6),
+            "-",
+            color=cmap(i % 20),
+            lw=1.2,
+            label=name,
+        )
     ax.axhline(1, color="k", ls="--", lw=1, label="threshold")
     ax.set_xlabel("full-batch training steps (step 0 drawn at 1)")
     ax.set_ylabel("loss / threshold (inference mode)")
@@ -105,14 +146,32 @@ def report(results, folder):
     ax.legend(fontsize=6, ncol=3)
     fig.tight_layout()
     save_figure(fig, folder / "overfit_small.png")
-    rows = [{"model": n, "examples": e["examples"], "loss": e["loss"], "threshold": f"{e['threshold']:g}",
-             "final loss": f"{e['final_loss']:.3g}", "steps": e["curve"][-1][0],
-             "train accuracy": "" if e["train_accuracy"] is None else f"{e['train_accuracy']:.3f}",
-             "settings": ", ".join(f"{k}={v}" for k, v in e["kwargs"].items())} for n, e in entries.items()]
+    rows = [
+        {
+            "model": n,
+            "examples": e["examples"],
+            "loss": e["loss"],
+            "threshold": f"{e['threshold']:g}",
+            "final loss": f"{e['final_loss']:.3g}",
+            "steps": e["curve"][-1][0],
+            "train accuracy": "" if e["train_accuracy"] is None else f"{e['train_accuracy']:.3f}",
+            "settings": ", ".join(f"{k}={v}" for k, v in e["kwargs"].items()),
+        }
+        for n, e in entries.items()
+    ]
     skipped = ", ".join(f"`{n}`" for n in NO_GRADIENT)
-    return "\n".join(["## Loss on the small set during training", "", "![overfit](overfit_small.png)", "",
-                      markdown_table(pd.DataFrame(rows)), "",
-                      f"Not trainable by gradient (step activations, the lectures' fixed weights): {skipped}.", ""])
+    return "\n".join(
+        [
+            "## Loss on the small set during training",
+            "",
+            "![overfit](overfit_small.png)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+            f"Not trainable by gradient (step activations, the lectures' fixed weights): {skipped}.",
+            "",
+        ]
+    )
 
 
 def _references():
@@ -120,13 +179,25 @@ def _references():
     for n in models():
         history = ()
         if n in ONCE_PREDICTED:
-            history = (Change("every seed <= 1", "2026-11-23", "the lectures predict this failure; it was scored "
-                              "as a miss"),
-                       Change(f"claim, every seed > 2, 'fails as predicted' ({ONCE_PREDICTED[n]})", "2026-12-07",
-                              "no source predicts this failure in this setup (a small set, full-batch Adam), and it "
-                              "had no positive control; a builder that cannot fit a small set fails the sanity check"))
-        refs.append(Reference(f"loss_ratio_{n}", 1.0, f"L000: loss → ~0 on a small set ({n}; final loss / threshold ≤ 1)",
-                              compare="<=", cls="sanity", history=history))
+            history = (
+                Change("every seed <= 1", "2026-11-23", "the lectures predict this failure; it was scored as a miss"),
+                Change(
+                    f"claim, every seed > 2, 'fails as predicted' ({ONCE_PREDICTED[n]})",
+                    "2026-12-07",
+                    "no source predicts this failure in this setup (a small set, full-batch Adam), and it "
+                    "had no positive control; a builder that cannot fit a small set fails the sanity check",
+                ),
+            )
+        refs.append(
+            Reference(
+                f"loss_ratio_{n}",
+                1.0,
+                f"L000: loss → ~0 on a small set ({n}; final loss / threshold ≤ 1)",
+                compare="<=",
+                cls="sanity",
+                history=history,
+            )
+        )
     return tuple(refs)
 
 
@@ -154,8 +225,10 @@ TARGET = Target(
     references=_references(),
     full=Profile(seeds=1, options={"deep_stacks": True, "max_steps": None}),  # max_steps None: each model's own
     quick=Profile(seeds=1, train_size=EXAMPLES, options={"deep_stacks": False, "max_steps": 20}),
-    retired=tuple(Retired(f"loss_ratio_{n}", "every seed <= 1", "2026-11-23",
-                          f"{n} is {m} under another name: one row, not two") for n, m in SAME_AS.items()),
+    retired=tuple(
+        Retired(f"loss_ratio_{n}", "every seed <= 1", "2026-11-23", f"{n} is {m} under another name: one row, not two")
+        for n, m in SAME_AS.items()
+    ),
     causes={"*": _miss_cause},
     notes=(
         f"`callbacks.check_overfit` trains each model with full batches and measures the loss in inference mode "

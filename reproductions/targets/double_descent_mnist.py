@@ -3,9 +3,27 @@ one hidden ReLU layer of width H, squared loss on one-hot targets, no regularisa
 against the parameter count, with the interpolation threshold n·K = 40,000 marked."""
 
 from reproductions.spec import Change, Retired, Target
-from reproductions.targets._double_descent import (BATCH, CAUSES, DECAY, DECAY_EVERY, FULL, LR, MOMENTUM, N,
-                                                   PAPER_EPOCHS, PASSES, PROTOCOL_ARTEFACT, QUICK, WIDTHS, compute,
-                                                   derive, parameters, peak_findings, references, report)
+from reproductions.targets._double_descent import (
+    BATCH,
+    CAUSES,
+    DECAY,
+    DECAY_EVERY,
+    FULL,
+    LR,
+    MOMENTUM,
+    PAPER_EPOCHS,
+    PASSES,
+    PROTOCOL_ARTEFACT,
+    QUICK,
+    WIDTHS,
+    N,
+    compute,
+    derive,
+    parameters,
+    peak_findings,
+    references,
+    report,
+)
 
 TARGET = Target(
     name="double_descent.mnist",
@@ -14,24 +32,36 @@ TARGET = Target(
     kind="custom",
     compute=compute,
     report=report,
-    references=references(history={
-        "peak_log2_distance_to_threshold": (
-            Change("every seed <= 1", "2026-11-23", "restated as a claim with the same bound"),
-            Change("every seed < 1, with no interpolation condition", "2026-12-07", PROTOCOL_ARTEFACT)),
-        "peak_prominence": (Change("every seed > 0.1, with no interpolation condition", "2026-12-07", PROTOCOL_ARTEFACT),),
-    }),
+    references=references(
+        history={
+            "peak_log2_distance_to_threshold": (
+                Change("every seed <= 1", "2026-11-23", "restated as a claim with the same bound"),
+                Change("every seed < 1, with no interpolation condition", "2026-12-07", PROTOCOL_ARTEFACT),
+            ),
+            "peak_prominence": (
+                Change("every seed > 0.1, with no interpolation condition", "2026-12-07", PROTOCOL_ARTEFACT),
+            ),
+        }
+    ),
     derive=derive,
     audit=peak_findings,
-    retired=(Retired("second_descent_ratio", "every seed < 1 (largest width's test loss / the highest within 2× of the "
-                     "threshold; until 2026-11-22 / the highest of all widths)", "2026-11-23",
-                     "it passed on a curve that falls steadily with no peak, so 'descends again' was not shown; "
-                     "peak_prominence needs the rise and the fall"),),
+    retired=(
+        Retired(
+            "second_descent_ratio",
+            "every seed < 1 (largest width's test loss / the highest within 2× of the "
+            "threshold; until 2026-11-22 / the highest of all widths)",
+            "2026-11-23",
+            "it passed on a curve that falls steadily with no peak, so 'descends again' was not shown; "
+            "peak_prominence needs the rise and the fall",
+        ),
+    ),
     causes=CAUSES,
     full=FULL,
     quick=QUICK,
     notes=(
         f"Belkin et al.'s MNIST setup: the first {N:,} training images (pixels in [0, 1]), one hidden ReLU layer of "
-        f"width H in {list(WIDTHS)} ({parameters(WIDTHS[0]):,} to {parameters(WIDTHS[-1]):,} parameters), linear outputs, "
+        f"width H in {list(WIDTHS)} ({parameters(WIDTHS[0]):,} to {parameters(WIDTHS[-1]):,} parameters), linear "
+        "outputs, "
         "squared loss on one-hot targets (Keras 'mse', the mean over the 10 outputs; the table reports the sum over "
         "outputs per example), no regularisation. Their SGD, from their supplementary material: batch "
         f"{BATCH}, step {LR:g}, momentum {MOMENTUM}, {PAPER_EPOCHS:,} passes over the data. Below the threshold "

@@ -14,8 +14,10 @@ DETERMINISTIC = ("logistic_regression", "knn_k5_p1_distance")  # nothing random 
 # Table 3 tells the classifiers apart by 1.2 and 1.7 points: each window keeps within its share of the gaps
 TOLERANCES = separating_tolerances(PAPER_ACCURACY)
 OLD_RULE = "± 0.01, about 3 binomial standard errors"
-WIDE = ("wider than two binomial standard errors, and the windows of logistic regression (0.842) and k-NN (0.854) "
-        "overlapped although Table 3 tells them apart")
+WIDE = (
+    "wider than two binomial standard errors, and the windows of logistic regression (0.842) and k-NN (0.854) "
+    "overlapped although Table 3 tells them apart"
+)
 
 
 def classifiers(seed):
@@ -49,12 +51,16 @@ def compute(seed, ctx):
             clf.fit(x_train, y_train)
         out[f"{name}_test_accuracy"] = float(clf.score(x_test, y_test))
         out[f"{name}_seconds"] = time.time() - t0  # fit and test predictions
-        ctx.extras[name] = {"params": {k: repr(v) for k, v in clf.get_params().items()},
-                            "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
-                            "iterations": _iterations(clf)}
+        ctx.extras[name] = {
+            "params": {k: repr(v) for k, v in clf.get_params().items()},
+            "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught),
+            "iterations": _iterations(clf),
+        }
         # the MLP's training curve: scikit-learn's loss per epoch (cross-entropy plus L2 term), drawn in curves.png
-        ctx.history.extend({"Epoch": epoch, "Train Loss": float(loss), "Network": name}
-                           for epoch, loss in enumerate(getattr(clf, "loss_curve_", ()), start=1))
+        ctx.history.extend(
+            {"Epoch": epoch, "Train Loss": float(loss), "Network": name}
+            for epoch, loss in enumerate(getattr(clf, "loss_curve_", ()), start=1)
+        )
         print(f"  {name}: {out[f'{name}_test_accuracy']:.4f} in {out[f'{name}_seconds']:.0f} s", flush=True)
     return out
 
@@ -62,6 +68,7 @@ def compute(seed, ctx):
 def _cause(name):
     """A missed row's likely cause: the settings that differ from the paper's, and whether this classifier's
     solver converged in each seed (k-NN has no solver)."""
+
     def cause(results):
         runs = [r["extras"].get(name, {}) for r in results.values()]
         text = "settings and scikit-learn version differ from the paper's 2017 runs (notes)"
@@ -69,8 +76,11 @@ def _cause(name):
         if not iterations:
             return text
         converged = sum(bool(r.get("converged")) for r in runs)
-        return (f"{text}; {name} converged in {converged} of {len(runs)} seeds "
-                f"({min(iterations)}–{max(iterations)} iterations; details.json)")
+        return (
+            f"{text}; {name} converged in {converged} of {len(runs)} seeds "
+            f"({min(iterations)}–{max(iterations)} iterations; details.json)"
+        )
+
     return cause
 
 
@@ -81,10 +91,19 @@ TARGET = Target(
     kind="custom",
     compute=compute,
     references=(
-        *(Reference(f"{name}_test_accuracy", value, PAPER, tolerance=TOLERANCES[name][0], cls="published",
-                    tolerance_rule=TOLERANCES[name][1], deterministic=name in DETERMINISTIC,
-                    history=(Change(OLD_RULE, "2026-12-07", WIDE),))
-          for name, value in PAPER_ACCURACY.items()),
+        *(
+            Reference(
+                f"{name}_test_accuracy",
+                value,
+                PAPER,
+                tolerance=TOLERANCES[name][0],
+                cls="published",
+                tolerance_rule=TOLERANCES[name][1],
+                deterministic=name in DETERMINISTIC,
+                history=(Change(OLD_RULE, "2026-12-07", WIDE),),
+            )
+            for name, value in PAPER_ACCURACY.items()
+        ),
     ),
     contrasts=(tuple(f"{name}_test_accuracy" for name in PAPER_ACCURACY),),
     full=Profile(seeds=5),
@@ -94,10 +113,12 @@ TARGET = Target(
         "images. Settings are the paper's best rows: LogisticRegression (lbfgs, C = 1, max_iter 200 instead of the "
         "paper's liblinear setting), KNeighborsClassifier(n_neighbors=5, p=1, weights='distance'), "
         "MLPClassifier(hidden_layer_sizes=(100,)) with scikit-learn's defaults (relu, Adam). "
-        "SVC(rbf, C=10), the paper's 0.897, is the target fashion.svc (its fit alone is long; libsvm's SVC draws nothing "
+        "SVC(rbf, C=10), the paper's 0.897, is the target fashion.svc (its fit alone is long; libsvm's SVC draws "
+        "nothing "
         "random, so seeds would repeat its number). Five seeds: only the MLP's random_state (initial weights, "
         "batch order) depends on the seed, so logistic regression and k-NN give the same number in each, and their "
-        "rows count it once (deterministic, n = 1); the MLP row's spread is its seed-to-seed spread; fit times, convergence and iterations are in "
+        "rows count it once (deterministic, n = 1); the MLP row's spread is its seed-to-seed spread; fit times, "
+        "convergence and iterations are in "
         "metrics.csv and details.json. "
         "curves.png draws the MLP's training loss per epoch (scikit-learn's loss_curve_: cross-entropy plus its L2 "
         "term; it stops when 10 epochs in a row improve the loss by less than 1e-4, or at 200 epochs). "

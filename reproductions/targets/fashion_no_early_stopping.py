@@ -30,11 +30,26 @@ TARGET = Target(
     data=simplenet_data,
     recipe=dataclasses.replace(SIMPLENET, history_metrics=overfitting),
     references=(
-        Reference("val_loss_rise", 0.0, "L000: validation loss turns upward", compare=">", cls="claim", margin=0.01,
-                  label="final val loss above its minimum; loss claims need 0.01 nats", history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
-        Reference("train_loss_fall_after_best", 0.0, "L000: while train loss keeps falling", compare=">", cls="claim",
-                  margin=0.01, label="train loss lower at the end than at the val-loss minimum; loss claims need 0.01 nats",
-                  history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
+        Reference(
+            "val_loss_rise",
+            0.0,
+            "L000: validation loss turns upward",
+            compare=">",
+            cls="claim",
+            margin=0.01,
+            label="final val loss above its minimum; loss claims need 0.01 nats",
+            history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),),
+        ),
+        Reference(
+            "train_loss_fall_after_best",
+            0.0,
+            "L000: while train loss keeps falling",
+            compare=">",
+            cls="claim",
+            margin=0.01,
+            label="train loss lower at the end than at the val-loss minimum; loss claims need 0.01 nats",
+            history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),),
+        ),
     ),
     full=Profile(seeds=3, epochs=30),
     quick=Profile(seeds=1, epochs=3, train_size=6000, options={"eval_size": QUICK_EVAL_SIZE}),
@@ -43,8 +58,13 @@ TARGET = Target(
         "early stopping off for 30 epochs; fashion.simplenet stopped at epochs 14-22 with patience 3. "
         "curves.png shows train (solid) and validation (dashed) loss per seed, as in the lecture's plot."
     ),
-    causes={"*": lambda results: (
-        "the validation-loss minimum fell at epoch(s) " + ", ".join(
-            str(int(min(r["history"], key=lambda row: row["Validation Loss"])["Epoch"])) for r in results.values())
-        + f" of {len(next(iter(results.values()))['history'])}: the curve had not turned up by the end")},
+    causes={
+        "*": lambda results: (
+            "the validation-loss minimum fell at epoch(s) "
+            + ", ".join(
+                str(int(min(r["history"], key=lambda row: row["Validation Loss"])["Epoch"])) for r in results.values()
+            )
+            + f" of {len(next(iter(results.values()))['history'])}: the curve had not turned up by the end"
+        )
+    },
 )

@@ -18,7 +18,13 @@ def separable(features, labels):
 
     s = 2.0 * labels.reshape(-1) - 1.0
     a_ub = -s[:, None] * np.hstack([features, np.ones((len(features), 1))])
-    res = linprog(np.zeros(a_ub.shape[1]), A_ub=a_ub, b_ub=-np.ones(len(features)), bounds=[(None, None)] * a_ub.shape[1], method="highs")
+    res = linprog(
+        np.zeros(a_ub.shape[1]),
+        A_ub=a_ub,
+        b_ub=-np.ones(len(features)),
+        bounds=[(None, None)] * a_ub.shape[1],
+        method="highs",
+    )
     return res.status == 0
 
 
@@ -79,7 +85,14 @@ TARGET = Target(
     references=(
         Reference("separable_xy", 0.0, SOURCE, compare="==", label="not linearly separable in (x, y)", cls="exact"),
         Reference("separable_xy_x2_y2", 1.0, SOURCE, compare="==", label="separable in (x, y, x², y²)", cls="exact"),
-        Reference("lecture_weights_accuracy", 1.0, SOURCE, compare="==", label="weights (0,0,1,1), bias r² classify every point", cls="exact"),
+        Reference(
+            "lecture_weights_accuracy",
+            1.0,
+            SOURCE,
+            compare="==",
+            label="weights (0,0,1,1), bias r² classify every point",
+            cls="exact",
+        ),
     ),
     full=Profile(seeds=5),
     quick=Profile(seeds=1),

@@ -7,7 +7,7 @@ from reproductions.targets._gates import exact_references, gate_metrics
 
 SOURCE = "L001 (festival decision)"
 INPUTS = ["".join(map(str, bits)) for bits in product((0, 1), repeat=3)]
-A = {k: int(sum(map(int, k)) >= 2) for k in INPUTS}                    # yes iff at least two factors
+A = {k: int(sum(map(int, k)) >= 2) for k in INPUTS}  # yes iff at least two factors
 B = {k: int(k[2] == "1" and (k[0] == "1" or k[1] == "1")) for k in INPUTS}  # yes iff factor 3 and another
 
 

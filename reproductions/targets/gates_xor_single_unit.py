@@ -37,9 +37,17 @@ def rosenblatt_best(seed, ctx, epochs=100):
 
     x, y = data.xor()
     w0 = np.random.default_rng(seed).integers(-2, 3, size=(2, 1)).astype("float32")
-    recipe = Recipe(build=lambda _seed: zoo.perceptron(kernel_initializer=keras.initializers.Constant(w0)),
-                    optimizer=lambda: None, loss=None, metrics=(), batch_size=1, epochs=epochs, shuffle=False,
-                    checkpoint_every=epochs, evaluate=lambda model, d: {})
+    recipe = Recipe(
+        build=lambda _seed: zoo.perceptron(kernel_initializer=keras.initializers.Constant(w0)),
+        optimizer=lambda: None,
+        loss=None,
+        metrics=(),
+        batch_size=1,
+        epochs=epochs,
+        shuffle=False,
+        checkpoint_every=epochs,
+        evaluate=lambda model, d: {},
+    )
     outcome, _ = ctx.train_network("rosenblatt", recipe, _xor_data(2 * y - 1))
     return 1.0 - min(row["errors"] for row in outcome["history"]) / len(x)
 
@@ -50,10 +58,20 @@ def sigmoid_unit_accuracy(seed, ctx, steps=2000):
 
     x, y = data.xor()
     recipe = Recipe(
-        build=lambda _seed: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")], name="single_unit"),
-        optimizer=lambda: keras.optimizers.Adam(0.1), loss="binary_crossentropy", metrics=(), batch_size=len(x),
-        epochs=steps, full_batch_steps=True, steps_per_execution=100,
-        evaluate=lambda unit, d: {"accuracy": float(np.mean((unit.predict(d["x_test"], verbose=0) > 0.5) == (d["y_test"] > 0.5)))})
+        build=lambda _seed: keras.Sequential(
+            [keras.Input((2,)), keras.layers.Dense(1, activation="sigmoid")], name="single_unit"
+        ),
+        optimizer=lambda: keras.optimizers.Adam(0.1),
+        loss="binary_crossentropy",
+        metrics=(),
+        batch_size=len(x),
+        epochs=steps,
+        full_batch_steps=True,
+        steps_per_execution=100,
+        evaluate=lambda unit, d: {
+            "accuracy": float(np.mean((unit.predict(d["x_test"], verbose=0) > 0.5) == (d["y_test"] > 0.5)))
+        },
+    )
     outcome, _ = ctx.train_network("sigmoid_unit", recipe, _xor_data(y))
     return outcome["metrics"]["accuracy"]
 
@@ -63,7 +81,9 @@ def two_unit_network():
     import keras
 
     inputs = keras.Input((2,), name="x")
-    hidden = keras.layers.Concatenate(name="hidden")([zoo.or_gate(name="or")(inputs), zoo.nand_gate(name="nand")(inputs)])
+    hidden = keras.layers.Concatenate(name="hidden")(
+        [zoo.or_gate(name="or")(inputs), zoo.nand_gate(name="nand")(inputs)]
+    )
     return keras.Model(inputs, zoo.and_gate(name="and")(hidden), name="xor_two_units")
 
 
@@ -89,20 +109,57 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=(
-        Reference("grid_best_accuracy", 0.75, SOURCE, compare="==", cls="exact",
-                  label="best unit on a 61³ weight grid: 3 of 4, the most any line gets right on XOR",
-                  history=(Change("every seed < 1", "2026-11-23", "'< 1' holds by construction for any unit "
-                                  "the closed form, 3 of 4, can fail"),)),
-        Reference("grid_units_with_4_of_4", 0.0, SOURCE, compare="==", label="grid units that get all 4 right", cls="exact"),
-        Reference("rosenblatt_best_accuracy", 0.75, SOURCE, compare="<=", cls="sanity",
-                  label="Rosenblatt rule, best of 100 epochs: no more than the best line's 3 of 4 (checks our rule)",
-                  history=(Change("every seed < 1", "2026-11-23", "a bound that holds by construction is a check "
-                                  "of our code, classed sanity, at the closed-form bound 3/4"),)),
-        Reference("sigmoid_unit_accuracy", 0.75, SOURCE, compare="<=", cls="sanity",
-                  label="sigmoid unit, Adam, 2000 steps: no more than 3 of 4 (checks our training code)",
-                  history=(Change("every seed < 1", "2026-11-23", "as for rosenblatt_best_accuracy"),)),
-        Reference("two_unit_network_accuracy", 1.0, "L001 (a 2-unit hidden layer can)", compare="==", cls="exact",
-                  label="the hand-wired AND(OR, NAND) network"),
+        Reference(
+            "grid_best_accuracy",
+            0.75,
+            SOURCE,
+            compare="==",
+            cls="exact",
+            label="best unit on a 61³ weight grid: 3 of 4, the most any line gets right on XOR",
+            history=(
+                Change(
+                    "every seed < 1",
+                    "2026-11-23",
+                    "'< 1' holds by construction for any unit the closed form, 3 of 4, can fail",
+                ),
+            ),
+        ),
+        Reference(
+            "grid_units_with_4_of_4", 0.0, SOURCE, compare="==", label="grid units that get all 4 right", cls="exact"
+        ),
+        Reference(
+            "rosenblatt_best_accuracy",
+            0.75,
+            SOURCE,
+            compare="<=",
+            cls="sanity",
+            label="Rosenblatt rule, best of 100 epochs: no more than the best line's 3 of 4 (checks our rule)",
+            history=(
+                Change(
+                    "every seed < 1",
+                    "2026-11-23",
+                    "a bound that holds by construction is a check "
+                    "of our code, classed sanity, at the closed-form bound 3/4",
+                ),
+            ),
+        ),
+        Reference(
+            "sigmoid_unit_accuracy",
+            0.75,
+            SOURCE,
+            compare="<=",
+            cls="sanity",
+            label="sigmoid unit, Adam, 2000 steps: no more than 3 of 4 (checks our training code)",
+            history=(Change("every seed < 1", "2026-11-23", "as for rosenblatt_best_accuracy"),),
+        ),
+        Reference(
+            "two_unit_network_accuracy",
+            1.0,
+            "L001 (a 2-unit hidden layer can)",
+            compare="==",
+            cls="exact",
+            label="the hand-wired AND(OR, NAND) network",
+        ),
     ),
     full=Profile(seeds=5),
     quick=Profile(seeds=1),

@@ -33,8 +33,9 @@ def derive(m, _extras=None):
             if key in m:
                 out[f"abs_{key}"] = abs(m[key])
         if f"abs_log10_grad_ratio_relu_{phase}" in out and f"abs_log10_grad_ratio_residual_{phase}" in out:
-            out[f"flatness_gain_residual_vs_relu_{phase}"] = (out[f"abs_log10_grad_ratio_relu_{phase}"]
-                                                              - out[f"abs_log10_grad_ratio_residual_{phase}"])
+            out[f"flatness_gain_residual_vs_relu_{phase}"] = (
+                out[f"abs_log10_grad_ratio_relu_{phase}"] - out[f"abs_log10_grad_ratio_residual_{phase}"]
+            )
     return out
 
 
@@ -51,17 +52,28 @@ def compute(seed, ctx):
         monitors[name] = GradientNormMonitor((x_probe, y_probe), layers=["dense_*"], batch_size=PROBE)
         return [monitors[name]]
 
-    builders = {name: (lambda _seed, kwargs=kwargs: zoo.deep_mlp(depth=DEPTH, width=WIDTH, **kwargs))
-                for name, kwargs in NETWORKS.items()}
-    trained = train_networks(ctx, d, builders, epochs=1, optimizer=lambda: keras.optimizers.SGD(LR, momentum=0.9),
-                             batch_size=BATCH, callbacks=callbacks)
+    builders = {
+        name: (lambda _seed, kwargs=kwargs: zoo.deep_mlp(depth=DEPTH, width=WIDTH, **kwargs))
+        for name, kwargs in NETWORKS.items()
+    }
+    trained = train_networks(
+        ctx,
+        d,
+        builders,
+        epochs=1,
+        optimizer=lambda: keras.optimizers.SGD(LR, momentum=0.9),
+        batch_size=BATCH,
+        callbacks=callbacks,
+    )
     metrics, norms = {}, {}
     for name, (m, _model, _outcome) in trained.items():
         norms[name] = {phase: list(r["norms"].values()) for phase, r in zip(PHASES, monitors[name].records)}
         metrics[f"test_accuracy_{name}"] = math.nan if m is None else m["test_accuracy"]
         for phase in PHASES:
             g = norms[name][phase]
-            metrics[f"log10_grad_ratio_{name}_{phase}"] = math.log10(g[0] / g[-1]) if g[-1] > 0 and g[0] > 0 else -math.inf
+            metrics[f"log10_grad_ratio_{name}_{phase}"] = (
+                math.log10(g[0] / g[-1]) if g[-1] > 0 and g[0] > 0 else -math.inf
+            )
     ctx.extras["gradient_norms"] = norms
     return metrics
 
@@ -93,10 +105,16 @@ def report(results, folder):
     save_figure(fig, folder / "gradient_norms.png")
     df = pd.DataFrame(table)
     df.insert(0, "layer", np.arange(1, len(df) + 1))
-    return "\n".join([
-        "## Gradient norm per hidden layer (geometric mean over seeds)", "",
-        "![gradient norms](gradient_norms.png)", "", markdown_table(df), "",
-    ])
+    return "\n".join(
+        [
+            "## Gradient norm per hidden layer (geometric mean over seeds)",
+            "",
+            "![gradient norms](gradient_norms.png)",
+            "",
+            markdown_table(df),
+            "",
+        ]
+    )
 
 
 TARGET = Target(
@@ -107,26 +125,63 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        *(Reference(f"log10_grad_ratio_sigmoid_{phase}", 0.0, SOURCE + ": sigmoid gradients decay toward the input",
-                    compare="<", cls="claim", margin=1.0, label="effect size: 10× over the net, fixed before the first run",
-                    history=(Change("every seed < -1", "2026-11-23", "restated as a claim against flat gradients "
-                                    "(ratio 1), with the same 10× effect"),))
-          for phase in PHASES),
-        *(Reference(f"flatness_gain_residual_vs_relu_{phase}", 0.0, SOURCE + ": residual connections keep the gradients "
-                    "flat: flatter than the same plain ReLU net's (|log10 ratio| of ReLU minus residual)", compare=">",
-                    cls="claim", margin=0.1, label="log-ratio claims need 0.1 (a factor 1.26)")
-          for phase in PHASES),
+        *(
+            Reference(
+                f"log10_grad_ratio_sigmoid_{phase}",
+                0.0,
+                SOURCE + ": sigmoid gradients decay toward the input",
+                compare="<",
+                cls="claim",
+                margin=1.0,
+                label="effect size: 10× over the net, fixed before the first run",
+                history=(
+                    Change(
+                        "every seed < -1",
+                        "2026-11-23",
+                        "restated as a claim against flat gradients (ratio 1), with the same 10× effect",
+                    ),
+                ),
+            )
+            for phase in PHASES
+        ),
+        *(
+            Reference(
+                f"flatness_gain_residual_vs_relu_{phase}",
+                0.0,
+                SOURCE + ": residual connections keep the gradients "
+                "flat: flatter than the same plain ReLU net's (|log10 ratio| of ReLU minus residual)",
+                compare=">",
+                cls="claim",
+                margin=0.1,
+                label="log-ratio claims need 0.1 (a factor 1.26)",
+            )
+            for phase in PHASES
+        ),
     ),
-    retired=tuple(Retired(f"log10_grad_ratio_residual_{phase}", "every seed >= -1", "2026-11-23",
-                          "one-sided (a residual net whose gradients grew 1000× toward the input passed), and it did not "
-                          "separate the residual net from the plain ReLU net, which is as flat")
-                  for phase in PHASES),
+    retired=tuple(
+        Retired(
+            f"log10_grad_ratio_residual_{phase}",
+            "every seed >= -1",
+            "2026-11-23",
+            "one-sided (a residual net whose gradients grew 1000× toward the input passed), and it did not "
+            "separate the residual net from the plain ReLU net, which is as flat",
+        )
+        for phase in PHASES
+    ),
     derive=derive,
-    causes={f"flatness_gain_residual_vs_relu_{phase}": (lambda results, phase=phase: (
-        f"|log10 ratio| of the plain ReLU net {spread(results, f'abs_log10_grad_ratio_relu_{phase}', 3)} and of the "
-        f"residual net {spread(results, f'abs_log10_grad_ratio_residual_{phase}', 3)}: with He-normal weights the plain "
-        f"{DEPTH}-layer ReLU net does not vanish either, so there is little for the shortcuts to fix at this depth"))
-        for phase in PHASES},
+    causes={
+        f"flatness_gain_residual_vs_relu_{phase}": (
+            lambda results, phase=phase: (
+                f"|log10 ratio| of the plain ReLU net {spread(results, f'abs_log10_grad_ratio_relu_{phase}', 3)} and "
+                "of the "
+                f"residual net {spread(results, f'abs_log10_grad_ratio_residual_{phase}', 3)}: with He-normal weights "
+                "the plain "
+                f"{DEPTH}-layer ReLU net does not vanish either, so there is little for the shortcuts to fix at this "
+                "depth"
+            )
+        )
+        for phase in PHASES
+    },
     full=Profile(seeds=5),
     quick=Profile(seeds=1, train_size=2000),
     notes=(
@@ -134,8 +189,10 @@ TARGET = Target(
         "398,986 parameters each): sigmoid with Glorot-uniform weights, ReLU with He-normal weights, and the ReLU "
         "net with its hidden layers after the first paired into residual blocks (same layers, same count). "
         f"Gradients of the mean cross-entropy on the first {PROBE} training images w.r.t. each hidden kernel, "
-        f"in inference mode, at initialisation and after one epoch (recorded by `callbacks.GradientNormMonitor`) of SGD (learning rate {LR}, momentum 0.9, "
-        f"batch {BATCH}; the engine's seeded order) over all 60,000 Fashion-MNIST training images. The metric is log10 of layer 1's norm over "
+        "in inference mode, at initialisation and after one epoch (recorded by `callbacks.GradientNormMonitor`) of "
+        f"SGD (learning rate {LR}, momentum 0.9, "
+        f"batch {BATCH}; the engine's seeded order) over all 60,000 Fashion-MNIST training images. The metric is "
+        "log10 of layer 1's norm over "
         f"layer {DEPTH - 1}'s; the 10× thresholds were fixed before the first run. The ReLU net is reported without "
         "a criterion: the lecture makes no claim about it. Test accuracy after the epoch is in metrics.csv."
     ),

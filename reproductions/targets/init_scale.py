@@ -32,8 +32,9 @@ def compute(seed, ctx):
         init = keras.initializers.VarianceScaling(2.0 * scale**2, mode="fan_in", distribution="truncated_normal")
         # logits and a from-logits loss: a saturated softmax output would clip the loss's gradient to 0 on JAX and
         # PyTorch at s = 4 (TensorFlow's Keras recovers the logits from the softmax by itself)
-        model = zoo.deep_mlp(depth=DEPTH, width=WIDTH, hidden_activation="relu", kernel_initializer=init,
-                             classifier_activation=None)
+        model = zoo.deep_mlp(
+            depth=DEPTH, width=WIDTH, hidden_activation="relu", kernel_initializer=init, classifier_activation=None
+        )
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         per_layer = kernel_gradient_norms(model, x, y, loss, layers=["dense_*"])
         norms[_key(scale)] = [float(v) for v in per_layer.values()]
@@ -54,8 +55,14 @@ def report(results, folder):
     for i, scale in enumerate(SCALES):
         stack = np.array([r["extras"]["gradient_norms"][_key(scale)] for r in results.values()])
         layers = np.arange(1, stack.shape[1] + 1)
-        ax.semilogy(layers, np.exp(np.log(stack).mean(axis=0)), "o-", ms=3, color=cmap(i / (len(SCALES) - 1)),
-                    label=f"s = {scale:g}")
+        ax.semilogy(
+            layers,
+            np.exp(np.log(stack).mean(axis=0)),
+            "o-",
+            ms=3,
+            color=cmap(i / (len(SCALES) - 1)),
+            label=f"s = {scale:g}",
+        )
     ax.set_xlabel("hidden layer (1 = input side)")
     ax.set_ylabel("‖∂L/∂W‖ at initialisation (geometric mean over seeds)")
     ax.set_title(f"{DEPTH}-layer ReLU MLP, He-normal × s, {PROBE} MNIST images")
@@ -63,11 +70,25 @@ def report(results, folder):
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, folder / "init_scale.png")
-    rows = [{"scale s": f"{s:g}", "log10 ‖∂L/∂W₁‖ (mean over seeds)":
-             f"{np.mean([r['metrics'][f'log10_grad_norm_first_layer_{_key(s)}'] for r in results.values()]):.3f}"}
-            for s in SCALES]
-    return "\n".join(["## Gradient norm per layer by initial scale", "", "![init scale](init_scale.png)", "",
-                      markdown_table(pd.DataFrame(rows)), ""])
+    rows = [
+        {
+            "scale s": f"{s:g}",
+            "log10 ‖∂L/∂W₁‖ (mean over seeds)": (
+                f"{np.mean([r['metrics'][f'log10_grad_norm_first_layer_{_key(s)}'] for r in results.values()]):.3f}"
+            ),
+        }
+        for s in SCALES
+    ]
+    return "\n".join(
+        [
+            "## Gradient norm per layer by initial scale",
+            "",
+            "![init scale](init_scale.png)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+        ]
+    )
 
 
 TARGET = Target(
@@ -78,10 +99,24 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        Reference("log10_vanishing_s0.5_vs_s1", 0.0, SOURCE + ": halving the initial weights shrinks the input-side "
-                  "gradient", compare="<", cls="claim", margin=1.0, label="log10 of the ratio to s = 1; needs 10×"),
-        Reference("log10_exploding_s2_vs_s1", 0.0, SOURCE + ": doubling them grows it", compare=">", cls="claim",
-                  margin=1.0, label="log10 of the ratio to s = 1; needs 10×"),
+        Reference(
+            "log10_vanishing_s0.5_vs_s1",
+            0.0,
+            SOURCE + ": halving the initial weights shrinks the input-side gradient",
+            compare="<",
+            cls="claim",
+            margin=1.0,
+            label="log10 of the ratio to s = 1; needs 10×",
+        ),
+        Reference(
+            "log10_exploding_s2_vs_s1",
+            0.0,
+            SOURCE + ": doubling them grows it",
+            compare=">",
+            cls="claim",
+            margin=1.0,
+            label="log10 of the ratio to s = 1; needs 10×",
+        ),
     ),
     full=Profile(seeds=3),
     quick=Profile(seeds=1, train_size=2000),

@@ -8,20 +8,41 @@ import zoo
 from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import CLAIM_MIN_SEEDS, Change, Profile, Reference, Target, learned, spread
-from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPOCHS, DEGRADATION_NETWORKS as NETWORKS,
-                                            DEGRADATION_RAN, DEGRADATION_SHORT_OF as SHORT_OF,
-                                            DEGRADATION_TRAIN_SIZE as TRAIN_SIZE, QUICK_TEST_SIZE, SCHEDULE,
-                                            nan_if_missing, residual_data)
+from reproductions.targets._residual import (
+    DATASETS,
+    DEGRADATION_RAN,
+    QUICK_TEST_SIZE,
+    SCHEDULE,
+    nan_if_missing,
+    residual_data,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_EPOCHS as EPOCHS,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_NETWORKS as NETWORKS,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_SHORT_OF as SHORT_OF,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_TRAIN_SIZE as TRAIN_SIZE,
+)
 
 TRAINED_BY = "residual.degradation"
 
 SOURCE = f"Li et al. 2018, Fig. 5 (CIFAR-10; {DEGRADATION_RAN})"
 # Li et al.'s surfaces are of trained minima (their 56-layer nets reach 5.89% and 13.31% test error)
 LEARNED = tuple(learned(f"test_error_{n}", n) for n in ("plain56", "resnet56"))
-HISTORY = ("it compared two 56-layer nets that had not trained (test error 0.72 and 0.71); a claim about trained "
-           "minima now needs them to have learned, and an effect size")
-ONE_SEED = Change("every seed beyond the margin, one seed allowed", "2026-12-07",
-                  "one seed shows no seed-to-seed noise for an effect to stand out of; a claim now needs n ≥ 2")
+HISTORY = (
+    "it compared two 56-layer nets that had not trained (test error 0.72 and 0.71); a claim about trained "
+    "minima now needs them to have learned, and an effect size"
+)
+ONE_SEED = Change(
+    "every seed beyond the margin, one seed allowed",
+    "2026-12-07",
+    "one seed shows no seed-to-seed noise for an effect to stand out of; a claim now needs n ≥ 2",
+)
 LEARNED_ALL = tuple(learned(f"test_error_{n}", n) for n in NETWORKS)
 STEP = 0.5  # sharpness: log10 of the mean loss at α = ±STEP over the loss at α = 0 (1-D direction)
 FULL_GRID = {"eval_size": 500, "points_1d": 41, "points_2d": 15}
@@ -46,7 +67,7 @@ def compute(seed, ctx):
     for name in NETWORKS:  # the degradation target's trained networks of this seed, SHA-256-checked
         model, entry = ctx.trained_network(TRAINED_BY, name, lambda name=name: zoo.build(name, input_shape=shape))
         trained[name] = (None if model is None else entry["metrics"], model)
-    x, y = d["x_train"][:grid["eval_size"]], d["y_train"][:grid["eval_size"]]
+    x, y = d["x_train"][: grid["eval_size"]], d["y_train"][: grid["eval_size"]]
     alphas = np.linspace(-1, 1, grid["points_1d"])
     axis = np.linspace(-1, 1, grid["points_2d"])
     metrics, surfaces = {}, {}
@@ -66,13 +87,20 @@ def compute(seed, ctx):
         away = np.mean([float(np.interp(s, alphas, line)) for s in (-STEP, STEP)])
         metrics[f"sharpness_{name}"] = float(np.log10(away / center))
         metrics[f"nonconvex_fraction_{name}"] = nonconvex_fraction(plane)
-        surfaces[name] = {"alphas": alphas.tolist(), "loss_1d": line.tolist(), "axis": axis.tolist(),
-                          "loss_2d": plane.tolist(), "accuracy_2d": plane_acc.reshape(plane.shape).tolist()}
+        surfaces[name] = {
+            "alphas": alphas.tolist(),
+            "loss_1d": line.tolist(),
+            "axis": axis.tolist(),
+            "loss_2d": plane.tolist(),
+            "accuracy_2d": plane_acc.reshape(plane.shape).tolist(),
+        }
     for depth in (20, 56):
-        metrics[f"sharpness_gap_plain{depth}_minus_resnet{depth}"] = (
-            metrics.get(f"sharpness_plain{depth}", np.nan) - metrics.get(f"sharpness_resnet{depth}", np.nan))
-        metrics[f"nonconvex_gap_plain{depth}_minus_resnet{depth}"] = (
-            metrics.get(f"nonconvex_fraction_plain{depth}", np.nan) - metrics.get(f"nonconvex_fraction_resnet{depth}", np.nan))
+        metrics[f"sharpness_gap_plain{depth}_minus_resnet{depth}"] = metrics.get(
+            f"sharpness_plain{depth}", np.nan
+        ) - metrics.get(f"sharpness_resnet{depth}", np.nan)
+        metrics[f"nonconvex_gap_plain{depth}_minus_resnet{depth}"] = metrics.get(
+            f"nonconvex_fraction_plain{depth}", np.nan
+        ) - metrics.get(f"nonconvex_fraction_resnet{depth}", np.nan)
     ctx.extras["surfaces"] = surfaces
     return metrics
 
@@ -118,16 +146,31 @@ def report(results, folder):
 
     rows = []
     for name in NETWORKS:
+
         def mean(key):
             vals = [r["metrics"].get(f"{key}_{name}", np.nan) for r in results.values()]
             return float(np.nanmean(vals)) if any(np.isfinite(vals)) else np.nan
-        rows.append({"network": name, f"sharpness log10(L(±{STEP}) / L(0))": f"{mean('sharpness'):.4f}",
-                     "non-convex share of the 2-D grid": f"{mean('nonconvex_fraction'):.3f}",
-                     "test error %": f"{100 * mean('test_error'):.2f}"})
-    return "\n".join([
-        "## Surface shape per network (mean over seeds)", "", markdown_table(pd.DataFrame(rows)), "",
-        "![contours](contours.png)", "", "![1-D curves](curves_1d.png)", "",
-    ])
+
+        rows.append(
+            {
+                "network": name,
+                f"sharpness log10(L(±{STEP}) / L(0))": f"{mean('sharpness'):.4f}",
+                "non-convex share of the 2-D grid": f"{mean('nonconvex_fraction'):.3f}",
+                "test error %": f"{100 * mean('test_error'):.2f}",
+            }
+        )
+    return "\n".join(
+        [
+            "## Surface shape per network (mean over seeds)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+            "![contours](contours.png)",
+            "",
+            "![1-D curves](curves_1d.png)",
+            "",
+        ]
+    )
 
 
 TARGET = Target(
@@ -140,29 +183,70 @@ TARGET = Target(
     datasets=DATASETS,
     needs=(TRAINED_BY,),
     references=(
-        Reference("sharpness_gap_plain56_minus_resnet56", 0.0, SOURCE + ": without shortcuts the 56-layer minimum is sharper",
-                  compare=">", cls="claim", margin=0.1, label="log10 claims need 0.1 (a factor 1.26)", trained=LEARNED,
-                  history=(Change("every seed > 0", "2026-11-23", HISTORY), ONE_SEED)),
-        Reference("nonconvex_gap_plain56_minus_resnet56", 0.0, SOURCE + ": without shortcuts the 56-layer surface is more "
-                  "chaotic (less convex)", compare=">", cls="claim", margin=0.05, label="share claims need 5 points",
-                  trained=LEARNED, history=(Change("every seed > 0", "2026-11-23", HISTORY), ONE_SEED)),
-        Reference("nonconvex_gap_growth_20_to_56", 0.0, SOURCE + ": the surface turns chaotic with depth without "
-                  "shortcuts (similar at depth 20, chaotic at 56): the plain − ResNet non-convexity gap is larger at 56 "
-                  "than at 20", compare=">", cls="claim", margin=0.05, label="share claims need 5 points",
-                  trained=LEARNED_ALL, history=(ONE_SEED,)),
-        Reference("sharpness_gap_growth_20_to_56", 0.0, SOURCE + ": the plain − ResNet sharpness gap is larger at "
-                  "depth 56 than at 20", compare=">", cls="claim", margin=0.1, label="log10 claims need 0.1 (a factor 1.26)",
-                  trained=LEARNED_ALL, history=(ONE_SEED,)),
+        Reference(
+            "sharpness_gap_plain56_minus_resnet56",
+            0.0,
+            SOURCE + ": without shortcuts the 56-layer minimum is sharper",
+            compare=">",
+            cls="claim",
+            margin=0.1,
+            label="log10 claims need 0.1 (a factor 1.26)",
+            trained=LEARNED,
+            history=(Change("every seed > 0", "2026-11-23", HISTORY), ONE_SEED),
+        ),
+        Reference(
+            "nonconvex_gap_plain56_minus_resnet56",
+            0.0,
+            SOURCE + ": without shortcuts the 56-layer surface is more chaotic (less convex)",
+            compare=">",
+            cls="claim",
+            margin=0.05,
+            label="share claims need 5 points",
+            trained=LEARNED,
+            history=(Change("every seed > 0", "2026-11-23", HISTORY), ONE_SEED),
+        ),
+        Reference(
+            "nonconvex_gap_growth_20_to_56",
+            0.0,
+            SOURCE + ": the surface turns chaotic with depth without "
+            "shortcuts (similar at depth 20, chaotic at 56): the plain − ResNet non-convexity gap is larger at 56 "
+            "than at 20",
+            compare=">",
+            cls="claim",
+            margin=0.05,
+            label="share claims need 5 points",
+            trained=LEARNED_ALL,
+            history=(ONE_SEED,),
+        ),
+        Reference(
+            "sharpness_gap_growth_20_to_56",
+            0.0,
+            SOURCE + ": the plain − ResNet sharpness gap is larger at depth 56 than at 20",
+            compare=">",
+            cls="claim",
+            margin=0.1,
+            label="log10 claims need 0.1 (a factor 1.26)",
+            trained=LEARNED_ALL,
+            history=(ONE_SEED,),
+        ),
     ),
     derive=derive,
     # its claims need CLAIM_MIN_SEEDS seeds of residual.degradation's networks
-    full=Profile(seeds=CLAIM_MIN_SEEDS, train_size=TRAIN_SIZE, options={"grid": FULL_GRID},
-                 short_of="its networks are residual.degradation's: " + SHORT_OF),
+    full=Profile(
+        seeds=CLAIM_MIN_SEEDS,
+        train_size=TRAIN_SIZE,
+        options={"grid": FULL_GRID},
+        short_of="its networks are residual.degradation's: " + SHORT_OF,
+    ),
     quick=Profile(seeds=1, train_size=512, options={"grid": QUICK_GRID, "test_size": QUICK_TEST_SIZE}),
-    causes={"*": lambda results: (
-        "test error per network: " + ", ".join(f"{n} {spread(results, f'test_error_{n}', 3)}" for n in NETWORKS)
-        + f": after {EPOCHS} epochs on {TRAIN_SIZE:,} images the 56-layer nets are far from the paper's 64k-step "
-          "CIFAR minima, so their surfaces are not those of trained minima")},
+    causes={
+        "*": lambda results: (
+            "test error per network: "
+            + ", ".join(f"{n} {spread(results, f'test_error_{n}', 3)}" for n in NETWORKS)
+            + f": after {EPOCHS} epochs on {TRAIN_SIZE:,} images the 56-layer nets are far from the paper's 64k-step "
+            "CIFAR minima, so their surfaces are not those of trained minima"
+        )
+    },
     notes=(
         f"The four networks are residual.degradation's trained networks of the same seed ({TRAIN_SIZE} Fashion-MNIST "
         f"images, {EPOCHS} epochs, {SCHEDULE}; BatchNorm's statistics recalibrated on the training images), loaded "

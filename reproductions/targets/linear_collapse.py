@@ -49,13 +49,30 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=(
-        Reference("linear_stack_max_relative_difference", 1e-5, "L000: without an activation, Dense∘Dense is one Dense "
-                  "layer (W1·W2, b1·W2 + b2)", compare="<=", cls="exact", label="float32 round-off, relative to the largest output"),
-        Reference("linear_stack_rank", float(K), "linear algebra: the collapsed 20×5 layer has rank at most 5, whatever "
-                  "the 64 hidden units", compare="==", cls="exact"),
-        Reference("relu_stack_best_linear_fit_residual", 0.0, "L000: the non-linear activation is what a second layer "
-                  "adds (the best linear layer leaves a residual)", compare=">", cls="claim", margin=0.05,
-                  label="relative residual of the least-squares linear fit; needs 5%"),
+        Reference(
+            "linear_stack_max_relative_difference",
+            1e-5,
+            "L000: without an activation, Dense∘Dense is one Dense layer (W1·W2, b1·W2 + b2)",
+            compare="<=",
+            cls="exact",
+            label="float32 round-off, relative to the largest output",
+        ),
+        Reference(
+            "linear_stack_rank",
+            float(K),
+            "linear algebra: the collapsed 20×5 layer has rank at most 5, whatever the 64 hidden units",
+            compare="==",
+            cls="exact",
+        ),
+        Reference(
+            "relu_stack_best_linear_fit_residual",
+            0.0,
+            "L000: the non-linear activation is what a second layer adds (the best linear layer leaves a residual)",
+            compare=">",
+            cls="claim",
+            margin=0.05,
+            label="relative residual of the least-squares linear fit; needs 5%",
+        ),
     ),
     full=Profile(seeds=3),
     quick=Profile(seeds=2),  # its claim row needs two seeds

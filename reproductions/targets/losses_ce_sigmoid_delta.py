@@ -82,7 +82,10 @@ def report(results, folder):
     ax.legend()
     fig.tight_layout()
     save_figure(fig, folder / "deltas.png")
-    return "![dL/dz for y = 1](deltas.png)\n\nA wrong answer (z ≪ 0 at y = 1) gives the quadratic loss almost no gradient; cross-entropy's stays near −1."
+    return (
+        "![dL/dz for y = 1](deltas.png)\n\nA wrong answer (z ≪ 0 at y = 1) gives the quadratic loss almost no "
+        "gradient; cross-entropy's stays near −1."
+    )
 
 
 SOURCE_SIG = "L003 (δ = σ(z) − y)"
@@ -97,8 +100,22 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        Reference("max_error_sigmoid_ce", 1e-12, SOURCE_SIG, compare="<=", label="max |autodiff − (σ(z) − y)|, z ∈ [−8, 8], float64", cls="exact"),
-        Reference("max_error_softmax_cce", 1e-12, SOURCE_SOFT, compare="<=", label="max |autodiff − (ŷ − onehot)|, float64", cls="exact"),
+        Reference(
+            "max_error_sigmoid_ce",
+            1e-12,
+            SOURCE_SIG,
+            compare="<=",
+            label="max |autodiff − (σ(z) − y)|, z ∈ [−8, 8], float64",
+            cls="exact",
+        ),
+        Reference(
+            "max_error_softmax_cce",
+            1e-12,
+            SOURCE_SOFT,
+            compare="<=",
+            label="max |autodiff − (ŷ − onehot)|, float64",
+            cls="exact",
+        ),
     ),
     full=Profile(seeds=3),
     quick=Profile(seeds=1),

@@ -26,7 +26,9 @@ def compute(seed, ctx):
 
 def _refs(name, table):
     return tuple(
-        Reference(f"{name}(a={key})", value, SOURCE, tolerance=0.5 * 10**-digits, label=f"{digits} decimals", cls="exact")
+        Reference(
+            f"{name}(a={key})", value, SOURCE, tolerance=0.5 * 10**-digits, label=f"{digits} decimals", cls="exact"
+        )
         for key, (value, digits) in table.items()
     )
 

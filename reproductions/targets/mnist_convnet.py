@@ -21,8 +21,14 @@ TARGET = Target(
         batch_size=128,
     ),
     references=(
-        Reference("test_accuracy", 0.9922, "keras.io Simple MNIST convnet (single run)", tolerance=0.002, cls="published",
-                  tolerance_rule="±0.002: 2 binomial standard errors (0.001) of one run's accuracy on 10,000 test images"),
+        Reference(
+            "test_accuracy",
+            0.9922,
+            "keras.io Simple MNIST convnet (single run)",
+            tolerance=0.002,
+            cls="published",
+            tolerance_rule="±0.002: 2 binomial standard errors (0.001) of one run's accuracy on 10,000 test images",
+        ),
     ),
     full=Profile(seeds=3, epochs=15),
     quick=Profile(seeds=1, epochs=1, train_size=6000),
@@ -32,6 +38,9 @@ TARGET = Target(
         "15 epochs, validation_split=0.1 (the last 6,000 training images). The example's 0.9922 is one run; "
         "the tolerance ±0.002 is about twice the seed-to-seed spread we see."
     ),
-    causes={"test_accuracy": lambda results: (f"ours {spread(results, 'test_accuracy')}; the reference is one run "
-                                              "of the example")},
+    causes={
+        "test_accuracy": lambda results: (
+            f"ours {spread(results, 'test_accuracy')}; the reference is one run of the example"
+        )
+    },
 )

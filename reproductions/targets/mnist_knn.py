@@ -20,7 +20,7 @@ def knn_predict(x_train, y_train, x_test, ks=KS, chunk=500, classes=10):
     train_sq = np.einsum("ij,ij->i", train, train)
     preds = {k: np.empty(len(x_test), dtype=np.int64) for k in ks}
     for start in range(0, len(x_test), chunk):
-        t = x_test[start:start + chunk].astype(np.float64)
+        t = x_test[start : start + chunk].astype(np.float64)
         d = train_sq[None, :] - 2.0 * t @ train.T  # + ||t||², the same for a whole row
         near = np.argpartition(d, k_max, axis=1)[:, :k_max]
         order = np.take_along_axis(d, near, 1).argsort(axis=1, kind="stable")
@@ -32,14 +32,17 @@ def knn_predict(x_train, y_train, x_test, ks=KS, chunk=500, classes=10):
             rank = np.full((len(t), classes), k, dtype=float)
             for j in range(k - 1, -1, -1):
                 rank[np.arange(len(t)), labels[:, j]] = j
-            preds[k][start:start + len(t)] = np.argmax(votes * (k + 1) - rank, axis=1)
+            preds[k][start : start + len(t)] = np.argmax(votes * (k + 1) - rank, axis=1)
     return preds
+
+
+def _flat(x):
+    return x.reshape(len(x), -1)
 
 
 def compute(seed, ctx):
     d = image_data("mnist", ctx, validation_size=0)
-    flat = lambda x: x.reshape(len(x), -1)
-    preds = knn_predict(flat(d["x_train"]), d["y_train"], flat(d["x_test"]))
+    preds = knn_predict(_flat(d["x_train"]), d["y_train"], _flat(d["x_test"]))
     return {f"test_error(k={k})": float(np.mean(p != d["y_test"])) for k, p in preds.items()}
 
 
@@ -50,13 +53,27 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=(
-        Reference("test_error(k=1)", 0.0309, LECUN, tolerance=0.001, deterministic=True, label="K. Wilder, k-NN Euclidean (L2): 3.09%",
-                  cls="published", tolerance_rule="±0.001, the table's last digit (k-NN is deterministic: no spread)"),
+        Reference(
+            "test_error(k=1)",
+            0.0309,
+            LECUN,
+            tolerance=0.001,
+            deterministic=True,
+            label="K. Wilder, k-NN Euclidean (L2): 3.09%",
+            cls="published",
+            tolerance_rule="±0.001, the table's last digit (k-NN is deterministic: no spread)",
+        ),
     ),
-    retired=tuple(Retired(f"test_error(k={k})", "every seed <= 0.05", "2026-11-23",
-                          "a 5% ceiling two points above what plain k-NN gets cannot realistically fail; "
-                          "LeCun et al. 1998's 5.0% is an older k-NN with other preprocessing, not a bound to test")
-                  for k in (1, 3, 29)),
+    retired=tuple(
+        Retired(
+            f"test_error(k={k})",
+            "every seed <= 0.05",
+            "2026-11-23",
+            "a 5% ceiling two points above what plain k-NN gets cannot realistically fail; "
+            "LeCun et al. 1998's 5.0% is an older k-NN with other preprocessing, not a bound to test",
+        )
+        for k in (1, 3, 29)
+    ),
     full=Profile(seeds=1),
     quick=Profile(seeds=1, train_size=6000),
     notes=(
@@ -64,6 +81,10 @@ TARGET = Target(
         "the neighbours), exact distances in float64; no seed enters. The 3.09% row is the L2 k-NN entry of the "
         "MNIST table (k not stated there; k = 1 is the usual reading); LeCun 1998's 5.0% is read as a ceiling."
     ),
-    causes={"*": lambda results: (f"ours {spread(results, 'test_error(k=1)')} at k = 1; the MNIST table does not state "
-                                  "the preprocessing of this row")},
+    causes={
+        "*": lambda results: (
+            f"ours {spread(results, 'test_error(k=1)')} at k = 1; the MNIST table does not state "
+            "the preprocessing of this row"
+        )
+    },
 )

@@ -20,9 +20,17 @@ TARGET = Target(
         metrics=("accuracy",),
         batch_size=128,
     ),
-    references=(Reference("test_accuracy", 0.9840, "Keras example mnist_mlp (98.40%)", tolerance=0.003, cls="published",
-                          tolerance_rule="±0.003: about 2 binomial standard errors (0.0013) of one run's accuracy "
-                                         "on 10,000 test images"),),
+    references=(
+        Reference(
+            "test_accuracy",
+            0.9840,
+            "Keras example mnist_mlp (98.40%)",
+            tolerance=0.003,
+            cls="published",
+            tolerance_rule="±0.003: about 2 binomial standard errors (0.0013) of one run's accuracy "
+            "on 10,000 test images",
+        ),
+    ),
     full=Profile(seeds=5, epochs=20),
     quick=Profile(seeds=1, epochs=1, train_size=6000),
     notes="The example validates on the test set; we report the test accuracy after the last epoch.",

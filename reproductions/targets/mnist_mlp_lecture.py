@@ -20,13 +20,17 @@ TARGET = Target(
         metrics=("accuracy",),
         batch_size=32,
     ),
-    references=(
-    ),
+    references=(),
     retired=tuple(
-        Retired("test_accuracy", f"every seed >= {1 - err:.3f} (LeCun's 2-layer NN, {units} hidden units: {err:.1%} error)",
-                "2026-11-23", "a floor set by other, 10-30× larger nets cannot realistically fail for this one; "
-                "the lecture gives no number for its 32-unit net, so the target reports its accuracy without a row")
-        for units, err in ((300, 0.047), (1000, 0.045))),
+        Retired(
+            "test_accuracy",
+            f"every seed >= {1 - err:.3f} (LeCun's 2-layer NN, {units} hidden units: {err:.1%} error)",
+            "2026-11-23",
+            "a floor set by other, 10-30× larger nets cannot realistically fail for this one; "
+            "the lecture gives no number for its 32-unit net, so the target reports its accuracy without a row",
+        )
+        for units, err in ((300, 0.047), (1000, 0.045))
+    ),
     full=Profile(seeds=5, epochs=10),
     quick=Profile(seeds=1, epochs=1, train_size=6000),
     notes=(

@@ -42,13 +42,23 @@ def compute(seed, ctx):
     d = image_data("mnist", ctx, validation_size=0)
     d["x_val"] = d["y_val"] = None
     optimizers = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}
-    trained = train_networks(ctx, d, {name: build for name, (build, _) in MODELS.items()}, epochs=ctx.profile.epochs,
-                             optimizer={name: optimizers[opt] for name, (_, opt) in MODELS.items()}, batch_size=128)
+    trained = train_networks(
+        ctx,
+        d,
+        {name: build for name, (build, _) in MODELS.items()},
+        epochs=ctx.profile.epochs,
+        optimizer={name: optimizers[opt] for name, (_, opt) in MODELS.items()},
+        batch_size=128,
+    )
     out = {}
     for name, (_m, model, _outcome) in trained.items():
         for s in SHIFTS:
-            accs = [model.evaluate(shift_images(d["x_test"], s, di), d["y_test"], batch_size=1000, verbose=0, return_dict=True)["accuracy"]
-                    for di in (DIRECTIONS if s else DIRECTIONS[:1])]
+            accs = [
+                model.evaluate(
+                    shift_images(d["x_test"], s, di), d["y_test"], batch_size=1000, verbose=0, return_dict=True
+                )["accuracy"]
+                for di in (DIRECTIONS if s else DIRECTIONS[:1])
+            ]
             out[f"{name}_accuracy(shift={s})"] = float(np.mean(accs))
         for s in SHIFTS[1:]:
             out[f"{name}_drop(shift={s})"] = out[f"{name}_accuracy(shift=0)"] - out[f"{name}_accuracy(shift={s})"]
@@ -62,8 +72,12 @@ def report(results, folder):
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, style in (("mlp", "o-"), ("convnet", "s-")):
         v = np.array([[r["metrics"][f"{name}_accuracy(shift={s})"] for s in SHIFTS] for r in results.values()])
-        ax.errorbar(SHIFTS, v.mean(0), yerr=v.std(0), fmt=style, capsize=3, label=f"{name} (mean ± std, {len(v)} seeds)")
-    ax.set(xlabel="shift (pixels, averaged over 4 directions)", ylabel="test accuracy", title="MNIST: accuracy vs shift")
+        ax.errorbar(
+            SHIFTS, v.mean(0), yerr=v.std(0), fmt=style, capsize=3, label=f"{name} (mean ± std, {len(v)} seeds)"
+        )
+    ax.set(
+        xlabel="shift (pixels, averaged over 4 directions)", ylabel="test accuracy", title="MNIST: accuracy vs shift"
+    )
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -79,11 +93,21 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=tuple(
-        Reference(f"drop_difference(shift={s})", 0.0, SOURCE, compare=">", cls="claim", margin=0.005,
-                  label=f"the MLP loses more accuracy than the convnet at a {s}-pixel shift; accuracy claims need half a point",
-                  trained=(Trained("mlp_accuracy(shift=0)", ">=", 0.5, "the MLP learned"),
-                           Trained("convnet_accuracy(shift=0)", ">=", 0.5, "the convnet learned")),
-                  history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),))
+        Reference(
+            f"drop_difference(shift={s})",
+            0.0,
+            SOURCE,
+            compare=">",
+            cls="claim",
+            margin=0.005,
+            label=f"the MLP loses more accuracy than the convnet at a {s}-pixel shift; accuracy claims need half a "
+            "point",
+            trained=(
+                Trained("mlp_accuracy(shift=0)", ">=", 0.5, "the MLP learned"),
+                Trained("convnet_accuracy(shift=0)", ">=", 0.5, "the convnet learned"),
+            ),
+            history=(Change("every seed > 0", "2026-11-23", "a claim needs an effect size beyond the seed noise"),),
+        )
         for s in SHIFTS[1:]
     ),
     full=Profile(seeds=3, epochs=5),

@@ -9,8 +9,10 @@ from reproductions.targets._data import image_data
 LEARNING_RATE = 0.01
 BATCH_SIZE = 100
 EPOCHS = 30
-SOURCE = (f'TensorFlow "MNIST for beginners" (≈ 92%; gradient descent at 0.5, 1,000 steps of 100; here SGD at '
-          f'{LEARNING_RATE:g}, {EPOCHS} epochs of batches of {BATCH_SIZE})')
+SOURCE = (
+    f'TensorFlow "MNIST for beginners" (≈ 92%; gradient descent at 0.5, 1,000 steps of 100; here SGD at '
+    f"{LEARNING_RATE:g}, {EPOCHS} epochs of batches of {BATCH_SIZE})"
+)
 
 
 def loss_fn(y_pred, y_true):
@@ -52,17 +54,26 @@ def compute(seed, ctx):
         order = np.random.default_rng([seed, epoch]).permutation(len(x_train))
         losses, correct = [], 0.0
         for start in range(0, len(order), BATCH_SIZE):
-            idx = order[start:start + BATCH_SIZE]
+            idx = order[start : start + BATCH_SIZE]
             loss, c = train_step(tf.gather(xt, idx), tf.gather(yt, idx))
             losses.append(float(loss))
             correct += float(c)
-        ctx.history.append({"Epoch": epoch + 1, "Train Loss": float(np.mean(losses)),
-                            "Train Accuracy": correct / len(order), "Test Accuracy": accuracy(x_test, d["y_test"])})
+        ctx.history.append(
+            {
+                "Epoch": epoch + 1,
+                "Train Loss": float(np.mean(losses)),
+                "Train Accuracy": correct / len(order),
+                "Test Accuracy": accuracy(x_test, d["y_test"]),
+            }
+        )
         if not np.isfinite(losses[-1]):
             break
     keep_as_zoo_model(ctx, W, b, d)
-    return {"test_accuracy": accuracy(x_test, d["y_test"]), "train_accuracy": accuracy(x_train, d["y_train"]),
-            "steps": float(ctx.profile.epochs * -(-len(x_train) // BATCH_SIZE))}
+    return {
+        "test_accuracy": accuracy(x_test, d["y_test"]),
+        "train_accuracy": accuracy(x_train, d["y_train"]),
+        "steps": float(ctx.profile.epochs * -(-len(x_train) // BATCH_SIZE)),
+    }
 
 
 def keep_as_zoo_model(ctx, W, b, d):
@@ -74,9 +85,18 @@ def keep_as_zoo_model(ctx, W, b, d):
     net.set_weights([W.numpy(), b.numpy()])
     net.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     values = net.evaluate(d["x_test"], d["y_test"], batch_size=32, verbose=0, return_dict=True)
-    ctx.keep_network("softmax_regression", net, {"test_accuracy": float(values["accuracy"]), "test_loss": float(values["loss"])},
-                     {"loop": "the L004 problem set's GradientTape step", "optimizer": {"class": "SGD", "learning_rate": LEARNING_RATE},
-                      "batch_size": BATCH_SIZE, "epochs": ctx.profile.epochs, "initial_weights": "zeros"})
+    ctx.keep_network(
+        "softmax_regression",
+        net,
+        {"test_accuracy": float(values["accuracy"]), "test_loss": float(values["loss"])},
+        {
+            "loop": "the L004 problem set's GradientTape step",
+            "optimizer": {"class": "SGD", "learning_rate": LEARNING_RATE},
+            "batch_size": BATCH_SIZE,
+            "epochs": ctx.profile.epochs,
+            "initial_weights": "zeros",
+        },
+    )
 
 
 TARGET = Target(
@@ -87,8 +107,16 @@ TARGET = Target(
     source="L004 problem set",
     kind="custom",
     compute=compute,
-    references=(Reference("test_accuracy", 0.92, SOURCE, tolerance=0.01, cls="published",
-                          tolerance_rule="±0.01, the tutorial's precision (≈ 92%)"),),
+    references=(
+        Reference(
+            "test_accuracy",
+            0.92,
+            SOURCE,
+            tolerance=0.01,
+            cls="published",
+            tolerance_rule="±0.01, the tutorial's precision (≈ 92%)",
+        ),
+    ),
     full=Profile(seeds=3, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=1, train_size=6000),
     notes=(
@@ -97,6 +125,9 @@ TARGET = Target(
         "drawn by a seeded permutation per epoch. The reference's recipe is plain GD with lr 0.5 for 1,000 steps of "
         "100; with lr 0.01 we train 30 epochs (18,000 steps) instead. history/ has the test accuracy per epoch."
     ),
-    causes={"test_accuracy": lambda results: (f"ours {spread(results, 'test_accuracy')} with lr 0.01, 50× smaller "
-                                              "than the reference's 0.5")},
+    causes={
+        "test_accuracy": lambda results: (
+            f"ours {spread(results, 'test_accuracy')} with lr 0.01, 50× smaller than the reference's 0.5"
+        )
+    },
 )

@@ -60,7 +60,9 @@ def compute(seed, ctx):
         metrics[f"epochs_to_loss_{key}"], metrics[f"seconds_to_loss_{key}"] = e, s
     sgd, mom = metrics["epochs_to_loss_sgd"], metrics["epochs_to_loss_momentum_0.9"]
     # never reaching the loss counts as the budget's end (a lower bound on the speed-up)
-    metrics["speedup_momentum_vs_sgd"] = (sgd if math.isfinite(sgd) else float(epochs)) / mom if math.isfinite(mom) else math.nan
+    metrics["speedup_momentum_vs_sgd"] = (
+        (sgd if math.isfinite(sgd) else float(epochs)) / mom if math.isfinite(mom) else math.nan
+    )
     metrics["adadelta_lr_gap"] = metrics["test_accuracy_adadelta"] - metrics["test_accuracy_adadelta_keras3_default"]
     return metrics
 
@@ -92,10 +94,16 @@ def report(results, folder):
             text = fmt.format(np.mean(fin)) if fin else "never"
             return text + (f" ({len(fin)}/{len(vals)} seeds)" if fin and len(fin) < len(vals) else "")
 
-        rows.append({"optimizer": key, "Keras": f"{cls}({', '.join(f'{k}={v}' for k, v in kwargs.items())})",
-                     "test accuracy": stat("test_accuracy"), "final train loss": stat("final_train_loss"),
-                     f"epochs to loss {TARGET_LOSS}": stat("epochs_to_loss", "{:.1f}"),
-                     f"seconds to loss {TARGET_LOSS}": stat("seconds_to_loss", "{:.1f}")})
+        rows.append(
+            {
+                "optimizer": key,
+                "Keras": f"{cls}({', '.join(f'{k}={v}' for k, v in kwargs.items())})",
+                "test accuracy": stat("test_accuracy"),
+                "final train loss": stat("final_train_loss"),
+                f"epochs to loss {TARGET_LOSS}": stat("epochs_to_loss", "{:.1f}"),
+                f"seconds to loss {TARGET_LOSS}": stat("seconds_to_loss", "{:.1f}"),
+            }
+        )
     ax.axhline(TARGET_LOSS, color="k", ls=":", lw=1)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (epoch mean)")
@@ -104,8 +112,18 @@ def report(results, folder):
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     save_figure(fig, folder / "loss_curves.png")
-    return "\n".join(["## Loss curves", "", "![loss curves](loss_curves.png)", "",
-                      "## Per optimizer (means over seeds)", "", markdown_table(pd.DataFrame(rows)), ""])
+    return "\n".join(
+        [
+            "## Loss curves",
+            "",
+            "![loss curves](loss_curves.png)",
+            "",
+            "## Per optimizer (means over seeds)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+        ]
+    )
 
 
 TARGET = Target(
@@ -116,18 +134,40 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        Reference("speedup_momentum_vs_sgd", 1.0, "L001, L004: momentum speeds up SGD (epochs to loss 0.1, SGD / momentum 0.9)",
-                  compare=">", cls="claim", margin=0.25, label="ratio claims need at least 1.25×", history=(Change("every seed > 1", "2026-11-23", "a claim needs an effect size beyond the seed noise"),)),
-        Reference("adadelta_lr_gap", 0.0, "Keras 2 docs: Adadelta's default learning_rate was 1.0, Keras 3's is 0.001 "
-                  "(accuracy with 1.0 minus with 0.001)", compare=">", cls="claim", margin=0.05,
-                  label="needs 5 points of accuracy", trained=(Trained("test_accuracy_adadelta", ">=", 0.5, "Adadelta at 1.0 learned"),),
-                  history=(Change("every seed > 0.05", "2026-11-23", "restated as a claim against the null 0 with "
-                                  "the same 5-point effect size"),)),
+        Reference(
+            "speedup_momentum_vs_sgd",
+            1.0,
+            "L001, L004: momentum speeds up SGD (epochs to loss 0.1, SGD / momentum 0.9)",
+            compare=">",
+            cls="claim",
+            margin=0.25,
+            label="ratio claims need at least 1.25×",
+            history=(Change("every seed > 1", "2026-11-23", "a claim needs an effect size beyond the seed noise"),),
+        ),
+        Reference(
+            "adadelta_lr_gap",
+            0.0,
+            "Keras 2 docs: Adadelta's default learning_rate was 1.0, Keras 3's is 0.001 "
+            "(accuracy with 1.0 minus with 0.001)",
+            compare=">",
+            cls="claim",
+            margin=0.05,
+            label="needs 5 points of accuracy",
+            trained=(Trained("test_accuracy_adadelta", ">=", 0.5, "Adadelta at 1.0 learned"),),
+            history=(
+                Change(
+                    "every seed > 0.05",
+                    "2026-11-23",
+                    "restated as a claim against the null 0 with the same 5-point effect size",
+                ),
+            ),
+        ),
     ),
     full=Profile(seeds=3, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),
     notes=(
-        f"`zoo.activation_mlp('relu', hidden_units={HIDDEN})`, the same initial weights for every optimizer within a seed, "
+        f"`zoo.activation_mlp('relu', hidden_units={HIDDEN})`, the same initial weights for every optimizer within a "
+        "seed, "
         f"batch {BATCH}, {EPOCHS} epochs on the 60,000 MNIST training images, test accuracy on the 10,000 test images. "
         "Learning rates (stated, one per optimizer, not tuned): SGD family 0.01; Adagrad 0.01 (old Keras default); "
         "Adadelta 1.0 with rho 0.95 (old Keras default) and, for contrast, Keras 3's default (0.001); RMSprop and "

@@ -3,7 +3,10 @@
 from reproductions.targets._params import params_target
 
 TARGET = params_target(
-    "params.fashion_simplenet", "fashion_simplenet", "Parameters of FashionSimpleNet", "L000 (computed from the architecture)",
+    "params.fashion_simplenet",
+    "fashion_simplenet",
+    "Parameters of FashionSimpleNet",
+    "L000 (computed from the architecture)",
     {
         "conv1": (320, "(3·3·1 + 1)·32"),
         "conv2": (18_496, "(3·3·32 + 1)·64"),

@@ -3,7 +3,10 @@
 from reproductions.targets._params import params_target
 
 TARGET = params_target(
-    "params.mlp_784_1000_10", "mnist_mlp_1000", "Parameters of 784 → 1000 → 10", "L002",
+    "params.mlp_784_1000_10",
+    "mnist_mlp_1000",
+    "Parameters of 784 → 1000 → 10",
+    "L002",
     {
         "dense_1": (785_000, "(784 + 1)·1000"),
         "predictions": (10_010, "(1000 + 1)·10"),

@@ -44,9 +44,16 @@ TARGET = Target(
     kind="exact",
     compute=compute,
     references=tuple(
-        Reference(f"params_{key}", millions * 1e6, f"{source}: {millions:g}M", tolerance=tolerance(millions, digits),
-                  cls="exact", label=f"zoo.{model_name}(" + ", ".join(f"{k}={v}" for k, v in kwargs.items())
-                  + ") at 32×32×3, 10 classes, trainable parameters")
+        Reference(
+            f"params_{key}",
+            millions * 1e6,
+            f"{source}: {millions:g}M",
+            tolerance=tolerance(millions, digits),
+            cls="exact",
+            label=f"zoo.{model_name}("
+            + ", ".join(f"{k}={v}" for k, v in kwargs.items())
+            + ") at 32×32×3, 10 classes, trainable parameters",
+        )
         for key, (model_name, kwargs, millions, digits, source) in PRINTED.items()
     ),
     full=Profile(seeds=1),
@@ -56,7 +63,8 @@ TARGET = Target(
         "input, as the papers count them: BatchNorm's moving mean and variance are state, not parameters (Keras' "
         "count_params() includes them; metrics.csv has both). "
         "The papers print rounded counts, so a row matches when ours lies within the larger of 1% and half a unit "
-        "of the printed last digit (the suite's rule for printed counts is 'exactly or within 1%'; a count printed as 0.8M cannot say more "
+        "of the printed last digit (the suite's rule for printed counts is 'exactly or within 1%'; a count printed as "
+        "0.8M cannot say more "
         f"than 0.75M-0.85M). Builds only, no training; {len(PRINTED)} models."
     ),
 )

@@ -3,6 +3,9 @@
 from reproductions.targets._params import params_target
 
 TARGET = params_target(
-    "params.softmax_regression", "softmax_regression", "Parameters of 784 → 10 softmax regression", "L004",
+    "params.softmax_regression",
+    "softmax_regression",
+    "Parameters of 784 → 10 softmax regression",
+    "L004",
     {"total": (7_850, "(784 + 1)·10")},
 )

@@ -29,7 +29,10 @@ def train(gate, seed, ctx, eta=ETA, max_epochs=MAX_EPOCHS):
 
     class Watch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            w, b = (keras.ops.convert_to_numpy(v.value).reshape(-1) for v in (self.model.dense.kernel, self.model.dense.bias))
+            w, b = (
+                keras.ops.convert_to_numpy(v.value).reshape(-1)
+                for v in (self.model.dense.kernel, self.model.dense.bias)
+            )
             counts = tuple(np.rint(np.concatenate([(w - w0.reshape(-1)), b]) / (2 * eta)).astype(int))
             errors = int(logs["errors"])
             log.append({"epoch": epoch + 1, "errors": errors, "w": w.tolist(), "b": float(b[0])})
@@ -40,15 +43,33 @@ def train(gate, seed, ctx, eta=ETA, max_epochs=MAX_EPOCHS):
             seen[counts] = epoch + 1
 
     # the rule's own train_step, online (batch 1) in the table's order, all epochs in one fit call
-    recipe = Recipe(build=lambda _seed: zoo.perceptron(learning_rate=eta, kernel_initializer=keras.initializers.Constant(w0)),
-                    optimizer=lambda: None, loss=None, metrics=(), batch_size=1, epochs=max_epochs, shuffle=False,
-                    checkpoint_every=max_epochs, callbacks=lambda _work_dir: [Watch()], evaluate=lambda model, d: {})
-    ctx.train_network(gate, recipe, {"x_train": x, "y_train": t, "x_val": None, "y_val": None, "x_test": x, "y_test": t})
+    recipe = Recipe(
+        build=lambda _seed: zoo.perceptron(learning_rate=eta, kernel_initializer=keras.initializers.Constant(w0)),
+        optimizer=lambda: None,
+        loss=None,
+        metrics=(),
+        batch_size=1,
+        epochs=max_epochs,
+        shuffle=False,
+        checkpoint_every=max_epochs,
+        callbacks=lambda _work_dir: [Watch()],
+        evaluate=lambda model, d: {},
+    )
+    ctx.train_network(
+        gate, recipe, {"x_train": x, "y_train": t, "x_val": None, "y_val": None, "x_test": x, "y_test": t}
+    )
     last = log[-1]
-    out = {"converged": float(last["errors"] == 0), "epochs": float(last["epoch"]),
-           "min_errors": float(min(r["errors"] for r in log))}
+    out = {
+        "converged": float(last["errors"] == 0),
+        "epochs": float(last["epoch"]),
+        "min_errors": float(min(r["errors"] for r in log)),
+    }
     if "repeats_epoch" in last:
-        out.update(cycle=1.0, cycle_period=float(last["epoch"] - last["repeats_epoch"]), cycle_start=float(last["repeats_epoch"]))
+        out.update(
+            cycle=1.0,
+            cycle_period=float(last["epoch"] - last["repeats_epoch"]),
+            cycle_start=float(last["repeats_epoch"]),
+        )
     else:
         out["cycle"] = 0.0
     return out, log
@@ -64,11 +85,22 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-    lines = ["## Per seed", "", "| seed | AND: epochs to an error-free epoch | OR | XOR: cycle | XOR: period (epochs) | XOR: fewest errors in an epoch |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## Per seed",
+        "",
+        "| seed | AND: epochs to an error-free epoch | OR | XOR: cycle | XOR: period (epochs) | XOR: fewest errors in "
+        "an epoch |",
+        "|---|---|---|---|---|---|",
+    ]
     for seed, r in sorted(results.items()):
         m = r["metrics"]
-        cycle = f"repeats the state after epoch {m['xor_cycle_start']:.0f}" if m.get("xor_cycle") else "none within the cap"
-        lines.append(f"| {seed} | {m['and_epochs']:.0f} | {m['or_epochs']:.0f} | {cycle} | {m.get('xor_cycle_period', float('nan')):.0f} | {m['xor_min_errors']:.0f} of 4 |")
+        cycle = (
+            f"repeats the state after epoch {m['xor_cycle_start']:.0f}" if m.get("xor_cycle") else "none within the cap"
+        )
+        lines.append(
+            f"| {seed} | {m['and_epochs']:.0f} | {m['or_epochs']:.0f} | {cycle} | "
+            f"{m.get('xor_cycle_period', float('nan')):.0f} | {m['xor_min_errors']:.0f} of 4 |"
+        )
     return "\n".join(lines)
 
 

@@ -28,16 +28,21 @@ VARIANTS = {
     "early_stopping": {},
     "batch_norm": dict(batch_norm=True),
 }
-SRIVASTAVA_RETIRED = "superseded by regularization.dropout_max_norm, which trains these 3×1024 dropout nets on Hinton et al.'s " \
-    "recipe (rate chosen on validation, decaying; momentum rising) for hundreds of epochs; here they had 10 epochs of " \
+SRIVASTAVA_RETIRED = (
+    "superseded by regularization.dropout_max_norm, which trains these 3×1024 dropout nets on Hinton et al.'s "
+    "recipe (rate chosen on validation, decaying; momentum rising) for hundreds of epochs; here they had 10 epochs of "
     "SGD lr 0.01"
+)
 
 
 def derive(m, _extras=None):
     """Test-error gains over no regulariser: a regulariser that narrows the gap by raising the training error
     has not made the net generalise better."""
-    return {f"test_gain_{k}": m["test_error_none"] - m[f"test_error_{k}"] for k in ("dropout", "l2")
-            if f"test_error_{k}" in m and "test_error_none" in m}
+    return {
+        f"test_gain_{k}": m["test_error_none"] - m[f"test_error_{k}"]
+        for k in ("dropout", "l2")
+        if f"test_error_{k}" in m and "test_error_none" in m
+    }
 
 
 def _learned(*keys):
@@ -72,8 +77,9 @@ def compute(seed, ctx):
         return []
 
     builders = {k: (lambda s, kw=kw: zoo.regularized_mlp(**kw)) for k, kw in VARIANTS.items()}
-    trained = train_networks(ctx, small, builders, epochs=epochs, optimizer=_sgd, batch_size=BATCH,
-                             callbacks=callbacks, evaluate=_errors)
+    trained = train_networks(
+        ctx, small, builders, epochs=epochs, optimizer=_sgd, batch_size=BATCH, callbacks=callbacks, evaluate=_errors
+    )
     ctx.extras["train_images"] = {k: n for k in VARIANTS}
     metrics = {}
     for key, (m, _, outcome) in trained.items():
@@ -126,12 +132,26 @@ def report(results, folder):
         v = 100 * np.asarray(values, dtype=float)
         return f"{np.nanmean(v):.2f} ± {np.nanstd(v, ddof=1) if len(v) > 1 else 0:.2f}"
 
-    rows = [{"variant": k, "train images": f"{runs[0]['extras']['train_images'][k]:,}",
-             "train error %": ms(train_err[:, i]), "test error %": ms(test_err[:, i]),
-             "gap (test − train) %": ms(test_err[:, i] - train_err[:, i])}
-            for i, k in enumerate(keys)]
-    return "\n".join(["## Train/test gap per regulariser", "", "![regularization](regularization.png)", "",
-                      markdown_table(pd.DataFrame(rows)), ""])
+    rows = [
+        {
+            "variant": k,
+            "train images": f"{runs[0]['extras']['train_images'][k]:,}",
+            "train error %": ms(train_err[:, i]),
+            "test error %": ms(test_err[:, i]),
+            "gap (test − train) %": ms(test_err[:, i] - train_err[:, i]),
+        }
+        for i, k in enumerate(keys)
+    ]
+    return "\n".join(
+        [
+            "## Train/test gap per regulariser",
+            "",
+            "![regularization](regularization.png)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+        ]
+    )
 
 
 TARGET = Target(
@@ -142,38 +162,86 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        *(Reference(f"gap_reduction_{k}", 0.0, f"L003, L004: {what} reduces overfitting (smaller test − train gap than "
-                    "no regulariser)", compare=">", cls="claim", margin=0.005, label="error differences need half a point",
-                    trained=_learned("none", k), history=(Change("every seed > 0", "2026-11-23", "L2 passed on a 0.0002 "
-                    "difference, two test images and far below the seed noise: a claim needs an effect size"),))
-          for k, what in (("dropout", "dropout"), ("l2", "weight decay"))),
-        *(Reference(f"test_gain_{k}", 0.0, f"L003, L004: {what} improves generalisation (lower test error than no "
-                    "regulariser)", compare=">", cls="claim", margin=0.005, label="error differences need half a point",
-                    trained=_learned("none", k))
-          for k, what in (("dropout", "dropout"), ("l2", "weight decay"))),
+        *(
+            Reference(
+                f"gap_reduction_{k}",
+                0.0,
+                f"L003, L004: {what} reduces overfitting (smaller test − train gap than no regulariser)",
+                compare=">",
+                cls="claim",
+                margin=0.005,
+                label="error differences need half a point",
+                trained=_learned("none", k),
+                history=(
+                    Change(
+                        "every seed > 0",
+                        "2026-11-23",
+                        "L2 passed on a 0.0002 "
+                        "difference, two test images and far below the seed noise: a claim needs an effect size",
+                    ),
+                ),
+            )
+            for k, what in (("dropout", "dropout"), ("l2", "weight decay"))
+        ),
+        *(
+            Reference(
+                f"test_gain_{k}",
+                0.0,
+                f"L003, L004: {what} improves generalisation (lower test error than no regulariser)",
+                compare=">",
+                cls="claim",
+                margin=0.005,
+                label="error differences need half a point",
+                trained=_learned("none", k),
+            )
+            for k, what in (("dropout", "dropout"), ("l2", "weight decay"))
+        ),
     ),
     retired=(
-        Retired("test_error_full_dropout", "± 0.002 of Srivastava et al. 2014, Table 2 (MNIST): dropout NN, ReLU, 3×1024: "
-                "1.25%", "2026-11-24", SRIVASTAVA_RETIRED),
-        Retired("test_error_full_dropout_max_norm", "± 0.002 of Srivastava et al. 2014, Table 2 (MNIST): + max-norm: 1.06%",
-                "2026-11-24", SRIVASTAVA_RETIRED),
-        Retired("max_norm_gain_full", "every seed > 0.001, or the mean by 2 standard errors (n ≥ 3) (max-norm lowers "
-                "dropout's test error, 1.25% → 1.06%)", "2026-11-24", SRIVASTAVA_RETIRED),
+        Retired(
+            "test_error_full_dropout",
+            "± 0.002 of Srivastava et al. 2014, Table 2 (MNIST): dropout NN, ReLU, 3×1024: 1.25%",
+            "2026-11-24",
+            SRIVASTAVA_RETIRED,
+        ),
+        Retired(
+            "test_error_full_dropout_max_norm",
+            "± 0.002 of Srivastava et al. 2014, Table 2 (MNIST): + max-norm: 1.06%",
+            "2026-11-24",
+            SRIVASTAVA_RETIRED,
+        ),
+        Retired(
+            "max_norm_gain_full",
+            "every seed > 0.001, or the mean by 2 standard errors (n ≥ 3) (max-norm lowers "
+            "dropout's test error, 1.25% → 1.06%)",
+            "2026-11-24",
+            SRIVASTAVA_RETIRED,
+        ),
     ),
     full=Profile(seeds=2, epochs=EPOCHS),
     quick=Profile(seeds=1, epochs=1, train_size=3000, options={"eval_size": QUICK_EVAL_SIZE}),
     derive=derive,
     causes={
-        **{f"{kind}_{k}": (lambda results, k=k: (
-            f"train error {spread(results, f'train_error_{k}')} and test error {spread(results, f'test_error_{k}')} "
-            f"with {k}, against {spread(results, 'train_error_none')} and {spread(results, 'test_error_none')} without "
-            f"({SUBSET:,} images, {EPOCHS} epochs, SGD lr {LR})"))
-           for k in ("l2", "dropout") for kind in ("gap_reduction", "test_gain")},
+        **{
+            f"{kind}_{k}": (
+                lambda results, k=k: (
+                    f"train error {spread(results, f'train_error_{k}')} and test error "
+                    f"{spread(results, f'test_error_{k}')} "
+                    f"with {k}, against {spread(results, 'train_error_none')} and "
+                    f"{spread(results, 'test_error_none')} without "
+                    f"({SUBSET:,} images, {EPOCHS} epochs, SGD lr {LR})"
+                )
+            )
+            for k in ("l2", "dropout")
+            for kind in ("gap_reduction", "test_gain")
+        },
     },
     notes=(
-        f"`zoo.regularized_mlp`: 784 → 1024 → 1024 → 1024 → 10 ReLU, He-normal weights (2,913,290 parameters). Variants, "
+        "`zoo.regularized_mlp`: 784 → 1024 → 1024 → 1024 → 10 ReLU, He-normal weights (2,913,290 parameters). "
+        "Variants, "
         f"trained on the first {SUBSET:,} MNIST training images for {EPOCHS} epochs: none; L1 {L1:g}; L2 {L2:g} (Keras "
-        f"penalties, added to the loss); dropout 0.2 on the inputs and 0.5 after each hidden layer; max-norm c = {MAX_NORM:g} "
+        "penalties, added to the loss); dropout 0.2 on the inputs and 0.5 after each hidden layer; max-norm c = "
+        f"{MAX_NORM:g} "
         f"on each unit's incoming weights; dropout + max-norm; early stopping on the loss of 6,000 held-out training "
         f"images (patience {PATIENCE}, best weights restored; callbacks.EarlyStopping); BatchNorm before each ReLU. "
         f"All with SGD lr {LR}, momentum {MOMENTUM}, batch {BATCH}; errors in inference mode on the training images "

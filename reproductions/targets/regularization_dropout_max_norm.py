@@ -10,7 +10,17 @@ import numpy as np
 import zoo
 from reproductions.engine import Recipe
 from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Progress, Reference, Target, learned, seed_values, separating_tolerances, spread
+from reproductions.spec import (
+    Change,
+    Profile,
+    Progress,
+    Reference,
+    Target,
+    learned,
+    seed_values,
+    separating_tolerances,
+    spread,
+)
 from reproductions.targets._data import QUICK_EVAL_SIZE
 from reproductions.targets._practice import mnist, zero_one_errors
 
@@ -21,7 +31,9 @@ SRIVASTAVA = {"dropout": 0.0125, "dropout_max_norm": 0.0106}
 BATCH, VALIDATION = 100, 10_000
 MOMENTUM_START, MOMENTUM_END = 0.5, 0.95  # Hinton et al. 2012 start at 0.5; Srivastava et al.'s final momentum 0.95
 RAMP_FRACTION = 500 / 3000  # Hinton et al.: the ramp takes the first 500 of 3000 epochs
-FINAL_RATE_FACTOR = 0.998 ** 3000  # Hinton et al.: ×0.998 per epoch for 3000 epochs, so the rate ends at 0.25% of its start
+FINAL_RATE_FACTOR = (
+    0.998**3000
+)  # Hinton et al.: ×0.998 per epoch for 3000 epochs, so the rate ends at 0.25% of its start
 RATES = (0.1, 0.3, 1.0, 3.0, 10.0)  # ε0, tried on validation for each variant, fixed before the first run
 # 200 epochs per final net: at the 10.7 s per 60,000-image epoch measured on the Intel Xeon kind (2 cores), the two
 # finals and the trials take about 1.5 h; 500 epochs would take about 3.3 h here
@@ -42,7 +54,8 @@ def rising_momentum_sgd(rate, epochs, steps_per_epoch):
 
     ramp_steps = max(1, round(RAMP_FRACTION * epochs)) * steps_per_epoch
     schedule = keras.optimizers.schedules.ExponentialDecay(
-        rate, decay_steps=steps_per_epoch, decay_rate=FINAL_RATE_FACTOR ** (1 / max(1, epochs - 1)), staircase=True)
+        rate, decay_steps=steps_per_epoch, decay_rate=FINAL_RATE_FACTOR ** (1 / max(1, epochs - 1)), staircase=True
+    )
 
     class RisingMomentumSGD(keras.optimizers.SGD):
         def update_step(self, gradient, variable, learning_rate):
@@ -55,17 +68,27 @@ def rising_momentum_sgd(rate, epochs, steps_per_epoch):
             self.assign_add(variable, velocity)
 
         def get_config(self):
-            return {**super().get_config(), "momentum_start": MOMENTUM_START, "momentum_end": MOMENTUM_END,
-                    "momentum_ramp_steps": ramp_steps, "update": "v = p v - (1 - p) lr g"}
+            return {
+                **super().get_config(),
+                "momentum_start": MOMENTUM_START,
+                "momentum_end": MOMENTUM_END,
+                "momentum_ramp_steps": ramp_steps,
+                "update": "v = p v - (1 - p) lr g",
+            }
 
     return RisingMomentumSGD(schedule, momentum=MOMENTUM_END)
 
 
 def _recipe(kwargs, rate, epochs, steps, schedule_epochs):
     """``epochs`` epochs of the schedule that runs ``schedule_epochs`` (a trial is the start of the full run's)."""
-    return Recipe(build=lambda _seed: zoo.regularized_mlp(**kwargs), loss="sparse_categorical_crossentropy",
-                  optimizer=lambda: rising_momentum_sgd(rate, schedule_epochs, steps), epochs=epochs, batch_size=BATCH,
-                  evaluate=zero_one_errors)
+    return Recipe(
+        build=lambda _seed: zoo.regularized_mlp(**kwargs),
+        loss="sparse_categorical_crossentropy",
+        optimizer=lambda: rising_momentum_sgd(rate, schedule_epochs, steps),
+        epochs=epochs,
+        batch_size=BATCH,
+        evaluate=zero_one_errors,
+    )
 
 
 def compute(seed, ctx):
@@ -74,8 +97,14 @@ def compute(seed, ctx):
     trial_data = {**split, "x_test": None, "y_test": None}  # the trials never see the test images
     trial_steps = math.ceil(len(split["x_train"]) / BATCH)
     # 1. each ε0 for the first epochs of the full schedule, on 50,000 images; the lowest validation error wins
-    trials = ctx.train_networks(trial_data, {f"{v}_rate{r:g}": _recipe(kw, r, trial_epochs, trial_steps, epochs)
-                                             for v, kw in VARIANTS.items() for r in rates})
+    trials = ctx.train_networks(
+        trial_data,
+        {
+            f"{v}_rate{r:g}": _recipe(kw, r, trial_epochs, trial_steps, epochs)
+            for v, kw in VARIANTS.items()
+            for r in rates
+        },
+    )
     val = {k: (m or {}).get("val_error", math.inf) for k, (m, _, _) in trials.items()}
     chosen = {v: min(rates, key=lambda r: (val[f"{v}_rate{r:g}"], r)) for v in VARIANTS}
     # 2. the chosen ε0 on all training images for the full schedule
@@ -104,8 +133,12 @@ def report(results, folder):
     for i, v in enumerate(VARIANTS):
         for j, run in enumerate(runs):
             rows = [row for row in run["history"] if row.get("Network") == v]
-            ax.semilogy([row["Epoch"] for row in rows], [1 - row["Train Accuracy"] for row in rows], color=f"C{i}",
-                        label=f"{v} (training error with dropout on, running)" if j == 0 else None)
+            ax.semilogy(
+                [row["Epoch"] for row in rows],
+                [1 - row["Train Accuracy"] for row in rows],
+                color=f"C{i}",
+                label=f"{v} (training error with dropout on, running)" if j == 0 else None,
+            )
         ax.axhline(SRIVASTAVA[v], color=f"C{i}", ls="--", lw=0.8)
     ax.set_xlabel(f"epoch (minibatches of {BATCH})")
     ax.set_ylabel("error")
@@ -118,22 +151,56 @@ def report(results, folder):
     def mean(key):
         return float(np.mean([r["metrics"][key] for r in runs]))
 
-    finals = [{"variant": v, "ε0": ", ".join(f"{r['metrics'][f'rate_{v}']:g}" for r in runs),
-               "epochs": ", ".join(f"{r['metrics'][f'epochs_{v}']:g}" for r in runs),
-               "train error %": f"{100 * mean(f'train_error_{v}'):.2f}", "test error %": f"{100 * mean(f'test_error_{v}'):.2f}",
-               "Srivastava et al. 2014 %": f"{100 * SRIVASTAVA[v]:.2f}"} for v in VARIANTS]
-    trials = [{"trial": k, **{f"validation error, seed {s}": ("diverged" if r["extras"]["trial_validation_error"][k] is None
-                                                             else f"{r['extras']['trial_validation_error'][k]:.4f}")
-                              for s, r in results.items()}} for k in runs[0]["extras"]["trial_validation_error"]]
-    return "\n".join(["## Training", "", "![training](training.png)", "", "## Final nets", "", markdown_table(pd.DataFrame(finals)),
-                      "", "## Rate trials (validation error after the trial epochs)", "", markdown_table(pd.DataFrame(trials)), ""])
+    finals = [
+        {
+            "variant": v,
+            "ε0": ", ".join(f"{r['metrics'][f'rate_{v}']:g}" for r in runs),
+            "epochs": ", ".join(f"{r['metrics'][f'epochs_{v}']:g}" for r in runs),
+            "train error %": f"{100 * mean(f'train_error_{v}'):.2f}",
+            "test error %": f"{100 * mean(f'test_error_{v}'):.2f}",
+            "Srivastava et al. 2014 %": f"{100 * SRIVASTAVA[v]:.2f}",
+        }
+        for v in VARIANTS
+    ]
+    trials = [
+        {
+            "trial": k,
+            **{
+                f"validation error, seed {s}": (
+                    "diverged"
+                    if r["extras"]["trial_validation_error"][k] is None
+                    else f"{r['extras']['trial_validation_error'][k]:.4f}"
+                )
+                for s, r in results.items()
+            },
+        }
+        for k in runs[0]["extras"]["trial_validation_error"]
+    ]
+    return "\n".join(
+        [
+            "## Training",
+            "",
+            "![training](training.png)",
+            "",
+            "## Final nets",
+            "",
+            markdown_table(pd.DataFrame(finals)),
+            "",
+            "## Rate trials (validation error after the trial epochs)",
+            "",
+            markdown_table(pd.DataFrame(trials)),
+            "",
+        ]
+    )
 
 
 def _cause(v):
     return lambda results: (
         f"ours {spread(results, f'test_error_{v}')} (training error {spread(results, f'train_error_{v}')}) after "
         f"{', '.join(f'{e:g}' for e in seed_values(results, f'epochs_{v}'))} epochs with ε0 "
-        f"{', '.join(f'{e:g}' for e in seed_values(results, f'rate_{v}'))}; Hinton et al.'s schedule runs {PAPER_EPOCHS:,} epochs")
+        f"{', '.join(f'{e:g}' for e in seed_values(results, f'rate_{v}'))}; Hinton et al.'s schedule runs "
+        f"{PAPER_EPOCHS:,} epochs"
+    )
 
 
 TARGET = Target(
@@ -144,39 +211,73 @@ TARGET = Target(
     compute=compute,
     report=report,
     references=(
-        Reference("test_error_dropout", SRIVASTAVA["dropout"], SOURCE + ": dropout NN, ReLU, 3×1024: 1.25%",
-                  tolerance=TOLERANCES["dropout"][0], cls="published", tolerance_rule=TOLERANCES["dropout"][1],
-                  trained=(learned("test_error_dropout", "the dropout net"),), progress=Progress("Train Loss", "lower", ("dropout",)), history=(Change(OLD_RULE, "2026-12-07", WIDE),)),
-        Reference("test_error_dropout_max_norm", SRIVASTAVA["dropout_max_norm"], SOURCE + ": + max-norm: 1.06%",
-                  tolerance=TOLERANCES["dropout_max_norm"][0], cls="published",
-                  tolerance_rule=TOLERANCES["dropout_max_norm"][1],
-                  trained=(learned("test_error_dropout_max_norm", "the dropout_max_norm net"),), progress=Progress("Train Loss", "lower", ("dropout_max_norm",)),
-                  history=(Change(OLD_RULE, "2026-12-07", WIDE),)),
-        Reference("max_norm_gain", 0.0, SOURCE + ": max-norm lowers dropout's test error (1.25% → 1.06%)", compare=">",
-                  cls="claim", margin=0.001, label="effect size: half the published 0.19 points",
-                  trained=tuple(learned(f"test_error_{v}", f"the {v} net") for v in VARIANTS),
-                  progress=Progress("Train Loss", "lower", tuple(VARIANTS))),
+        Reference(
+            "test_error_dropout",
+            SRIVASTAVA["dropout"],
+            SOURCE + ": dropout NN, ReLU, 3×1024: 1.25%",
+            tolerance=TOLERANCES["dropout"][0],
+            cls="published",
+            tolerance_rule=TOLERANCES["dropout"][1],
+            trained=(learned("test_error_dropout", "the dropout net"),),
+            progress=Progress("Train Loss", "lower", ("dropout",)),
+            history=(Change(OLD_RULE, "2026-12-07", WIDE),),
+        ),
+        Reference(
+            "test_error_dropout_max_norm",
+            SRIVASTAVA["dropout_max_norm"],
+            SOURCE + ": + max-norm: 1.06%",
+            tolerance=TOLERANCES["dropout_max_norm"][0],
+            cls="published",
+            tolerance_rule=TOLERANCES["dropout_max_norm"][1],
+            trained=(learned("test_error_dropout_max_norm", "the dropout_max_norm net"),),
+            progress=Progress("Train Loss", "lower", ("dropout_max_norm",)),
+            history=(Change(OLD_RULE, "2026-12-07", WIDE),),
+        ),
+        Reference(
+            "max_norm_gain",
+            0.0,
+            SOURCE + ": max-norm lowers dropout's test error (1.25% → 1.06%)",
+            compare=">",
+            cls="claim",
+            margin=0.001,
+            label="effect size: half the published 0.19 points",
+            trained=tuple(learned(f"test_error_{v}", f"the {v} net") for v in VARIANTS),
+            progress=Progress("Train Loss", "lower", tuple(VARIANTS)),
+        ),
     ),
     contrasts=(tuple(f"test_error_{v}" for v in VARIANTS),),
-    causes={**{f"test_error_{v}": _cause(v) for v in VARIANTS},
-            "max_norm_gain": lambda results: (
-                f"dropout alone {spread(results, 'test_error_dropout')}, with max-norm "
-                f"{spread(results, 'test_error_dropout_max_norm')}, at ε0 "
-                f"{', '.join(f'{e:g}' for e in seed_values(results, 'rate_dropout'))} and "
-                f"{', '.join(f'{e:g}' for e in seed_values(results, 'rate_dropout_max_norm'))}")},
-    full=Profile(seeds=1, options={"rates": RATES, "trial_epochs": TRIAL_EPOCHS, "epochs": EPOCHS},
-                 short_of=f"{EPOCHS} of Hinton et al.'s {PAPER_EPOCHS:,} epochs, the same schedule compressed"),
-    quick=Profile(seeds=1, train_size=1000, options={"rates": (0.3, 3.0), "trial_epochs": 1, "epochs": 2,
-                                                     "eval_size": QUICK_EVAL_SIZE}),
+    causes={
+        **{f"test_error_{v}": _cause(v) for v in VARIANTS},
+        "max_norm_gain": lambda results: (
+            f"dropout alone {spread(results, 'test_error_dropout')}, with max-norm "
+            f"{spread(results, 'test_error_dropout_max_norm')}, at ε0 "
+            f"{', '.join(f'{e:g}' for e in seed_values(results, 'rate_dropout'))} and "
+            f"{', '.join(f'{e:g}' for e in seed_values(results, 'rate_dropout_max_norm'))}"
+        ),
+    },
+    full=Profile(
+        seeds=1,
+        options={"rates": RATES, "trial_epochs": TRIAL_EPOCHS, "epochs": EPOCHS},
+        short_of=f"{EPOCHS} of Hinton et al.'s {PAPER_EPOCHS:,} epochs, the same schedule compressed",
+    ),
+    quick=Profile(
+        seeds=1,
+        train_size=1000,
+        options={"rates": (0.3, 3.0), "trial_epochs": 1, "epochs": 2, "eval_size": QUICK_EVAL_SIZE},
+    ),
     notes=(
         "`zoo.regularized_mlp`: 784 → 1024 → 1024 → 1024 → 10 ReLU, He-normal weights, dropout 0.2 on the inputs and "
-        f"0.5 after each hidden layer; the max-norm variant bounds each unit's incoming weight vector at c = {MAX_NORM:g} "
+        "0.5 after each hidden layer; the max-norm variant bounds each unit's incoming weight vector at c = "
+        f"{MAX_NORM:g} "
         "(Srivastava et al., Appendix B.1). Hinton et al. (2012)'s recipe, with Srivastava et al.'s final momentum: "
-        f"minibatches of {BATCH}, v ← p·v − (1 − p)·ε·g, p rising linearly from {MOMENTUM_START} to {MOMENTUM_END} over the "
-        f"first {RAMP_FRACTION:.0%} of the epochs, ε decaying by a constant factor per epoch to {FINAL_RATE_FACTOR:.4f} of ε0 "
+        f"minibatches of {BATCH}, v ← p·v − (1 − p)·ε·g, p rising linearly from {MOMENTUM_START} to {MOMENTUM_END} "
+        "over the "
+        f"first {RAMP_FRACTION:.0%} of the epochs, ε decaying by a constant factor per epoch to "
+        f"{FINAL_RATE_FACTOR:.4f} of ε0 "
         f"at the end (their ×0.998 for {PAPER_EPOCHS:,} epochs, compressed into ours). ε0 per variant and seed from "
         f"{list(RATES)}: each trains the first {TRIAL_EPOCHS} epochs of the full schedule on the first 50,000 training "
-        f"images, and the lowest error on the last {VALIDATION:,} wins (ties go to the smaller). The winner then trains "
+        f"images, and the lowest error on the last {VALIDATION:,} wins (ties go to the smaller). The winner then "
+        "trains "
         "on all 60,000 for "
         f"{EPOCHS} epochs (about 10.7 s each on a 2-core Intel Xeon, so the two finals and the trials take about "
         "1.5 h); errors in inference mode (dropout off) on the "

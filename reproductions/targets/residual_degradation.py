@@ -8,15 +8,36 @@ import statistics
 import zoo
 from reproductions.report import markdown_table, pyplot, save_figure
 from reproductions.spec import Change, Profile, Progress, Reference, Target, learned, spread
-from reproductions.targets._residual import (DATASETS, DEGRADATION_EPOCHS as EPOCHS, DEGRADATION_NETWORKS as NETWORKS,
-                                            DEGRADATION_RAN, DEGRADATION_SHORT_OF as SHORT_OF, PAPER_STEPS,
-                                            DEGRADATION_TRAIN_SIZE as TRAIN_SIZE, HE_AUGMENTATION, QUICK_TEST_SIZE, SCHEDULE,
-                                            nan_if_missing, residual_data, train_networks)
+from reproductions.targets._residual import (
+    DATASETS,
+    DEGRADATION_RAN,
+    HE_AUGMENTATION,
+    PAPER_STEPS,
+    QUICK_TEST_SIZE,
+    SCHEDULE,
+    nan_if_missing,
+    residual_data,
+    train_networks,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_EPOCHS as EPOCHS,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_NETWORKS as NETWORKS,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_SHORT_OF as SHORT_OF,
+)
+from reproductions.targets._residual import (
+    DEGRADATION_TRAIN_SIZE as TRAIN_SIZE,
+)
 
 SOURCE = f"He et al. 2016, Fig. 6 (CIFAR-10, {PAPER_STEPS:,} steps; {DEGRADATION_RAN})"
-HISTORY = ("it judged 56-layer nets that had not trained at this budget (plain-56 passed against plain-20 while "
-           "ResNet-56 sat 34 points behind ResNet-20); a claim about trained networks now needs them to have "
-           "learned, and an effect size")
+HISTORY = (
+    "it judged 56-layer nets that had not trained at this budget (plain-56 passed against plain-20 while "
+    "ResNet-56 sat 34 points behind ResNet-20); a claim about trained networks now needs them to have "
+    "learned, and an effect size"
+)
 
 
 def nets_learned(*names):
@@ -42,7 +63,9 @@ def compute(seed, ctx):
         last = [row for row in ctx.history if row["Network"] == name][-1]
         metrics[f"running_train_error_{name}"] = 1.0 - last["Train Accuracy"]
     metrics["train_error_gap_plain56_minus_plain20"] = metrics["train_error_plain56"] - metrics["train_error_plain20"]
-    metrics["train_error_gap_resnet56_minus_resnet20"] = metrics["train_error_resnet56"] - metrics["train_error_resnet20"]
+    metrics["train_error_gap_resnet56_minus_resnet20"] = (
+        metrics["train_error_resnet56"] - metrics["train_error_resnet20"]
+    )
     metrics["train_error_gap_plain56_minus_resnet56"] = metrics["train_error_plain56"] - metrics["train_error_resnet56"]
     ctx.extras["networks"] = {name: m for name, (m, _model) in trained.items()}
     return metrics
@@ -67,16 +90,27 @@ def report(results, folder):
         if per_seed:
             table = pd.concat(per_seed, axis=1)
             style = "--" if name.startswith("plain") else "-"
-            ax.plot(table.index, table.mean(axis=1), style, color=colors[name], lw=2, label=f"{name} (mean of {table.shape[1]})")
+            ax.plot(
+                table.index,
+                table.mean(axis=1),
+                style,
+                color=colors[name],
+                lw=2,
+                label=f"{name} (mean of {table.shape[1]})",
+            )
             ax.fill_between(table.index, table.min(axis=1), table.max(axis=1), color=colors[name], alpha=0.15)
-        values = {k: [r["metrics"][f"{k}_{name}"] for r in results.values()]
-                  for k in ("train_error", "running_train_error", "test_error")}
-        rows.append({
-            "network": name,
-            "final train error %": _pm(values["train_error"]),
-            "last epoch's running train error %": _pm(values["running_train_error"]),
-            "test error %": _pm(values["test_error"]),
-        })
+        values = {
+            k: [r["metrics"][f"{k}_{name}"] for r in results.values()]
+            for k in ("train_error", "running_train_error", "test_error")
+        }
+        rows.append(
+            {
+                "network": name,
+                "final train error %": _pm(values["train_error"]),
+                "last epoch's running train error %": _pm(values["running_train_error"]),
+                "test error %": _pm(values["test_error"]),
+            }
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("training error % (running, during the epoch)")
     ax.set_title("Degradation: plain nets (dashed) vs ResNets (solid)")
@@ -84,10 +118,16 @@ def report(results, folder):
     ax.legend()
     fig.tight_layout()
     save_figure(fig, folder / "training_error.png")
-    return "\n".join([
-        "## Final errors (mean ± std over seeds)", "", markdown_table(pd.DataFrame(rows)), "",
-        "![training error](training_error.png)", "",
-    ])
+    return "\n".join(
+        [
+            "## Final errors (mean ± std over seeds)",
+            "",
+            markdown_table(pd.DataFrame(rows)),
+            "",
+            "![training error](training_error.png)",
+            "",
+        ]
+    )
 
 
 def _pm(values):
@@ -106,33 +146,69 @@ TARGET = Target(
     report=report,
     datasets=DATASETS,
     references=(
-        Reference("train_error_gap_plain56_minus_plain20", 0.0, SOURCE + ": plain-56 trains worse than plain-20", compare=">",
-                  cls="claim", margin=0.005, label="error differences need half a point",
-                  trained=nets_learned("plain20", "plain56", "resnet56"), history=(Change("every seed > 0", "2026-11-23", HISTORY),)),
-        Reference("train_error_gap_resnet56_minus_resnet20", 0.0, SOURCE + ": ResNet-56 beats ResNet-20", compare="<",
-                  cls="claim", margin=0.005, label="error differences need half a point",
-                  trained=nets_learned("resnet20", "resnet56"), history=(Change("every seed < 0", "2026-11-23", HISTORY),),
-                  progress=Progress("Train Accuracy", "higher", ("resnet56",))),
-        Reference("train_error_gap_plain56_minus_resnet56", 0.0, SOURCE + ": shortcuts fix the 56-layer net", compare=">",
-                  cls="claim", margin=0.005, label="error differences need half a point",
-                  trained=nets_learned("resnet56"), history=(Change("every seed > 0", "2026-11-23", HISTORY),)),
+        Reference(
+            "train_error_gap_plain56_minus_plain20",
+            0.0,
+            SOURCE + ": plain-56 trains worse than plain-20",
+            compare=">",
+            cls="claim",
+            margin=0.005,
+            label="error differences need half a point",
+            trained=nets_learned("plain20", "plain56", "resnet56"),
+            history=(Change("every seed > 0", "2026-11-23", HISTORY),),
+        ),
+        Reference(
+            "train_error_gap_resnet56_minus_resnet20",
+            0.0,
+            SOURCE + ": ResNet-56 beats ResNet-20",
+            compare="<",
+            cls="claim",
+            margin=0.005,
+            label="error differences need half a point",
+            trained=nets_learned("resnet20", "resnet56"),
+            history=(Change("every seed < 0", "2026-11-23", HISTORY),),
+            progress=Progress("Train Accuracy", "higher", ("resnet56",)),
+        ),
+        Reference(
+            "train_error_gap_plain56_minus_resnet56",
+            0.0,
+            SOURCE + ": shortcuts fix the 56-layer net",
+            compare=">",
+            cls="claim",
+            margin=0.005,
+            label="error differences need half a point",
+            trained=nets_learned("resnet56"),
+            history=(Change("every seed > 0", "2026-11-23", HISTORY),),
+        ),
     ),
     full=Profile(seeds=2, epochs=EPOCHS, train_size=TRAIN_SIZE, short_of=SHORT_OF),
     quick=Profile(seeds=1, epochs=1, train_size=512, options={"test_size": QUICK_TEST_SIZE}),
-    causes={m: (lambda results: (
-        "training error per network: " + ", ".join(f"{n} {spread(results, f'train_error_{n}', 3)}" for n in NETWORKS)
-        + f" after {EPOCHS} epochs on {TRAIN_SIZE:,} images ({EPOCHS * math.ceil(TRAIN_SIZE / 128):,} steps; He et al. "
-          "train 64k; see the curves)"))
-        for m in ("train_error_gap_plain56_minus_plain20", "train_error_gap_resnet56_minus_resnet20",
-                  "train_error_gap_plain56_minus_resnet56")},
+    causes={
+        m: (
+            lambda results: (
+                "training error per network: "
+                + ", ".join(f"{n} {spread(results, f'train_error_{n}', 3)}" for n in NETWORKS)
+                + f" after {EPOCHS} epochs on {TRAIN_SIZE:,} images ({EPOCHS * math.ceil(TRAIN_SIZE / 128):,} steps; "
+                "He et al. "
+                "train 64k; see the curves)"
+            )
+        )
+        for m in (
+            "train_error_gap_plain56_minus_plain20",
+            "train_error_gap_resnet56_minus_resnet20",
+            "train_error_gap_plain56_minus_resnet56",
+        )
+    },
     notes=(
         f"He et al.'s schedule scaled down: all {TRAIN_SIZE:,} Fashion-MNIST training images "
-        f"(28×28×1, no validation split), {EPOCHS} epochs = {EPOCHS * math.ceil(TRAIN_SIZE / 128):,} steps per network, "
+        f"(28×28×1, no validation split), {EPOCHS} epochs = {EPOCHS * math.ceil(TRAIN_SIZE / 128):,} steps per "
+        "network, "
         f"{SCHEDULE}. He et al. train 64k steps on 45k CIFAR-10 images, so our absolute errors are not theirs; the "
         "claim compared is the ordering. Train error (the criteria) is measured after training in inference mode on "
         "the un-augmented training images, test error on all 10,000 test images, both after BatchNorm's statistics "
         "are recalibrated on the training images; the running error of each epoch (on augmented batches), what He "
-        "et al. plot, is in the table and the figure. Option-A (zero-padding) shortcuts, post-activation blocks, as in the paper's CIFAR "
+        "et al. plot, is in the table and the figure. Option-A (zero-padding) shortcuts, post-activation blocks, as "
+        "in the paper's CIFAR "
         "nets. `--dataset cifar10` runs the same recipe on CIFAR-10 from tensorflow-datasets."
     ),
 )

@@ -13,12 +13,19 @@ TARGET = fashion_residual_target(
     title="ResNet-20 on Fashion-MNIST, beside the benchmark's ResNet18 (another network)",
     build=lambda shape: zoo.resnet20(input_shape=shape),
     epochs=30,
-    export=Export(network="resnet20", model="resnet20", dataset="fashion_mnist",
-                  builder_args={"input_shape": (28, 28, 1)}, batch_size=512),
+    export=Export(
+        network="resnet20",
+        model="resnet20",
+        dataset="fashion_mnist",
+        builder_args={"input_shape": (28, 28, 1)},
+        batch_size=512,
+    ),
     benchmark=("ResNet18", "11M"),
     reference=0.949,
     ours="ResNet-20",
     seeds=2,
-    why_smaller=("The benchmark's ResNet18 is the ImageNet-style 11M-parameter net, trained with augmentation for "
-                 "more epochs; we train the CIFAR ResNet-20 (`zoo.resnet20`) on 28×28×1 inputs."),
+    why_smaller=(
+        "The benchmark's ResNet18 is the ImageNet-style 11M-parameter net, trained with augmentation for "
+        "more epochs; we train the CIFAR ResNet-20 (`zoo.resnet20`) on 28×28×1 inputs."
+    ),
 )

@@ -1,4 +1,5 @@
-"""xor.keras_model3: L001 XOR Model 3, Dense(3, relu, N(0.75, 0.01)) → Dense(1, sigmoid); MSE, Adam, batch 4, 1000 epochs."""
+"""xor.keras_model3: L001 XOR Model 3, Dense(3, relu, N(0.75, 0.01)) → Dense(1, sigmoid);
+MSE, Adam, batch 4, 1000 epochs."""
 
 from reproductions.targets._xor import xor_target
 

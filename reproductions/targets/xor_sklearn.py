@@ -46,26 +46,39 @@ def compute(seed, ctx):
 def report(results, folder):
     r = next(iter(results.values()))
     m, e = r["metrics"], r["extras"]
-    lines = [f"scikit-learn {e['sklearn']}.", "", "| activation | score (rs=20) | predictions (rs=20) | lecture | random states 0-19 solving XOR |", "|---|---|---|---|---|"]
+    lines = [
+        f"scikit-learn {e['sklearn']}.",
+        "",
+        "| activation | score (rs=20) | predictions (rs=20) | lecture | random states 0-19 solving XOR |",
+        "|---|---|---|---|---|",
+    ]
     for act, (score, pred) in LECTURE.items():
         ours = [int(m[f"{act}_pred({k})"]) for k in KEYS]
-        lines.append(f"| {act} | {m[f'{act}_score']:g} | {ours} | {score:g}, {pred} | "
-                     f"{sum(s == 1.0 for s in e[f'{act}_scores_rs0-19'])}/20 |")
+        lines.append(
+            f"| {act} | {m[f'{act}_score']:g} | {ours} | {score:g}, {pred} | "
+            f"{sum(s == 1.0 for s in e[f'{act}_scores_rs0-19'])}/20 |"
+        )
     return "\n".join(lines)
 
 
 def _solved_share(results):
     """'logistic x%, relu y%' of random states 0-19 that solve XOR, from the run's metrics."""
     m = next(iter(results.values()))["metrics"]
-    return ", ".join(f"{a} {100 * m[f'{a}_solved_fraction_rs0-19']:.0f}%" for a in ("logistic", "relu")
-                     if f"{a}_solved_fraction_rs0-19" in m)
+    return ", ".join(
+        f"{a} {100 * m[f'{a}_solved_fraction_rs0-19']:.0f}%"
+        for a in ("logistic", "relu")
+        if f"{a}_solved_fraction_rs0-19" in m
+    )
 
 
 def _refs():
     refs = []
     for act, (score, pred) in LECTURE.items():
         refs.append(Reference(f"{act}_score", score, SOURCE, compare="==", label=f"{act}: score", cls="published"))
-        refs += [Reference(f"{act}_pred({k})", float(p), SOURCE, compare="==", label=f"{act}: prediction", cls="published") for k, p in zip(KEYS, pred)]
+        refs += [
+            Reference(f"{act}_pred({k})", float(p), SOURCE, compare="==", label=f"{act}: prediction", cls="published")
+            for k, p in zip(KEYS, pred)
+        ]
     return tuple(refs)
 
 
@@ -86,7 +99,10 @@ TARGET = Target(
         "seed does not enter; the fraction of random states 0-19 that solve XOR shows how typical the lecture's "
         "run is."
     ),
-    causes={"*": lambda results: (
-        "the result belongs to one random state; with this scikit-learn, random states 0-19 solve XOR in "
-        f"{_solved_share(results)} (details.json), so the lecture's outcome depends on the version's initialisation")},
+    causes={
+        "*": lambda results: (
+            "the result belongs to one random state; with this scikit-learn, random states 0-19 solve XOR in "
+            f"{_solved_share(results)} (details.json), so the lecture's outcome depends on the version's initialisation"
+        )
+    },
 )

@@ -24,8 +24,22 @@ import numpy as np
 
 from zoo.fileio import atomic_write_bytes
 
-__all__ = ["ChecksumError", "MissingDataError", "DATASETS", "DatasetSpec", "load_arrays", "resolve_data_dir", "cache_dir",
-           "download", "read_idx", "ENV_DATA_DIR", "ENV_CACHE_DIR", "ENV_MIRROR", "ENV_OFFLINE", "ENV_TIMEOUT"]
+__all__ = [
+    "ChecksumError",
+    "MissingDataError",
+    "DATASETS",
+    "DatasetSpec",
+    "load_arrays",
+    "resolve_data_dir",
+    "cache_dir",
+    "download",
+    "read_idx",
+    "ENV_DATA_DIR",
+    "ENV_CACHE_DIR",
+    "ENV_MIRROR",
+    "ENV_OFFLINE",
+    "ENV_TIMEOUT",
+]
 
 ENV_DATA_DIR = "ZOO_DATA_DIR"
 ENV_CACHE_DIR = "ZOO_CACHE_DIR"
@@ -126,8 +140,16 @@ DATASETS = {
             "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         ),
         class_names=(
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
         ),
     ),
 }
@@ -182,8 +204,10 @@ def _find_part(folder: Path, spec: DatasetSpec, part: str) -> Path | None:
             if candidate.is_file():
                 return candidate
             if candidate.exists():
-                raise ChecksumError(f"{candidate} is not a regular file (a directory?); replace it with the "
-                                    f"{spec.name} file {candidate.name}.")
+                raise ChecksumError(
+                    f"{candidate} is not a regular file (a directory?); replace it with the "
+                    f"{spec.name} file {candidate.name}."
+                )
     return None
 
 
@@ -284,7 +308,13 @@ def read_idx(path, expected_sha256=None, *, dataset="", part="") -> np.ndarray:
         actual = hashlib.sha256(data).hexdigest()
         if note or actual != expected_sha256:
             raise _checksum_error(
-                path, dataset or "IDX", part or path.name, expected_sha256, actual, len(data), note,
+                path,
+                dataset or "IDX",
+                part or path.name,
+                expected_sha256,
+                actual,
+                len(data),
+                note,
                 "delete the file and load again to download a fresh copy, or replace it with a verified copy "
                 "(compare with SHA256SUMS of the decompressed files).",
             )
@@ -317,13 +347,21 @@ def _read_verified(path: Path, spec: DatasetSpec, part: str) -> np.ndarray:
     data, actual, note = _gunzip(_file_chunks(path), PART_BYTES[part])
     if note or actual != expected:
         raise _checksum_error(
-            path, spec.name, part, expected, actual, len(data), note,
+            path,
+            spec.name,
+            part,
+            expected,
+            actual,
+            len(data),
+            note,
             f"replace it with a verified copy, or delete it and unset ${ENV_DATA_DIR} to download "
             f"into the cache (the original {part}.gz from the public mirrors has this checksum).",
         )
     try:
         atomic_write_bytes(cached, data)
-        atomic_write_bytes(stamp_file, json.dumps({"source": str(path.resolve()), "source_sha256": source_sha}).encode())
+        atomic_write_bytes(
+            stamp_file, json.dumps({"source": str(path.resolve()), "source_sha256": source_sha}).encode()
+        )
     except OSError:
         pass  # a read-only cache only costs speed
     return _parse_idx(data, path)

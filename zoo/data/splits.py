@@ -93,9 +93,12 @@ def load(
         return (x.astype("float32") / np.float32(255.0)) if normalize else x
 
     return Splits(
-        prep(x_train[train_idx]), y_train[train_idx],
-        prep(x_train[val_idx]), y_train[val_idx],
-        prep(x_test), y_test,
+        prep(x_train[train_idx]),
+        y_train[train_idx],
+        prep(x_train[val_idx]),
+        y_train[val_idx],
+        prep(x_test),
+        y_test,
         spec.class_names,
     )
 
@@ -133,7 +136,9 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
                 f"Fix: prepare it there once with network access, or pass data_dir= to the folder that holds it."
             ) from exc
         except Exception as exc:  # the download itself failed (no network, a refused or cut connection)
-            if isinstance(exc, (MissingDataError, ValueError, TypeError, ImportError)):  # ours, a bad argument, a broken install
+            if isinstance(
+                exc, (MissingDataError, ValueError, TypeError, ImportError)
+            ):  # ours, a bad argument, a broken install
                 raise
             detail = " ".join(str(exc).split())[:300] or type(exc).__name__
             raise MissingDataError(
@@ -154,8 +159,9 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
     def prep(x):
         return (x.astype("float32") / np.float32(255.0)) if normalize else x
 
-    return Splits(prep(x_train[:cut]), y_train[:cut], prep(x_train[cut:]), y_train[cut:], prep(x_test), y_test,
-                  CIFAR10_CLASSES)
+    return Splits(
+        prep(x_train[:cut]), y_train[:cut], prep(x_train[cut:]), y_train[cut:], prep(x_test), y_test, CIFAR10_CLASSES
+    )
 
 
 def to_dataset(x, y=None, batch_size=128, *, shuffle=False, seed=None, drop_remainder=False):
