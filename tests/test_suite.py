@@ -217,7 +217,9 @@ def test_the_default_tox_run_leaves_out_the_long_tests_and_runs_the_rest():
     assert "long" not in default and "pytest -m long" in cfg["testenv:long"]["commands"]
     for env in default:
         command = cfg[f"testenv:{env}"]["commands"]
-        assert '-m "not slow and not long"' in command or "-m slow " in command, (env, command)
+        if "pytest" in command:
+            assert '-m "not slow and not long"' in command or "-m slow " in command, (env, command)
+    assert "ruff check" in cfg["testenv:lint"]["commands"] and "lint" in default  # the house rules, in CI too
     setup = configparser.ConfigParser(interpolation=None)
     setup.read(REPO / "setup.cfg")
     assert "long:" in setup["tool:pytest"]["markers"]
