@@ -9,6 +9,8 @@ import os
 import re
 import sys
 
+from reproductions.errors import first_line
+
 __all__ = ["ForgivingStream", "guard_stdout", "os_error_line"]
 
 _ADVICE = {
@@ -79,7 +81,7 @@ def os_error_line(exc) -> str:
     if code is None:
         found = _H5_ERRNO.search(str(exc))
         code = int(found.group(1)) if found else None
-    what = exc.strerror or (os.strerror(code) if code else _first_line(exc))
+    what = exc.strerror or (os.strerror(code) if code else first_line(exc))
     paths = [p for p in (exc.filename, getattr(exc, "filename2", None)) if p]
     where = f" ({' -> '.join(map(_shown, paths))})" if paths else ""
     advice = _ADVICE.get(code, "check the path and run the command again")
@@ -88,8 +90,3 @@ def os_error_line(exc) -> str:
 
 def _shown(path):
     return os.fsdecode(path) if isinstance(path, bytes) else str(path)
-
-
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RunRefused", "CheckpointError", "ResumeMismatch", "UnsafeOutput"]
+__all__ = ["RunRefused", "CheckpointError", "ResumeMismatch", "UnsafeOutput", "first_line"]
 
 
 class RunRefused(RuntimeError):
@@ -19,3 +19,9 @@ class ResumeMismatch(RunRefused):
 
 class UnsafeOutput(RunRefused):
     """The output folder holds something this tool did not write and would overwrite (a README.md)."""
+
+
+def first_line(exc) -> str:
+    """The first line of an exception's message (its type's name when it has none): what a one-line error quotes."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

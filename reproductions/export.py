@@ -173,9 +173,9 @@ def _commit(stage, into, kept, entries):
     fault_point("export-files-in")
     atomic_write_json(into / MANIFEST_NAME, {"weights": entries})
     fault_point("export-manifest-in")
-    named = {e["file"] for e in entries}
+    named, replaced = {e["file"] for e in entries}, {e["file"] for e in kept}
     for path in into.glob("*.weights.h5"):  # the sets replaced, and any an interrupted export moved in
-        if path.name not in named and (path.name in {e["file"] for e in kept} or _EXPORTED.fullmatch(path.name)):
+        if path.name not in named and (path.name in replaced or _EXPORTED.fullmatch(path.name)):
             path.unlink(missing_ok=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reproductions.errors import RunRefused
+from reproductions.errors import RunRefused, first_line
 from reproductions.fileio import sha256_of
 
 __all__ = [
@@ -50,7 +50,7 @@ def read_record(folder) -> dict:
     except FileNotFoundError:
         raise Unverified(f"{path} is missing: the folder holds no run record to check its numbers against") from None
     except (OSError, UnicodeError, ValueError) as exc:
-        raise Unverified(f"{path} cannot be read ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise Unverified(f"{path} cannot be read ({type(exc).__name__}: {first_line(exc)})") from None
     if not isinstance(record, dict):
         raise Unverified(f"{path} is not a run record (a JSON {type(record).__name__}, not an object)")
     return record
@@ -114,7 +114,7 @@ def _summary(folder, legacy):
     try:
         table = pd.read_csv(path, dtype={RUN_SHA256: str})
     except (OSError, UnicodeError, ValueError) as exc:
-        raise Unverified(f"{path} cannot be read ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise Unverified(f"{path} cannot be read ({type(exc).__name__}: {first_line(exc)})") from None
     required = ("metric", *_NUMBERS) + (() if legacy and RUN_SHA256 not in table else (RUN_SHA256,))
     missing = [c for c in required if c not in table]
     if missing:
@@ -129,13 +129,14 @@ def _check_numbers(folder, target, rows, record, rejudging):
     from reproductions.report import load_results
 
     try:
-        results = target.with_derived(load_results(folder))
+        stored = load_results(folder)
+        results = target.with_derived(stored)
     except (OSError, UnicodeError, ValueError, KeyError, TypeError) as exc:
         raise Unverified(
-            f"{folder / 'metrics.csv'} cannot be read back ({type(exc).__name__}: {_first_line(exc)})"
+            f"{folder / 'metrics.csv'} cannot be read back ({type(exc).__name__}: {first_line(exc)})"
         ) from None
     measured = {r["metric"]: r for r in summary_rows(target, results, 0.0, record=record)}
-    columns = {k for r in load_results(folder).values() for k in r["metrics"]} if rejudging else None
+    columns = {k for r in stored.values() for k in r["metrics"]}  # metrics.csv's own, before derivation
     for row in rows:
         now = measured.get(row["metric"])
         if now is None or (rejudging and row["metric"] not in columns):
@@ -164,8 +165,3 @@ def same_number(a, b):
     except (TypeError, ValueError):
         return False
     return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -665,12 +665,13 @@ def _load_summaries(output_dir, judges=None):
     read-only, so a report racing a run never disturbs it."""
     frames = []
     for folder in result_folders(output_dir):
+        name = _target_name(folder)
         try:
-            frames.append(_verified_summary(folder, (judges or {}).get(_target_name(folder))))
+            frames.append(_verified_summary(folder, (judges or {}).get(name)))
         except FileNotFoundError:  # swapped out under us: the exchange left the other set in place
-            again = Path(output_dir) / _target_name(folder)
+            again = Path(output_dir) / name
             if (again / "summary.csv").is_file():
-                frames.append(_verified_summary(again, (judges or {}).get(_target_name(folder))))
+                frames.append(_verified_summary(again, (judges or {}).get(name)))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SUMMARY_COLUMNS)
 
 
