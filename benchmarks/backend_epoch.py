@@ -54,8 +54,8 @@ def _keras_epoch(side, images, batch, warmup):
     import keras
     import numpy as np
 
-    import zoo
-    from reproductions.engine import _batches
+    from keras_lecture_zoo import zoo
+    from keras_lecture_zoo.reproductions.engine.batching import batches as _batches
 
     x, y = _data(images)
     keras.utils.set_random_seed(0)

@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import side_by_side  # noqa: E402
-from zoo import data  # noqa: E402
+from keras_lecture_zoo.zoo import data  # noqa: E402
 
 
 def timed(fn):

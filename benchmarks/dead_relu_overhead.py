@@ -20,10 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-import zoo  # noqa: E402
 from benchmarks import side_by_side  # noqa: E402
-from callbacks import DeadReLUDetector  # noqa: E402
-from zoo import data  # noqa: E402
+from keras_lecture_zoo import zoo  # noqa: E402
+from keras_lecture_zoo.callbacks import DeadReLUDetector  # noqa: E402
+from keras_lecture_zoo.zoo import data  # noqa: E402
 
 
 def main():

@@ -37,10 +37,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import zoo  # noqa: E402
 from benchmarks import side_by_side  # noqa: E402
-from reproductions import engine  # noqa: E402
-from zoo import data as zdata  # noqa: E402
+from keras_lecture_zoo import zoo  # noqa: E402
+from keras_lecture_zoo.reproductions import engine  # noqa: E402
+from keras_lecture_zoo.zoo import data as zdata  # noqa: E402
 
 
 def _arrays(name, n, data_dir, image):

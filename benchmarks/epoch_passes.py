@@ -25,9 +25,9 @@ import numpy as np  # noqa: E402
 
 from benchmarks import side_by_side  # noqa: E402
 from benchmarks.engine_step import EpochClock  # noqa: E402  (the same clock on both benchmarks)
-from reproductions import engine  # noqa: E402
-from reproductions.targets import _double_descent as dd  # noqa: E402
-from zoo import data as zdata  # noqa: E402
+from keras_lecture_zoo.reproductions import engine  # noqa: E402
+from keras_lecture_zoo.reproductions.targets import _double_descent as dd  # noqa: E402
+from keras_lecture_zoo.zoo import data as zdata  # noqa: E402
 
 
 def _data(data_dir):

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = "JAX_COMPILATION_CACHE_DIR"  # tox.ini's points into .tox; each measurement here gets a fresh folder
 BUILD = """
 import json, sys, time
-import zoo
+from keras_lecture_zoo import zoo
 seconds = {}
 for name in sys.argv[1].split(","):
     t = time.perf_counter()

@@ -23,9 +23,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import engine_step, side_by_side  # noqa: E402
-from reproductions import engine  # noqa: E402
+from keras_lecture_zoo.reproductions import engine  # noqa: E402
+from keras_lecture_zoo.reproductions.engine import batching  # noqa: E402
 
-reshaped = engine._pipelines  # the engine's own pipeline (the benchmark swaps engine._pipelines per side)
+reshaped = batching.pipelines  # the engine's own pipeline (swapped per side)
 
 
 def row_by_row_pipelines(d, batch_size, augment=None, seed=0):
@@ -39,7 +40,7 @@ def row_by_row_pipelines(d, batch_size, augment=None, seed=0):
     x, y = tf.constant(d["x_train"]), tf.constant(d["y_train"])
 
     def train_data(orders):
-        tables = np.stack([engine._epoch_table(perm, e, augment, seed, n) for perm, e in orders])
+        tables = np.stack([batching.epoch_table(perm, e, augment, seed, n) for perm, e in orders])
         return (
             tf.data.Dataset.from_tensor_slices(tables)
             .flat_map(lambda t: tf.data.Dataset.from_tensor_slices(t).batch(batch_size))
@@ -66,11 +67,11 @@ def main():
 
     def side(pipelines):
         def measure():
-            engine._pipelines = pipelines
+            batching.pipelines = pipelines
             try:
                 return engine_step.engine_fit(case, args.epochs)[0]
             finally:
-                engine._pipelines = reshaped
+                batching.pipelines = reshaped
 
         return measure
 

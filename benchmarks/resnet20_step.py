@@ -24,8 +24,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-import zoo  # noqa: E402
 from benchmarks import side_by_side  # noqa: E402
+from keras_lecture_zoo import zoo  # noqa: E402
 
 
 def _pad_shortcut(filters):

@@ -26,10 +26,10 @@ import keras  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from benchmarks import side_by_side  # noqa: E402
-from callbacks import EarlyStopping  # noqa: E402
-from reproductions import targets  # noqa: E402
-from reproductions.spec import Profile  # noqa: E402
-from reproductions.suite import Context, configure_determinism, run_target  # noqa: E402
+from keras_lecture_zoo.callbacks import EarlyStopping  # noqa: E402
+from keras_lecture_zoo.reproductions import targets  # noqa: E402
+from keras_lecture_zoo.reproductions.spec import Profile  # noqa: E402
+from keras_lecture_zoo.reproductions.suite import Context, RunSettings, configure_determinism, run_target  # noqa: E402
 
 
 def main():
@@ -42,7 +42,7 @@ def main():
 
     base = targets.get("fashion.simplenet")
     target = dataclasses.replace(base, full=Profile(seeds=1, epochs=args.epochs))
-    ctx = Context(target, target.full, False, Path(args.data_dir) if args.data_dir else None, Path("."))
+    ctx = Context(target, RunSettings(output_dir=Path("."), data_dir=args.data_dir))
     d = target.data(ctx)  # load once; both sides use these arrays
 
     def bare(tmp):
@@ -67,12 +67,7 @@ def main():
         """Seconds of the seed (build, per-epoch fits, checkpoints, evaluation), as the runner records it."""
         run_target(
             target,
-            [0],
-            quick=False,
-            data_dir=ctx.data_dir,
-            output_dir=Path(tmp),
-            resume=False,
-            verbose=0,
+            RunSettings(output_dir=Path(tmp), profile="full", seeds=[0], data_dir=ctx.data_dir, verbose=0),
             record={"command": "benchmark"},
         )
         return float(pd.read_csv(Path(tmp) / target.name / "metrics.csv")["wall_time_s"].iloc[0])

@@ -41,7 +41,7 @@ if devices > 1:
     strategy = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
 else:
     strategy = tf.distribute.get_strategy()
-import zoo
+from keras_lecture_zoo import zoo
 rng = np.random.default_rng(0)
 x = rng.uniform(size=({steps} * 128, 28, 28, 1)).astype("float32")
 y = rng.integers(0, 10, len(x))

@@ -24,11 +24,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import zoo  # noqa: E402
 from benchmarks import side_by_side  # noqa: E402
-from reproductions import targets  # noqa: E402
-from reproductions.engine import _fit_full_batch, configure_determinism  # noqa: E402
-from zoo import data  # noqa: E402
+from keras_lecture_zoo import zoo  # noqa: E402
+from keras_lecture_zoo.reproductions import targets  # noqa: E402
+from keras_lecture_zoo.reproductions.engine import configure_determinism  # noqa: E402
+from keras_lecture_zoo.reproductions.engine.loop import _fit_full_batch  # noqa: E402
+from keras_lecture_zoo.zoo import data  # noqa: E402
 
 
 def main():

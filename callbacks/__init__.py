@@ -14,11 +14,16 @@ lists of arrays; the checkpoint stores those as arrays), and ``set_state(state)`
 join the run's metrics (EarlyStopping's ``best_epoch``). The engine knows no callback by name.
 """
 
-from callbacks.dead_relu import DeadReLUDetector
-from callbacks.early_stopping import EarlyStopping
-from callbacks.gradient_check import GradientCheck, GradientCheckError, GradientCheckReport, check_gradients
-from callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
-from callbacks.overfit import OverfitReport, check_overfit
+from keras_lecture_zoo.callbacks.dead_relu import DeadReLUDetector
+from keras_lecture_zoo.callbacks.early_stopping import EarlyStopping
+from keras_lecture_zoo.callbacks.gradient_check import (
+    GradientCheck,
+    GradientCheckError,
+    GradientCheckReport,
+    check_gradients,
+)
+from keras_lecture_zoo.callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
+from keras_lecture_zoo.callbacks.overfit import OverfitReport, check_overfit
 
 __all__ = [
     "DeadReLUDetector",

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from callbacks.autodiff import backend, compile_stateless, to_numpy, values_of
+from keras_lecture_zoo.callbacks.autodiff import backend, compile_stateless, to_numpy, values_of
 
 _RELU_NAMES = {"relu", "relu6"}
 _NEVER_DEAD = (keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU)

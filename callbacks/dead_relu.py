@@ -7,10 +7,10 @@ import warnings
 
 import numpy as np
 
-from callbacks._periodic import PeriodicCheck
-from callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
-from callbacks.autodiff import to_numpy
-from zoo.validation import check_positive_int
+from keras_lecture_zoo.callbacks._periodic import PeriodicCheck
+from keras_lecture_zoo.callbacks._probe import Probe, activation_kind, all_layers, iter_input_batches
+from keras_lecture_zoo.callbacks.autodiff import to_numpy
+from keras_lecture_zoo.zoo.validation import check_positive_int
 
 __all__ = ["DeadReLUDetector"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.fileio import atomic_path
-from zoo.validation import check_positive_int
+from keras_lecture_zoo.zoo.fileio import atomic_path
+from keras_lecture_zoo.zoo.validation import check_positive_int
 
 __all__ = ["EarlyStopping"]
 

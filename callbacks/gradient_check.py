@@ -10,9 +10,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from callbacks._periodic import PeriodicCheck
-from callbacks.autodiff import compile_stateless, float64_supported, to_numpy, value_and_gradients, values_of
-from zoo.validation import check_positive_int
+from keras_lecture_zoo.callbacks._periodic import PeriodicCheck
+from keras_lecture_zoo.callbacks.autodiff import (
+    compile_stateless,
+    float64_supported,
+    to_numpy,
+    value_and_gradients,
+    values_of,
+)
+from keras_lecture_zoo.zoo.validation import check_positive_int
 
 __all__ = ["GradientCheck", "GradientCheckError", "GradientCheckReport", "check_gradients", "BANDS"]
 

@@ -10,10 +10,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from callbacks._periodic import PeriodicCheck
-from callbacks._probe import all_layers
-from callbacks.autodiff import value_and_gradients
-from zoo.validation import check_positive_int
+from keras_lecture_zoo.callbacks._periodic import PeriodicCheck
+from keras_lecture_zoo.callbacks._probe import all_layers
+from keras_lecture_zoo.callbacks.autodiff import value_and_gradients
+from keras_lecture_zoo.zoo.validation import check_positive_int
 
 __all__ = ["GradientNormMonitor", "kernel_gradient_norms"]
 

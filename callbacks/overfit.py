@@ -8,9 +8,9 @@ import dataclasses
 import keras
 import numpy as np
 
-from callbacks.autodiff import to_numpy
-from callbacks.batchnorm import recalibrate_batchnorm
-from zoo.validation import check_positive_int
+from keras_lecture_zoo.callbacks.autodiff import to_numpy
+from keras_lecture_zoo.callbacks.batchnorm import recalibrate_batchnorm
+from keras_lecture_zoo.zoo.validation import check_positive_int
 
 __all__ = ["OverfitReport", "check_overfit"]
 

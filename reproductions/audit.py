@@ -10,10 +10,18 @@ import re
 
 import pandas as pd
 
-from reproductions.integrity import Unverified, same_number, verify_folder
-from reproductions.judge import summary_rows
-from reproductions.report import _target_name, criterion_tolerance, load_results, result_folders
-from reproductions.spec import FAILS_AS_PREDICTED, NOT_REPRODUCED, NOT_TRAINED, REPRODUCED, SCHEDULE_SHORT, VERDICTS
+from keras_lecture_zoo.reproductions.integrity import Unverified, same_number, verify_folder
+from keras_lecture_zoo.reproductions.judge import summary_rows
+from keras_lecture_zoo.reproductions.results_folder import load_results, result_folders, target_name
+from keras_lecture_zoo.reproductions.results_index import criterion_tolerance
+from keras_lecture_zoo.reproductions.spec import (
+    FAILS_AS_PREDICTED,
+    NOT_REPRODUCED,
+    NOT_TRAINED,
+    REPRODUCED,
+    SCHEDULE_SHORT,
+    VERDICTS,
+)
 
 __all__ = ["audit", "audit_target", "DATASET_NAMES"]
 
@@ -33,7 +41,7 @@ def audit(output_dir, known):
     Target), one line each: "<target> <metric>: what is wrong"."""
     findings = []
     for folder in result_folders(output_dir):
-        target = known.get(_target_name(folder))
+        target = known.get(target_name(folder))
         if target is not None:
             findings += [f"{target.name} {line}" for line in audit_target(target, folder)]
     return findings

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from reproductions.errors import first_line
+from keras_lecture_zoo.reproductions.errors import first_line
 
 __all__ = ["ForgivingStream", "guard_stdout", "os_error_line"]
 
@@ -90,3 +90,9 @@ def os_error_line(exc) -> str:
 
 def _shown(path):
     return os.fsdecode(path) if isinstance(path, bytes) else str(path)
+
+
+def fmt_seconds(s):
+    """A duration as a reader scans it: '4m05s', or '2h19m' from an hour on."""
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"

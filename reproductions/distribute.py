@@ -24,7 +24,8 @@ import signal
 import socket
 import time
 
-STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+from keras_lecture_zoo.reproductions.settings import STRATEGIES
+
 LR_RULE = (
     "none: the global batch is the recipe's batch_size, split across the replicas with the gradients summed, "
     "so every update is the single-device one and the recipe's learning rate applies unchanged"
@@ -66,6 +67,9 @@ class Distribution:
         if batch_size:
             out.update(global_batch_size=batch_size, per_replica_batch_size=batch_size / self.replicas)
         return out
+
+
+ONE_DEVICE = Distribution("default", None, 1, ["default device"])  # no strategy: what a run records
 
 
 def tf_config():

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["RunRefused", "CheckpointError", "ResumeMismatch", "UnsafeOutput", "first_line"]
+__all__ = [
+    "RunRefused",
+    "CheckpointError",
+    "ResumeMismatch",
+    "UnsafeOutput",
+    "SeedProcessError",
+    "UsageError",
+    "first_line",
+]
 
 
 class RunRefused(RuntimeError):
@@ -25,3 +33,11 @@ def first_line(exc) -> str:
     """The first line of an exception's message (its type's name when it has none): what a one-line error quotes."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+class SeedProcessError(RuntimeError):
+    """A ``--jobs`` worker process exited with an error (its log says why): exit status 1."""
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""

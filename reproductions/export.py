@@ -7,17 +7,17 @@ versions, hardware and recipe, and the file's size and SHA-256."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import statistics
 from pathlib import Path
 
-from reproductions.errors import RunRefused
-from reproductions.fileio import atomic_write_json, fault_point, sha256_of, target_lock
-from reproductions.integrity import verify_measurements
-from zoo.weights import MANIFEST as MANIFEST_NAME
+from keras_lecture_zoo.reproductions.errors import RunRefused
+from keras_lecture_zoo.reproductions.fileio import atomic_write_json, fault_point, sha256_of, target_lock
+from keras_lecture_zoo.reproductions.integrity import verify_measurements
+from keras_lecture_zoo.reproductions.results_folder import NETWORKS_MANIFEST, read_json
+from keras_lecture_zoo.zoo.weights import MANIFEST as MANIFEST_NAME
 
 MAX_TOTAL_BYTES = 20_000_000  # every shipped weight set together: what the package may weigh
 _EXPORTED = re.compile(r"[A-Za-z0-9_]+-[A-Za-z0-9_]+\.[0-9a-f]{12}\.weights\.h5")  # the names _stage_one gives
@@ -51,19 +51,19 @@ def export_weights(target, folder, into, *, seed=None):
     """Write ``target``'s declared weight sets from its results ``folder`` into the zoo's ``into`` folder;
     returns the new manifest entries. Refuses a quick or uncommitted run, a changed weights file, and a total
     size over MAX_TOTAL_BYTES."""
-    from zoo import weights as trained
+    from keras_lecture_zoo.zoo import weights as trained
 
     if not target.exports:
         raise RunRefused(f"{target.name} declares no weight sets to export (Target.exports)")
     folder, into = Path(folder), Path(into)
-    try:
-        record = json.loads((folder / "run.json").read_text())
-        networks = json.loads((folder / "networks" / "manifest.json").read_text())["networks"]
-    except (OSError, ValueError, KeyError) as exc:
+    record, manifest = read_json(folder / "run.json"), read_json(folder / NETWORKS_MANIFEST)
+    networks = manifest.get("networks") if isinstance(manifest, dict) else None
+    if not isinstance(record, dict) or not isinstance(networks, list):
+        missing = "run.json" if not isinstance(record, dict) else NETWORKS_MANIFEST
         raise RunRefused(
-            f"{folder} holds no run of {target.name} with kept networks ({type(exc).__name__}); run it "
+            f"{folder} holds no run of {target.name} with kept networks (no readable {missing}); run it "
             "first: python -m reproductions run --publish " + target.name
-        ) from None
+        )
     if record.get("config", {}).get("profile") != "full":
         raise RunRefused(
             f"the run in {folder} is a {record.get('config', {}).get('profile')!r} run; weight sets come "
@@ -122,8 +122,8 @@ def _check_free_space(into, source_bytes):
 
 def _stage_one(export, entry, how, folder, record, stage):
     """Save one chosen network as a zoo weight set into ``stage``, named by its content; its manifest entry."""
-    import zoo
-    from zoo import weights as trained
+    from keras_lecture_zoo import zoo
+    from keras_lecture_zoo.zoo import weights as trained
 
     model = zoo.build(export.model, **export.builder_args)
     model.load_weights(folder / entry["file"])  # it must fit the zoo's builder with these arguments

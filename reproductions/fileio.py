@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from zoo.fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point, sha256_of
+from keras_lecture_zoo.zoo.fileio import FAULT_ENV, atomic_path, atomic_write_bytes, fault_point, sha256_of
 
 __all__ = [
     "atomic_write_bytes",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from reproductions.errors import RunRefused, first_line
-from reproductions.fileio import sha256_of
+from keras_lecture_zoo.reproductions.errors import RunRefused, first_line
+from keras_lecture_zoo.reproductions.fileio import sha256_of
 
 __all__ = [
     "Unverified",
@@ -125,8 +125,8 @@ def _summary(folder, legacy):
 def _check_numbers(folder, target, rows, record, rejudging):
     """Each stored row's numbers (and its verdict, where its reference and criterion are today's) against the
     rows its measurements give under ``target``; when ``rejudging``, see :func:`verify_folder`."""
-    from reproductions.judge import summary_rows
-    from reproductions.report import load_results
+    from keras_lecture_zoo.reproductions.judge import summary_rows
+    from keras_lecture_zoo.reproductions.results_folder import load_results
 
     try:
         stored = load_results(folder)

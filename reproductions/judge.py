@@ -8,7 +8,7 @@ import statistics
 
 import pandas as pd
 
-from reproductions.spec import NOT_REPRODUCED, REPRODUCED, SCHEDULE_SHORT
+from keras_lecture_zoo.reproductions.spec import NOT_REPRODUCED, REPRODUCED, SCHEDULE_SHORT
 
 __all__ = ["summary_rows", "qualifier", "finite_by_seed", "judged_values", "last_epochs"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from callbacks.autodiff import compile_stateless, to_numpy, values_of
+from keras_lecture_zoo.callbacks.autodiff import compile_stateless, to_numpy, values_of
 
 __all__ = ["filter_normalized_direction", "loss_surface", "nonconvex_fraction"]
 

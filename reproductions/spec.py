@@ -28,9 +28,6 @@ __all__ = [
     "DIVERGED",
     "NO_DATA",
     "MISSED",
-    "binomial_tolerance",
-    "separating_tolerance",
-    "separating_tolerances",
 ]
 
 MAX_SEED = 2**32 - 1  # Keras and NumPy seeds are unsigned 32-bit
@@ -44,6 +41,7 @@ MISSED = (NOT_REPRODUCED, NOT_TRAINED, DIVERGED, NO_DATA)  # verdicts that need 
 # Never a verdict: a qualifier of a "not reproduced" row, granted only on measured evidence (report.qualifier)
 SCHEDULE_SHORT = "schedule short"
 KINDS = ("fit", "exact", "custom")
+PROFILES = ("full", "quick")  # a target's two profiles: the published run and a fast check of the same code
 # Row classes, in the order the results index lists them:
 #   published: a number from a paper, a lecture or an official example, with a tolerance from the source's
 #              own spread or a stated rule;  claim: a qualitative statement from the lectures or papers,
@@ -128,40 +126,6 @@ class Progress:
     def __post_init__(self):
         if self.better not in ("lower", "higher"):
             raise ValueError(f"Progress {self.column!r}: `better` must be 'lower' or 'higher', got {self.better!r}.")
-
-
-def binomial_tolerance(error: float, n_test: int = 10_000) -> float:
-    """Two binomial standard errors of an error rate (or accuracy) measured once on ``n_test`` test images."""
-    return 2.0 * math.sqrt(error * (1.0 - error) / n_test)
-
-
-SEPARATION = 0.45  # a tolerance at most this share of the smallest gap: the windows of two rows never touch
-
-
-def separating_tolerances(values: dict, n_test: int = 10_000) -> dict:
-    """{name: (tolerance, rule)} for the numbers a source tells apart (``values``: name -> number), each from
-    :func:`separating_tolerance` against all the others."""
-    return {
-        name: separating_tolerance(v, [o for other, o in values.items() if other != name], n_test)
-        for name, v in values.items()
-    }
-
-
-def separating_tolerance(value: float, others, n_test: int = 10_000) -> tuple:
-    """(tolerance, rule) for one of several numbers a source tells apart: two binomial standard errors of
-    ``value``, narrowed to SEPARATION of the smallest gap to ``others`` so that no two windows overlap."""
-    two_se = binomial_tolerance(value, n_test)
-    gap = min(abs(value - o) for o in others if o != value)
-    if two_se <= SEPARATION * gap:
-        return round(two_se, 5), (
-            f"two binomial standard errors on {n_test:,} test images "
-            f"({two_se:.4f}), below half the smallest gap the source draws ({gap:.4f})"
-        )
-    tol = math.floor(SEPARATION * gap * 1e5) / 1e5
-    return tol, (
-        f"{SEPARATION:g} of the smallest gap the source draws between the numbers compared ({gap:.4f}), "
-        f"so no two windows overlap (two binomial standard errors on {n_test:,} images, {two_se:.4f}, would)"
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -420,30 +384,33 @@ class Target:
             out[seed] = {**r, "metrics": {**derived, **r["metrics"]}}
         return out
 
-    def profile(self, quick: bool) -> Profile:
-        return self.quick if quick else self.full
+    def profile(self, name: str) -> Profile:
+        """The profile called ``name`` ("full" or "quick")."""
+        if name not in PROFILES:
+            raise ValueError(f"`profile` must be one of {list(PROFILES)}, got {name!r}.")
+        return self.full if name == "full" else self.quick
 
-    def run_seeds(self, quick: bool, seeds=None) -> list:
+    def run_seeds(self, profile: str, seeds=None) -> list:
         """The seeds a run takes: the ones asked for, else 0..N-1 for the profile's N."""
-        return list(seeds) if seeds is not None else list(range(self.profile(quick).seeds))
+        return list(seeds) if seeds is not None else list(range(self.profile(profile).seeds))
 
-    def recipe_for(self, quick: bool):
+    def recipe_for(self, profile: str):
         """A fit target's recipe with the profile's epochs."""
-        return dataclasses.replace(self.recipe, epochs=self.profile(quick).epochs)
+        return dataclasses.replace(self.recipe, epochs=self.profile(profile).epochs)
 
-    def config(self, quick: bool) -> dict:
+    def config(self, profile: str) -> dict:
         """A JSON-able description of the profile (and a fit target's recipe), for the run record."""
-        p = self.profile(quick)
+        p = self.profile(profile)
         out = {
             "kind": self.kind,
-            "profile": "quick" if quick else "full",
+            "profile": profile,
             "seeds": p.seeds,
             "epochs": p.epochs,
             "train_size": p.train_size,
             "options": dict(p.options),
         }
         if self.kind == "fit":
-            out["recipe"] = self.recipe_for(quick).describe()
+            out["recipe"] = self.recipe_for(profile).describe()
         return out
 
 

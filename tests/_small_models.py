@@ -27,6 +27,6 @@ def depth_marks(name, slow, long):
 
 def build_small(name):
     """``zoo.build(name)`` at the small test settings above (the default build for other models)."""
-    import zoo
+    from keras_lecture_zoo import zoo
 
     return zoo.build(name, **SMALL_KWARGS.get(name, {}))

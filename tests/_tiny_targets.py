@@ -6,8 +6,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from reproductions.engine import Recipe
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 
 def tiny_data(ctx):
@@ -74,7 +74,7 @@ def tiny_target(name="tiny.mlp", epochs=4, seeds=2, build=tiny_build, callbacks=
 def two_network_target(fail_marker=None, epochs=3):
     """A custom target training two tiny networks per seed through ``train_networks``; with
     ``fail_marker``, building the second network raises once (a crash between networks)."""
-    from reproductions.targets._residual import train_networks
+    from keras_lecture_zoo.reproductions.targets._residual import train_networks
 
     def build_second(seed):
         if fail_marker is not None and not Path(fail_marker).exists():

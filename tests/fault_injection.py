@@ -42,10 +42,11 @@ TINY = textwrap.dedent("""
     import sys
     from pathlib import Path
     from tests._tiny_targets import tiny_target
-    from reproductions.suite import configure_determinism, run_target
+    from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
     configure_determinism()
-    run_target(tiny_target(), [0, 1], quick={quick}, data_dir=None, output_dir=Path({out!r}), resume={resume},
-               verbose=0, record={{"command": "fault injection"}})
+    profile = "quick" if {quick} else "full"
+    settings = RunSettings(output_dir=Path({out!r}), profile=profile, seeds=[0, 1], resume={resume}, verbose=0)
+    run_target(tiny_target(), settings, record={{"command": "fault injection"}})
 """)
 
 
@@ -74,7 +75,7 @@ def _numbers(out):
 
 def _main(argv, env=None):
     """Run the CLI in this process: (exit code, stderr lines)."""
-    from reproductions.__main__ import main
+    from keras_lecture_zoo.reproductions.__main__ import main
 
     err = io.StringIO()
     saved = dict(os.environ)
@@ -137,7 +138,7 @@ def kill(work):
 
 def _rerun_kills(work, clean, reference):
     """A rerun over earlier results killed inside the swap, on both swap paths; --resume finishes it."""
-    from reproductions.fileio import NO_EXCHANGE_ENV
+    from keras_lecture_zoo.reproductions.fileio import NO_EXCHANGE_ENV
 
     for path, env in (("exchange", {}), ("two renames", {NO_EXCHANGE_ENV: "1"})):
         for point in ["results-staged:1"] + (["between-swap-renames:1"] if env else []):
@@ -168,8 +169,8 @@ def _last_line(text):
 def resume(work):
     import dataclasses
 
-    from reproductions.errors import RunRefused
-    from reproductions.suite import run_target
+    from keras_lecture_zoo.reproductions.errors import RunRefused
+    from keras_lecture_zoo.reproductions.suite import RunSettings, run_target
     from tests._tiny_targets import tiny_target
 
     def killed(quick=False):
@@ -179,7 +180,11 @@ def resume(work):
 
     def refused(out, target, quick=False):
         try:
-            run_target(target, [0, 1], quick=quick, data_dir=None, output_dir=out, resume=True, verbose=0, record={})
+            run_target(
+                target,
+                RunSettings(output_dir=out, profile="quick" if quick else "full", seeds=[0, 1], resume=True, verbose=0),
+                record={},
+            )
         except RunRefused:
             return (out / ".work" / "tiny.mlp" / "seed_0" / "checkpoint.npz").is_file()
         return False
@@ -330,12 +335,12 @@ def concurrency(work):
     time.sleep(6)
     second = subprocess.run(argv, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=300)
     yield "second run of a running target", second.returncode == 3 and "already being run" in second.stderr
-    from reproductions import report
+    from keras_lecture_zoo.reproductions import results_folder
 
     crashed = False
     while first.poll() is None:
         try:
-            if len(report._load_summaries(out)) not in (0, 4):  # mnist.shift writes 4 rows
+            if len(results_folder.load_summaries(out)) not in (0, 4):  # mnist.shift writes 4 rows
                 crashed = True
         except Exception:
             crashed = True
@@ -373,7 +378,7 @@ def nan(work):
     import keras
     import numpy as np
 
-    from callbacks import DeadReLUDetector, GradientCheck, check_gradients
+    from keras_lecture_zoo.callbacks import DeadReLUDetector, GradientCheck, check_gradients
 
     def model():
         keras.utils.set_random_seed(0)
@@ -426,17 +431,12 @@ def nan(work):
         ],
     )
     yield "epochs without a check carry the keys (NaN)", len({len(v) for v in history.history.values()}) == 1
-    from reproductions.suite import run_target
+    from keras_lecture_zoo.reproductions.suite import RunSettings, run_target
     from tests._tiny_targets import diverging_build, tiny_target
 
     rows = run_target(
         tiny_target(build=diverging_build, seeds=3),
-        [0, 1, 2],
-        quick=False,
-        data_dir=None,
-        output_dir=work / "diverge",
-        resume=False,
-        verbose=0,
+        RunSettings(output_dir=work / "diverge", profile="full", seeds=[0, 1, 2], verbose=0),
         record={},
     )
     yield "a diverging seed is recorded, not averaged", rows[0]["n"] == 2 and rows[0]["diverged"] == 1
@@ -492,8 +492,8 @@ def _measured(folder):
 
 def _intact(out, measured):
     """(ok, why): the gates.and folder under ``out`` verifies and kept its measured bytes."""
-    from reproductions import targets
-    from reproductions.integrity import Unverified, verify_folder
+    from keras_lecture_zoo.reproductions import targets
+    from keras_lecture_zoo.reproductions.integrity import Unverified, verify_folder
 
     folder = out / "gates.and"
     try:
@@ -506,7 +506,7 @@ def _intact(out, measured):
 
 
 def rewrite(work):
-    from reproductions.fileio import FAULT_ENV, NO_EXCHANGE_ENV
+    from keras_lecture_zoo.reproductions.fileio import FAULT_ENV, NO_EXCHANGE_ENV
 
     base = _gates_run(work)
     measured = _measured(base / "gates.and")
@@ -553,7 +553,7 @@ EXPORT = textwrap.dedent("""
     import sys
     from pathlib import Path
     from tests.test_weights import _fake_run, _target
-    from reproductions.export import export_weights
+    from keras_lecture_zoo.reproductions.export import export_weights
     run, into, choose = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     if not run.exists():
         _fake_run(run, [0.88, 0.90])
@@ -565,12 +565,12 @@ def _loadable(into):
     """(ok, why): the weights folder's set loads as zoo.build loads a shipped one, and no file is left unnamed."""
     import json as _json
 
-    from zoo import weights as trained
+    from keras_lecture_zoo.zoo import weights as trained
 
     saved = trained.TRAINED_DIR
     trained.TRAINED_DIR = into
     try:
-        import zoo
+        from keras_lecture_zoo import zoo
 
         zoo.build("fashion_mlp", weights="fashion_mnist")
     except Exception as exc:
@@ -582,7 +582,7 @@ def _loadable(into):
 
 
 def _export_kills(work):
-    from reproductions.fileio import FAULT_ENV
+    from keras_lecture_zoo.reproductions.fileio import FAULT_ENV
 
     script = work / "export.py"
     script.write_text(EXPORT)
@@ -783,8 +783,8 @@ def oserror(work):
     typo = _cli(["list"], {"KERAS_BACKEND": "tensorflw"})
     lines = [line for line in typo.stderr.splitlines() if line.strip()]
     yield "KERAS_BACKEND misspelt", typo.returncode == 2 and len(lines) == 1, f"exit {typo.returncode}: {lines[-3:]}"
-    from reproductions.errors import RunRefused
-    from reproductions.export import export_weights
+    from keras_lecture_zoo.reproductions.errors import RunRefused
+    from keras_lecture_zoo.reproductions.export import export_weights
     from tests.test_weights import _fake_run, _target
 
     run, into = work / "export-run", work / "trained"
@@ -824,7 +824,7 @@ def main(argv):
     if unknown:
         print(f"error: unknown category {unknown[0]!r}; choose from {', '.join(CATEGORIES)}", file=sys.stderr)
         return 2
-    from reproductions.suite import configure_determinism
+    from keras_lecture_zoo.reproductions.suite import configure_determinism
 
     configure_determinism()
     totals = {}

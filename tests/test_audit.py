@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reproductions import report, targets
-from reproductions.audit import audit, audit_target
-from reproductions.spec import FAILS_AS_PREDICTED, REPRODUCED, Profile, Reference, Target, Trained
+from keras_lecture_zoo.reproductions import report, targets
+from keras_lecture_zoo.reproductions.audit import audit, audit_target
+from keras_lecture_zoo.reproductions.spec import FAILS_AS_PREDICTED, REPRODUCED, Profile, Reference, Target, Trained
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from reproductions import engine
-from reproductions.engine import Augmentation, Recipe
-from reproductions.suite import configure_determinism
+from keras_lecture_zoo.reproductions import engine
+from keras_lecture_zoo.reproductions.engine import Augmentation, Recipe, batching
+from keras_lecture_zoo.reproductions.suite import configure_determinism
 
 pytestmark = pytest.mark.every_backend
 
@@ -36,7 +36,7 @@ def _batches_of(factory, perms, span):
 def test_every_augmented_image_is_a_window_of_its_padded_image_mirrored_when_drawn():
     d, aug = _images(), Augmentation(pad=2, flip=True)
     perm = np.random.default_rng(0).permutation(40)
-    factory, _ = engine._batches(d, 16, aug, seed=5)
+    factory, _ = batching.batches(d, 16, aug, seed=5)
     batches = _batches_of(factory, [perm], [3])
     xs, ys = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
     rows, cols, flips = aug.draws(5, 3, 40)
@@ -62,8 +62,8 @@ def test_draws_are_a_function_of_seed_and_epoch_and_stay_inside_the_border():
 def test_tf_data_and_numpy_give_the_same_augmented_batches():
     d, aug = _images(), Augmentation(pad=3)
     perms = [np.random.default_rng([1, e]).permutation(40) for e in (0, 1)]
-    tf_factory, _ = engine._pipelines(d, 16, aug, seed=1)
-    np_factory, _ = engine._batches(d, 16, aug, seed=1)
+    tf_factory, _ = batching.pipelines(d, 16, aug, seed=1)
+    np_factory, _ = batching.batches(d, 16, aug, seed=1)
     a, b = _batches_of(tf_factory, perms, [0, 1]), _batches_of(np_factory, perms, [0, 1])
     assert [x.shape[0] for x, _ in a] == [16, 16, 8, 16, 16, 8]
     for (xa, ya), (xb, yb) in zip(a, b):
@@ -77,8 +77,8 @@ def test_tf_data_and_numpy_give_the_same_plain_batches_in_the_same_order(n, batc
     """Without augmentation too (full batches cut by one reshape, then the partial one), over two passes."""
     d = _images(n)
     perms = [np.random.default_rng([2, e]).permutation(n) for e in (0, 1)]
-    a = _batches_of(engine._pipelines(d, batch, None, seed=2)[0], perms, [0, 1])
-    b = _batches_of(engine._batches(d, batch, None, seed=2)[0], perms, [0, 1])
+    a = _batches_of(batching.pipelines(d, batch, None, seed=2)[0], perms, [0, 1])
+    b = _batches_of(batching.batches(d, batch, None, seed=2)[0], perms, [0, 1])
     assert [x.shape[0] for x, _ in a] == [x.shape[0] for x, _ in b] == sizes
     for (xa, ya), (xb, yb) in zip(a, b):
         np.testing.assert_array_equal(xa, xb)

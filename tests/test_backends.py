@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.__main__ import main
 
 pytestmark = pytest.mark.every_backend
 

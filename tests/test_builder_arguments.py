@@ -2,7 +2,7 @@
 
 import pytest
 
-import zoo
+from keras_lecture_zoo import zoo
 
 pytestmark = pytest.mark.every_backend
 
@@ -62,7 +62,7 @@ def test_every_size_argument_is_bounded_before_anything_is_allocated(name, kwarg
 def test_the_readme_states_the_size_limits():
     from pathlib import Path
 
-    from zoo.validation import SIZE_LIMITS
+    from keras_lecture_zoo.zoo.validation import SIZE_LIMITS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name, limit in SIZE_LIMITS.items():

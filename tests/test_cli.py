@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import reproductions.__main__ as cli
-from reproductions.__main__ import main
-from reproductions.quiet import drop_noise, is_noise
+from keras_lecture_zoo.quiet import drop_noise, is_noise
+from keras_lecture_zoo.reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.cli import published as cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def published(tmp_path, monkeypatch):
     folder.mkdir()
     shutil.copytree(REPO / "results" / "gates.and", folder / "gates.and")
     monkeypatch.setattr(cli, "PUBLISHED", folder)
-    monkeypatch.setattr(cli, "_git_commit", lambda: "0" * 40)
+    monkeypatch.setattr(cli, "git_commit", lambda: "0" * 40)
     return folder
 
 
@@ -98,7 +98,7 @@ def test_publish_names_the_seeds_that_would_keep_a_larger_published_set(publishe
 def test_publish_refuses_fewer_seeds_than_the_full_profile_and_a_dirty_tree(published, capsys, monkeypatch):
     assert main(["run", "gates.xor_single_unit", "--publish", "--seeds", "0,1"]) == 2  # not published yet: 5 seeds
     assert "publishes 5 seeds (its full profile), --seeds gives 2" in _one_error_line(capsys)
-    monkeypatch.setattr(cli, "_git_commit", lambda: "0" * 40 + "+uncommitted changes")
+    monkeypatch.setattr(cli, "git_commit", lambda: "0" * 40 + "+uncommitted changes")
     assert main(["run", "gates.and", "--publish"]) == 2
     assert "only from a clean commit" in _one_error_line(capsys)
     assert main(["report", "--publish"]) == 2
@@ -184,7 +184,7 @@ def test_a_command_line_run_prints_no_tensorflow_log_lines(tmp_path):
     argv = [
         sys.executable,
         "-m",
-        "reproductions",
+        "keras_lecture_zoo.reproductions",
         "run",
         "gates.xor_single_unit",
         "--seeds",

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from callbacks import DeadReLUDetector
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import DeadReLUDetector
 
 pytestmark = pytest.mark.every_backend
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reproductions import distribute
-from reproductions.__main__ import main
+from keras_lecture_zoo.reproductions import distribute
+from keras_lecture_zoo.reproductions.__main__ import main
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = ["fashion.mlp", "--quick", "--seeds", "1", "--verbose", "0"]

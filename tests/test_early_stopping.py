@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import EarlyStopping
+from keras_lecture_zoo.callbacks import EarlyStopping
 
 pytestmark = pytest.mark.every_backend
 

@@ -10,9 +10,10 @@ import keras
 import numpy as np
 import pytest
 
-from reproductions import engine, targets
-from reproductions.engine import Recipe
-from reproductions.suite import configure_determinism, run_target
+from keras_lecture_zoo.reproductions import engine, targets
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.engine.epochs import PersistentCallbacks
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
 from tests._tiny_targets import tiny_build, tiny_data, two_network_target
 
 pytestmark = pytest.mark.every_backend
@@ -170,9 +171,7 @@ def test_a_saved_network_reloads_to_the_same_predictions_and_its_digest_matches(
 
 def test_the_run_record_holds_every_recipe_and_the_results_every_network(tmp_path):
     configure_determinism()
-    run_target(
-        two_network_target(), [0], quick=False, data_dir=None, output_dir=tmp_path, resume=False, verbose=0, record={}
-    )
+    run_target(two_network_target(), RunSettings(output_dir=tmp_path, profile="full", seeds=[0], verbose=0), record={})
     folder = tmp_path / "tiny.two_networks"
     record = json.loads((folder / "run.json").read_text())
     assert set(record["recipes"]) == {"a", "b"}
@@ -187,7 +186,7 @@ def test_the_run_record_holds_every_recipe_and_the_results_every_network(tmp_pat
 
 
 def test_a_fit_target_records_its_recipe_in_full(tmp_path):
-    record = targets.get("mnist.convnet").config(quick=False)
+    record = targets.get("mnist.convnet").config("full")
     assert record["epochs"] == 15 and record["recipe"]["batch_size"] == 128
     assert (
         record["recipe"]["optimizer"]["class"] == "Adam"
@@ -208,10 +207,16 @@ def _imports(path):
 
 
 def test_the_engine_and_the_suite_import_neither_targets_nor_the_command_line():
-    for module in ("engine", "suite", "spec", "report", "fileio", "distribute", "landscape"):
-        found = _imports(REPO / "reproductions" / f"{module}.py")
-        upward = {n for n in found if n.startswith(("reproductions.targets", "reproductions.__main__"))}
-        assert not upward, f"reproductions/{module}.py imports {sorted(upward)}"
+    above = tuple(f"keras_lecture_zoo.reproductions.{m}" for m in ("targets", "__main__", "cli"))
+    below = [
+        p
+        for p in (REPO / "reproductions").rglob("*.py")
+        if p.parts[-2] not in ("targets", "cli") and p.stem != "__main__"
+    ]
+    assert len(below) > 20
+    for path in below:
+        upward = {n for n in _imports(path) if n.startswith(above)}
+        assert not upward, f"{path.relative_to(REPO)} imports {sorted(upward)}"
 
 
 def test_no_target_imports_another_target():
@@ -219,12 +224,12 @@ def test_no_target_imports_another_target():
     modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
     for path in folder.glob("*.py"):
         found = _imports(path)
-        others = {n for n in found for m in modules if n in (f"reproductions.targets.{m}",)}
+        others = {n for n in found for m in modules if n == f"keras_lecture_zoo.reproductions.targets.{m}"}
         assert not others, f"{path.name} imports the target module(s) {sorted(others)}; share through a _helper"
 
 
 def test_a_fit_recipe_takes_its_epochs_from_the_profiles():
-    from reproductions.spec import Profile, Reference, Target
+    from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
     with pytest.raises(ValueError, match="epochs come from its profiles"):
         Target(
@@ -253,10 +258,10 @@ class BatchLog(keras.callbacks.Callback):
 def test_batch_hooks_reach_only_recipes_that_watch_batches(tmp_path):
     """Keras dispatches the end of each call asynchronously only when no callback has a batch hook; the
     engine's own callbacks add none unless a recipe callback needs them, and then every batch reaches it."""
-    epochs_only = engine._Persistent([Counter()], tiny_build(0))
+    epochs_only = PersistentCallbacks([Counter()], tiny_build(0))
     assert not engine.watches_batches(epochs_only.forward)
     log = BatchLog()
-    assert engine.watches_batches(engine._Persistent([log], tiny_build(0)).forward)
+    assert engine.watches_batches(PersistentCallbacks([log], tiny_build(0)).forward)
     outcome, _ = engine.train(_recipe(2, lambda _w: [log]), tiny_data(None), seed=0, work_dir=tmp_path, verbose=0)
     assert outcome["recipe"]["steps_per_execution"] == 1 and log.batches == list(range(10)) * 2
     fast, _ = engine.train(

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reproductions import report
-from reproductions.__main__ import main
-from reproductions.errors import CheckpointError, ResumeMismatch, UnsafeOutput
-from reproductions.fileio import target_lock
-from reproductions.suite import configure_determinism, run_target
+from keras_lecture_zoo.reproductions import results_folder, results_index
+from keras_lecture_zoo.reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.errors import CheckpointError, ResumeMismatch, UnsafeOutput
+from keras_lecture_zoo.reproductions.fileio import target_lock
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
 from tests._tiny_targets import tiny_target
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,12 +29,7 @@ def _run(target, out, seeds=(0, 1), resume=False, quick=False):
     configure_determinism()
     return run_target(
         target,
-        list(seeds),
-        quick=quick,
-        data_dir=None,
-        output_dir=out,
-        resume=resume,
-        verbose=0,
+        RunSettings(output_dir=out, profile="quick" if quick else "full", seeds=list(seeds), resume=resume, verbose=0),
         record={"command": "test"},
     )
 
@@ -49,10 +44,11 @@ RUN_TINY = textwrap.dedent("""
     import sys
     from pathlib import Path
     from tests._tiny_targets import tiny_target
-    from reproductions.suite import configure_determinism, run_target
+    from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
     configure_determinism()
-    run_target(tiny_target(), [0, 1], quick={quick}, data_dir=None, output_dir=Path({out!r}), resume={resume},
-               verbose=0, record={{"command": "test"}})
+    profile = "quick" if {quick} else "full"
+    settings = RunSettings(output_dir=Path({out!r}), profile=profile, seeds=[0, 1], resume={resume}, verbose=0)
+    run_target(tiny_target(), settings, record={{"command": "test"}})
 """)
 
 
@@ -156,10 +152,10 @@ def test_hidden_working_folders_are_never_read_as_results(tmp_path):
     shutil.copytree(tmp_path / "tiny.mlp", tmp_path / ".tiny.mlp.staging")
     shutil.copytree(tmp_path / "tiny.mlp", tmp_path / ".other.old")
     (tmp_path / ".work" / "x").mkdir(parents=True)
-    df = report.write_index(tmp_path)
+    df = results_index.write_index(tmp_path)
     assert df["target"].tolist() == ["tiny.mlp", "tiny.mlp"]  # .other.old: a swap a crash interrupted, read from there
     shutil.rmtree(tmp_path / ".other.old")
-    assert report.write_index(tmp_path)["target"].tolist() == ["tiny.mlp"]
+    assert results_index.write_index(tmp_path)["target"].tolist() == ["tiny.mlp"]
 
 
 def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
@@ -172,10 +168,10 @@ def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
         import sys
         from pathlib import Path
         from tests._tiny_targets import tiny_target
-        from reproductions.suite import run_target
+        from keras_lecture_zoo.reproductions.suite import RunSettings, run_target
         for i in range(6):
-            run_target(tiny_target(epochs=1), [0, 1][: 1 + i % 2], quick=False, data_dir=None,
-                       output_dir=Path({str(tmp_path)!r}), resume=False, verbose=0, record={{}})
+            settings = RunSettings(output_dir=Path({str(tmp_path)!r}), seeds=[0, 1][: 1 + i % 2], verbose=0)
+            run_target(tiny_target(epochs=1), settings, record={{}})
     """),
         ],
         env=dict(os.environ, PYTHONPATH=str(REPO)),
@@ -185,7 +181,7 @@ def test_report_racing_a_run_sees_one_whole_set_and_never_crashes(tmp_path):
     )
     seen = set()
     while proc.poll() is None:
-        rows = report._load_summaries(tmp_path)
+        rows = results_folder.load_summaries(tmp_path)
         assert len(rows) == 1  # never both sets, never none
         seen.add(int(rows.loc[0, "n"]))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -324,7 +320,7 @@ def silent_mirror():
 
 
 def test_an_unreadable_data_file_is_a_checksum_error(tmp_path, monkeypatch):
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     path = tmp_path / "train-labels-idx1-ubyte.gz"
     path.write_bytes(b"x")
@@ -338,7 +334,7 @@ def test_an_unreadable_data_file_is_a_checksum_error(tmp_path, monkeypatch):
 
 
 def test_missing_data_is_a_checksum_error_and_still_a_file_not_found_error(tmp_path):
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     with pytest.raises(data.ChecksumError) as info:
         data.load_arrays("mnist", tmp_path)
@@ -348,7 +344,7 @@ def test_missing_data_is_a_checksum_error_and_still_a_file_not_found_error(tmp_p
 def test_a_gzip_bomb_is_cut_off_at_the_files_known_size(tmp_path, monkeypatch):
     import tracemalloc
 
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     folder = tmp_path / "mnist"
     folder.mkdir()
@@ -366,7 +362,7 @@ def test_a_gzip_bomb_is_cut_off_at_the_files_known_size(tmp_path, monkeypatch):
 
 
 def test_a_changed_source_gz_is_never_served_from_the_cache(tmp_path, data_dir):
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     src = data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz"
     if not src.is_file():
@@ -390,7 +386,7 @@ def test_a_changed_source_gz_is_never_served_from_the_cache(tmp_path, data_dir):
 def test_a_readme_this_tool_did_not_write_is_never_overwritten(tmp_path, capsys):
     (tmp_path / "README.md").write_text("# My project\n")
     with pytest.raises(UnsafeOutput):
-        report.write_index(tmp_path)
+        results_index.write_index(tmp_path)
     assert main(["run", "gates.and", "--seeds", "1", "--output-dir", str(tmp_path), "--verbose", "0"]) == 2
     assert "was not written by this tool" in capsys.readouterr().err
     assert main(["report", "--output-dir", str(tmp_path)]) == 2
@@ -400,9 +396,9 @@ def test_a_readme_this_tool_did_not_write_is_never_overwritten(tmp_path, capsys)
 
 def test_the_published_index_and_this_tools_own_index_are_rewritten(tmp_path):
     (tmp_path / "README.md").write_text((REPO / "results" / "README.md").read_text())
-    report.write_index(tmp_path)  # the committed index (written before the marker existed) is ours
-    assert (tmp_path / "README.md").read_text().startswith(report.INDEX_MARKER)
-    report.write_index(tmp_path)
+    results_index.write_index(tmp_path)  # the committed index (written before the marker existed) is ours
+    assert (tmp_path / "README.md").read_text().startswith(results_folder.INDEX_MARKER)
+    results_index.write_index(tmp_path)
 
 
 # --------------------------------------------------------------------------- processes
@@ -528,7 +524,7 @@ MEMORY = textwrap.dedent("""
     from pathlib import Path
     import keras
     from tests._tiny_targets import tiny_target
-    from reproductions.suite import configure_determinism, run_target
+    from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
 
     def rss():
         for line in open("/proc/self/status"):
@@ -543,8 +539,7 @@ MEMORY = textwrap.dedent("""
 
     configure_determinism()
     target = tiny_target(epochs=1, callbacks=lambda work_dir: [Rss()])
-    run_target(target, list(range(24)), quick=False, data_dir=None, output_dir=Path({out!r}), resume=False,
-               verbose=0, record={{}})
+    run_target(target, RunSettings(output_dir=Path({out!r}), seeds=list(range(24)), verbose=0), record={{}})
     print(seen[5], seen[-1])
 """)
 
@@ -568,7 +563,7 @@ def test_many_seeds_stay_flat_in_memory(tmp_path):
 
 
 def test_a_download_that_decompresses_past_the_files_size_is_rejected(tmp_path, monkeypatch):
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     mirror = tmp_path / "mirror" / "mnist"
     mirror.mkdir(parents=True)
@@ -582,7 +577,7 @@ def test_a_download_that_decompresses_past_the_files_size_is_rejected(tmp_path, 
 
 
 def test_the_run_record_names_the_packages_own_commit_from_any_directory(tmp_path, monkeypatch):
-    from reproductions.__main__ import _git_commit
+    from keras_lecture_zoo.reproductions.cli.published import git_commit as _git_commit
 
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
     if head.returncode != 0:

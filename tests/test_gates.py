@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from zoo import data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.zoo import data
 
 pytestmark = pytest.mark.every_backend
 

@@ -8,10 +8,10 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from callbacks import GradientCheck, GradientCheckError, check_gradients
-from callbacks.autodiff import float64_supported
-from callbacks.gradient_check import band
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import GradientCheck, GradientCheckError, check_gradients
+from keras_lecture_zoo.callbacks.autodiff import float64_supported
+from keras_lecture_zoo.callbacks.gradient_check import band
 from tests._small_models import LONG_GRADIENT_CHECK, SLOW_GRADIENT_CHECK, build_small, depth_marks
 
 pytestmark = pytest.mark.every_backend
@@ -318,7 +318,7 @@ def _xy():
 
 @pytest.mark.parametrize("where", ["weights", "inputs"])
 def test_non_finite_gradients_are_failures_never_passes(where):
-    from callbacks import GradientCheckError, check_gradients
+    from keras_lecture_zoo.callbacks import GradientCheckError, check_gradients
 
     model, (x, y) = _logits_model(), _xy()
     if where == "weights":
@@ -335,7 +335,7 @@ def test_non_finite_gradients_are_failures_never_passes(where):
 
 
 def test_a_loss_object_is_checked_in_the_check_dtype_and_a_healthy_model_passes():
-    from callbacks import check_gradients
+    from keras_lecture_zoo.callbacks import check_gradients
 
     model, (x, y) = _logits_model(), _xy()
     report = check_gradients(model, x, y)  # the compiled SparseCategoricalCrossentropy(from_logits=True)
@@ -346,7 +346,7 @@ def test_a_loss_object_is_checked_in_the_check_dtype_and_a_healthy_model_passes(
 def test_epochs_without_a_check_carry_every_key_as_nan_from_epoch_0(tmp_path):
     import pandas as pd
 
-    from callbacks import DeadReLUDetector, GradientNormMonitor
+    from keras_lecture_zoo.callbacks import DeadReLUDetector, GradientNormMonitor
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential(

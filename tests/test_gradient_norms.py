@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import GradientNormMonitor, kernel_gradient_norms
+from keras_lecture_zoo.callbacks import GradientNormMonitor, kernel_gradient_norms
 
 pytestmark = pytest.mark.every_backend
 

@@ -13,10 +13,10 @@ from unittest import mock
 import pandas as pd
 import pytest
 
-from reproductions import targets
-from reproductions.__main__ import main
-from reproductions.fileio import aside, target_lock
-from reproductions.integrity import MEASUREMENTS, RUN_SHA256, Unverified, verify_folder
+from keras_lecture_zoo.reproductions import targets
+from keras_lecture_zoo.reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.fileio import aside, target_lock
+from keras_lecture_zoo.reproductions.integrity import MEASUREMENTS, RUN_SHA256, Unverified, verify_folder
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(REPO))
@@ -100,10 +100,10 @@ def test_the_clean_published_copy_compares_and_rejudges(run_copy, gates_run, cap
 
 def test_publish_refuses_uncommitted_results(monkeypatch, capsys):
     """The clean-commit rule covers results/: a hand-edited published file stops --publish before anything."""
-    from reproductions import __main__ as cli
+    from keras_lecture_zoo.reproductions.cli import published as cli
 
-    monkeypatch.setattr(cli, "_git_commit", lambda: "0" * 40)
-    monkeypatch.setattr(cli, "_uncommitted_results", lambda: ["results/gates.and/summary.csv"])
+    monkeypatch.setattr(cli, "git_commit", lambda: "0" * 40)
+    monkeypatch.setattr(cli, "uncommitted_results", lambda: ["results/gates.and/summary.csv"])
     assert main(["report", "--publish"]) == 2
     line = _error_line(capsys)
     assert "only over committed results" in line and "results/gates.and/summary.csv" in line
@@ -158,7 +158,7 @@ def test_an_os_error_at_report_is_one_line_with_what_to_do(run_copy, capsys, cod
 
 
 def test_an_h5py_style_error_without_errno_is_read_from_its_message():
-    from reproductions.console import os_error_line
+    from keras_lecture_zoo.reproductions.console import os_error_line
 
     line = os_error_line(
         OSError(
@@ -175,12 +175,12 @@ def test_an_over_long_output_path_is_one_line(tmp_path, capsys):
 
 
 def test_ctrl_c_is_one_line_naming_resume(monkeypatch, capsys):
-    from reproductions import __main__ as cli
+    from keras_lecture_zoo.reproductions.cli import main as cli_main
 
     def interrupted(args, argv):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_dispatch", interrupted)
+    monkeypatch.setattr(cli_main, "_dispatch", interrupted)
     assert main(["run", "gates.and"]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--resume" in err[0]

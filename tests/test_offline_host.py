@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO / "tools"))
 
 import offline_host as kit  # noqa: E402
 
-from reproductions.suite import source_digest  # noqa: E402
+from keras_lecture_zoo.reproductions.suite import source_digest  # noqa: E402
 
 
 def _record(**changes):

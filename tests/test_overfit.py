@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import check_overfit
+from keras_lecture_zoo.callbacks import check_overfit
 
 pytestmark = pytest.mark.every_backend
 

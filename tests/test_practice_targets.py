@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import zoo
-from callbacks import DeadReLUDetector
-from reproductions import targets
-from reproductions.spec import Profile
-from reproductions.suite import configure_determinism, run_target
-from reproductions.targets import _double_descent as double_descent_mnist
-from reproductions.targets import activations_dead_relu, optimizers_compare
-from reproductions.targets._practice import first_reach, training_error_tracker
-from zoo.mlp import ACTIVATIONS
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import DeadReLUDetector
+from keras_lecture_zoo.reproductions import targets
+from keras_lecture_zoo.reproductions.spec import Profile
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
+from keras_lecture_zoo.reproductions.targets import _double_descent as double_descent_mnist
+from keras_lecture_zoo.reproductions.targets import activations_dead_relu, optimizers_compare
+from keras_lecture_zoo.reproductions.targets._practice import first_reach, training_error_tracker
+from keras_lecture_zoo.zoo.mlp import ACTIVATIONS
 
 RNG = np.random.default_rng(0)
 SECTION_D = (
@@ -141,7 +141,9 @@ def test_double_descent_widths_train_through_the_engine_deterministically(tmp_pa
     configure_determinism()
     tables = []
     for out in (tmp_path / "a", tmp_path / "b"):
-        run_target(short, [0], quick=True, data_dir=data_dir, output_dir=out, resume=False, verbose=0, record={})
+        run_target(
+            short, RunSettings(output_dir=out, profile="quick", seeds=[0], data_dir=data_dir, verbose=0), record={}
+        )
         tables.append(pd.read_csv(out / "double_descent.mnist" / "metrics.csv"))
     cols = [c for c in tables[0].columns if c.startswith(("test_loss", "train_loss"))]
     assert len(cols) == 2 * len(widths)
@@ -171,7 +173,7 @@ def test_double_descent_weight_reuse_puts_the_smaller_net_in_the_first_units():
 def test_double_descent_small_nets_stop_at_zero_training_error_and_large_ones_do_not(tmp_path):
     """Belkin et al.'s rule: an under-parameterised net stops once it classifies every training image; a net
     beyond the threshold trains its whole schedule."""
-    from reproductions import engine
+    from keras_lecture_zoo.reproductions import engine
 
     configure_determinism()
     rng = np.random.default_rng(1)
@@ -211,7 +213,9 @@ def test_section_d_targets_are_registered_with_criteria():
 def test_section_d_quick_runs_end_to_end(name, tmp_path, data_dir):
     target = replace(targets.get(name), quick=Profile(seeds=1, epochs=1, train_size=1000))
     configure_determinism()
-    run_target(target, [0], quick=True, data_dir=data_dir, output_dir=tmp_path, resume=False, verbose=0, record={})
+    run_target(
+        target, RunSettings(output_dir=tmp_path, profile="quick", seeds=[0], data_dir=data_dir, verbose=0), record={}
+    )
     folder = tmp_path / name
     metrics = pd.read_csv(folder / "metrics.csv")
     assert len(metrics) == 1 and (folder / "summary.md").is_file()

@@ -88,7 +88,7 @@ def test_every_readme_command_is_one_the_tests_run_or_check():
 def test_the_quick_start_environment_is_the_one_the_tests_run_in():
     """After `source .tox/shared/bin/activate` the README's commands use this interpreter; under tox it is
     .tox/shared's, with the console script and the package installed from this checkout."""
-    import reproductions
+    from keras_lecture_zoo import reproductions
 
     assert Path(reproductions.__file__).resolve().parents[1] == REPO
     if Path(sys.prefix).resolve() == (REPO / ".tox" / "shared").resolve():
@@ -199,8 +199,8 @@ def _python_sessions():
 # Run after a section's snippets, to check they did what the README says.
 AFTERWARDS = {
     "Add your own: a model, a target, a callback": """
-from reproductions.suite import run_target
-rows = run_target(TARGET, [0], quick=True, data_dir=None, output_dir=Path("out"), resume=False, verbose=0)
+from keras_lecture_zoo.reproductions.suite import RunSettings, run_target
+rows = run_target(TARGET, RunSettings(output_dir=Path("out"), profile="quick", seeds=[0], verbose=0))
 assert [r["metric"] for r in rows] == ["test_accuracy"] and rows[0]["n"] == 1, rows
 assert zoo.build("tiny_mlp").count_params() == 12_730
 assert len(history.history["weight_norm"]) == 3
@@ -239,7 +239,7 @@ def test_the_readmes_full_run_time_is_the_published_runs_sum():
 
 
 def test_the_readmes_target_table_is_what_list_markdown_prints(capsys):
-    from reproductions.__main__ import main
+    from keras_lecture_zoo.reproductions.__main__ import main
 
     assert main(["list", "--markdown"]) == 0
     printed = capsys.readouterr().out.strip()

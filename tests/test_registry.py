@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.zoo.registry import register_model
 from tests._small_models import LONG_BUILD, SLOW_BUILD, build_small, depth_marks
-from zoo.registry import register_model
 
 pytestmark = pytest.mark.every_backend
 

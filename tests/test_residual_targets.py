@@ -1,6 +1,7 @@
 """The reproduction machinery of the residual targets: several networks per seed, loss surfaces, the deep MLPs,
 CIFAR-10 through tensorflow-datasets (mocked, no network), and the residual targets' quick runs."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import zoo
-from reproductions import targets
-from reproductions.__main__ import main
-from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
-from reproductions.suite import configure_determinism, run_target
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions import targets
+from keras_lecture_zoo.reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
 from tests._tiny_targets import two_network_target
 
 RESIDUAL_TARGETS = (
@@ -27,12 +28,7 @@ def _run(target, out, resume=False, seeds=(0,)):
     configure_determinism()
     return run_target(
         target,
-        list(seeds),
-        quick=False,
-        data_dir=None,
-        output_dir=out,
-        resume=resume,
-        verbose=0,
+        RunSettings(output_dir=out, profile="full", seeds=list(seeds), resume=resume, verbose=0),
         record={"command": "test"},
     )
 
@@ -86,7 +82,7 @@ def test_a_resnet_trains_bitwise_repeatably_through_the_fused_batchnorm_and_resu
     after 2 of 3 epochs and resumed, end with the same weights, bit for bit."""
     import keras
 
-    from reproductions import engine
+    from keras_lecture_zoo.reproductions import engine
 
     configure_determinism()
     rng = np.random.default_rng(0)
@@ -200,7 +196,7 @@ def mock_cifar10():
 
 
 def test_load_tfds_gives_cifar_shaped_float_splits(mock_cifar10, tmp_path):
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     s = data.load_tfds("cifar10", data_dir=str(tmp_path), validation_size=10)
     assert s.x_train.shape == (30, 32, 32, 3) and s.x_val.shape == (10, 32, 32, 3) and s.x_test.shape == (40, 32, 32, 3)
@@ -212,7 +208,7 @@ def test_load_tfds_gives_cifar_shaped_float_splits(mock_cifar10, tmp_path):
 
 
 def test_load_tfds_offline_refuses_in_one_line_through_the_real_builder(tmp_path, monkeypatch):
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     with pytest.raises(data.MissingDataError, match="cifar10 is not in .*ZOO_OFFLINE=1 forbids the download"):
@@ -224,7 +220,7 @@ def test_load_tfds_reaches_the_download_without_an_import_error(tmp_path, monkey
     dependency of tfds (importlib_resources) fails before that point, as it did out of the box."""
     from tensorflow_datasets.core.download import downloader
 
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     class NetworkReached(OSError):
         pass
@@ -239,31 +235,33 @@ def test_load_tfds_reaches_the_download_without_an_import_error(tmp_path, monkey
 
 
 def test_residual_data_switches_to_cifar10(mock_cifar10):
-    from reproductions.spec import Profile
-    from reproductions.suite import Context
-    from reproductions.targets._residual import residual_data
+    from keras_lecture_zoo.reproductions.spec import Profile
+    from keras_lecture_zoo.reproductions.suite import Context, RunSettings
+    from keras_lecture_zoo.reproductions.targets._residual import residual_data
 
-    target = targets.get("residual.degradation")
-    ctx = Context(target, Profile(seeds=1), False, None, Path("."), dataset="cifar10")
+    profiles = {"full": Profile(seeds=1), "quick": Profile(seeds=1, train_size=20)}
+    target = dataclasses.replace(targets.get("residual.degradation"), **profiles)
+    ctx = Context(target, RunSettings(output_dir=Path("."), dataset="cifar10"))
     d = residual_data(ctx, train_size=25, test_size=15)
     assert d["x_train"].shape == (25, 32, 32, 3) and d["x_test"].shape == (15, 32, 32, 3) and d["x_val"] is None
-    quick = Context(target, Profile(seeds=1, train_size=20), True, None, Path("."), dataset="cifar10")
+    quick = Context(target, RunSettings(output_dir=Path("."), profile="quick", dataset="cifar10"))
     assert residual_data(quick, train_size=25)["x_train"].shape == (20, 32, 32, 3)  # the profile's size wins
 
 
 def test_residual_data_reads_cifar10_from_the_runs_data_dir(monkeypatch, tmp_path):
-    from reproductions.spec import Profile
-    from reproductions.suite import Context
-    from reproductions.targets import _residual
-    from zoo import data
+    from keras_lecture_zoo.reproductions.spec import Profile
+    from keras_lecture_zoo.reproductions.suite import Context, RunSettings
+    from keras_lecture_zoo.reproductions.targets import _residual
+    from keras_lecture_zoo.zoo import data
 
     asked = []
     fake = data.Splits(*(np.zeros((4, 32, 32, 3), "float32"), np.zeros(4, "int32")) * 3)
     monkeypatch.setattr(data, "load_tfds", lambda name, **kw: asked.append((name, kw["data_dir"])) or fake)
     _residual._tfds_splits.cache_clear()
-    target = targets.get("residual.degradation")
+    target = dataclasses.replace(targets.get("residual.degradation"), full=Profile(seeds=1))
     for data_dir in (tmp_path, None):
-        _residual.residual_data(Context(target, Profile(seeds=1), False, data_dir, Path("."), dataset="cifar10"))
+        settings = RunSettings(output_dir=Path("."), data_dir=data_dir, dataset="cifar10")
+        _residual.residual_data(Context(target, settings))
     _residual._tfds_splits.cache_clear()
     assert asked == [("cifar10", str(tmp_path)), ("cifar10", None)]  # --data-dir is tfds' folder; none: tfds' default
 
@@ -325,7 +323,7 @@ def test_vanishing_quick_run_shows_sigmoid_gradients_vanish_and_residual_ones_st
 def test_batchnorm_recalibration_sets_the_plain_average_of_batch_statistics():
     import keras
 
-    from callbacks.batchnorm import recalibrate_batchnorm
+    from keras_lecture_zoo.callbacks.batchnorm import recalibrate_batchnorm
 
     inputs = keras.Input((3,))
     bn = keras.layers.BatchNormalization(momentum=0.99)

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.zoo import layers as zlayers
+from keras_lecture_zoo.zoo.layers import ZeroPadShortcut
 from tests._small_models import SMALL_KWARGS
-from zoo import layers as zlayers
-from zoo.layers import ZeroPadShortcut
 
 pytestmark = pytest.mark.every_backend
 

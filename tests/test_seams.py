@@ -9,12 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("zoo", "callbacks", "reproductions")
+NAMESPACE = "keras_lecture_zoo"  # the one top-level name they are installed and imported by
 # which packages each may import: the zoo is the base, callbacks build on it, reproductions on both
 ALLOWED = {"zoo": {"zoo"}, "callbacks": {"zoo", "callbacks"}, "reproductions": set(PACKAGES)}
-# The one import against the layering: `python -m zoo` quiets TensorFlow's start-up lines with the module the
-# reproductions command line uses, before the builders import TensorFlow. It must stay a module that imports
-# nothing of reproductions itself (a light, standard-library-only module).
-LIGHT_EXCEPTION = ("zoo/__init__.py", "reproductions.quiet")
 
 
 def _imports(path):
@@ -29,6 +26,11 @@ def _imports(path):
     return found
 
 
+def _package_names(path):
+    """The imports of ``path`` inside this project, by package ("zoo.registry" for keras_lecture_zoo.zoo.registry)."""
+    return {n.removeprefix(NAMESPACE + ".") for n in _imports(path) if n.startswith(NAMESPACE + ".")}
+
+
 def _modules():
     return [(package, path) for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))]
 
@@ -37,11 +39,9 @@ def _modules():
     "package,path", _modules(), ids=lambda v: str(v.relative_to(ROOT)) if isinstance(v, Path) else v
 )
 def test_no_private_module_of_another_package_and_no_upward_import(package, path):
-    for name in _imports(path):
+    for name in _package_names(path):
         top, *rest = name.split(".")
         if top not in PACKAGES or top == package:
-            continue
-        if (path.relative_to(ROOT).as_posix(), name.rsplit(".", 1)[0] if rest[1:] else name) == LIGHT_EXCEPTION:
             continue
         assert top in ALLOWED[package], f"{path.relative_to(ROOT)} imports {name}: {package} may not import {top}"
         private = [part for part in rest if part.startswith("_") and not part.startswith("__")]
@@ -49,14 +49,30 @@ def test_no_private_module_of_another_package_and_no_upward_import(package, path
 
 
 def test_dir_of_zoo_is_its_api():
-    import zoo
+    from keras_lecture_zoo import zoo
 
     assert dir(zoo) == sorted(zoo.__all__)
     assert not {"os", "sys", "importlib"} & set(vars(zoo))
 
 
-def test_the_module_zoo_borrows_imports_only_the_standard_library():
+def test_the_quieting_module_imports_only_the_standard_library():
+    """`python -m zoo` and the reproductions command line quiet TensorFlow before it loads: zoo.quiet must load
+    without it."""
     import sys
 
-    found = {n.split(".")[0] for n in _imports(ROOT / "reproductions" / "quiet.py")}
+    found = {n.split(".")[0] for n in _imports(ROOT / "keras_lecture_zoo" / "quiet.py")}
     assert found <= set(sys.stdlib_module_names) | {"__future__"}, found
+
+
+SOURCES = ("zoo", "callbacks", "reproductions", "tests", "benchmarks", "tools")
+
+
+@pytest.mark.parametrize("folder", SOURCES)
+def test_nothing_imports_a_package_by_its_folder_name(folder):
+    """Every import goes through keras_lecture_zoo: a module imported both as `zoo.x` and as
+    `keras_lecture_zoo.zoo.x` would be two modules (two registries), and an installed copy has only the latter."""
+    found = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        bare = {n for n in _imports(path) if n.split(".")[0] in PACKAGES}
+        found += [f"{path.relative_to(ROOT)}: {n}" for n in sorted(bare)]
+    assert not found, found[:10]

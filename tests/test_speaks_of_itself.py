@@ -43,7 +43,8 @@ def test_no_tracked_file_holds_a_machine_path_or_words_about_the_development_env
 
 
 def test_a_run_record_names_folders_portably():
-    from reproductions.__main__ import OUTSIDE, PUBLISHED, portable_argv
+    from keras_lecture_zoo.reproductions.cli.published import PUBLISHED
+    from keras_lecture_zoo.reproductions.cli.record import OUTSIDE, portable_argv
 
     argv = ["run", "gates", "--output-dir", str(PUBLISHED), "--data-dir=/srv/data/sets", "--seeds", "3"]
     assert portable_argv(argv) == [

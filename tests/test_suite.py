@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reproductions import report, targets
-from reproductions.__main__ import main
-from reproductions.fileio import LockedError, target_lock
-from reproductions.suite import configure_determinism, run_target
+from keras_lecture_zoo.reproductions import figures, report, results_index, targets
+from keras_lecture_zoo.reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.fileio import LockedError, target_lock
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
 from tests._tiny_targets import diverging_build, tiny_target
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,12 +24,7 @@ def _run(target, out, seeds=(0, 1), resume=False):
     configure_determinism()
     return run_target(
         target,
-        list(seeds),
-        quick=False,
-        data_dir=None,
-        output_dir=out,
-        resume=resume,
-        verbose=0,
+        RunSettings(output_dir=out, profile="full", seeds=list(seeds), resume=resume, verbose=0),
         record={"command": "test"},
     )
 
@@ -53,13 +48,13 @@ SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
     from tests._tiny_targets import tiny_target, KillOnce
-    from reproductions.suite import configure_determinism, run_target
+    from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
     configure_determinism()
     marker = Path({marker!r})
     target = tiny_target(
         callbacks=lambda work_dir: [KillOnce(marker, epoch={kill_epoch})] if work_dir.name == 'seed_1' else [])
-    run_target(target, [0, 1], quick=False, data_dir=None, output_dir=Path({out!r}), resume={resume},
-               verbose=0, record={{"command": "test"}})
+    settings = RunSettings(output_dir=Path({out!r}), seeds=[0, 1], resume={resume}, verbose=0)
+    run_target(target, settings, record={{"command": "test"}})
 """)
 
 
@@ -186,13 +181,13 @@ def test_compare_flags_differences_beyond_tolerance(tmp_path):
     import shutil
 
     _run(tiny_target(), tmp_path / "a")
-    assert "| same |" in report.compare(tmp_path / "a", tmp_path / "a")
+    assert "| same |" in results_index.compare(tmp_path / "a", tmp_path / "a")
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     summary = tmp_path / "b" / "tiny.mlp" / "summary.csv"
     df = pd.read_csv(summary)
     df.loc[0, "mean"] += 0.25
     df.to_csv(summary, index=False)
-    table = report.compare(tmp_path / "a", tmp_path / "b")
+    table = results_index.compare(tmp_path / "a", tmp_path / "b")
     assert "| tiny.mlp | test_accuracy |" in table and "| -0.2500 | 0 | differs |" in table
 
 
@@ -242,9 +237,9 @@ def test_xor_fast_path_makes_the_plain_recipes_updates():
     import keras
     import numpy as np
 
-    import zoo
-    from reproductions.engine import _fit_full_batch
-    from zoo import data
+    from keras_lecture_zoo import zoo
+    from keras_lecture_zoo.reproductions.engine.loop import _fit_full_batch
+    from keras_lecture_zoo.zoo import data
 
     x, y = data.xor()
     target = targets.get("xor.keras_model3")
@@ -269,7 +264,7 @@ def test_xor_fast_path_makes_the_plain_recipes_updates():
 def test_missed_row_stays_with_its_cause_and_report_hook_output(tmp_path):
     import dataclasses
 
-    from reproductions.spec import Reference
+    from keras_lecture_zoo.reproductions.spec import Reference
 
     def hook(results, folder):
         (folder / "extra.txt").write_text(str(sorted(results)))
@@ -386,8 +381,8 @@ def test_per_network_curves_keep_their_legend_inside_the_figure(tmp_path, monkey
         for e in (1, 2, 3)
     ]
     saved = {}
-    monkeypatch.setattr(report, "save_figure", lambda fig, path: saved.setdefault("fig", fig))
-    report._network_curves(
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: saved.setdefault("fig", fig))
+    figures.network_curves(
         tmp_path / "curves.png",
         tiny_target("residual.fashion_resnet20"),
         {0: pd.DataFrame(rows), 1: pd.DataFrame(rows)},
@@ -405,7 +400,13 @@ def test_per_network_curves_keep_their_legend_inside_the_figure(tmp_path, monkey
 
 
 def test_epoch_ticks_are_compact_numbers():
-    assert [report._compact_number(x) for x in (0, 250, 5000, 200_000, 1_500_000)] == ["0", "250", "5k", "200k", "1.5M"]
+    assert [figures._compact_number(x) for x in (0, 250, 5000, 200_000, 1_500_000)] == [
+        "0",
+        "250",
+        "5k",
+        "200k",
+        "1.5M",
+    ]
 
 
 @pytest.mark.parametrize("final, log", [(1e-4, True), (0.05, False)])
@@ -419,11 +420,11 @@ def test_curves_put_a_loss_spanning_decades_on_a_log_axis(tmp_path, monkeypatch,
         for i, e in enumerate(epochs)
     ]
     single = [{k: v for k, v in r.items() if k != "Network"} for r in rows[:800]]
-    figures = []
-    monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig))
-    report._curves(tmp_path / "c.png", tiny_target(), {0: {"history": rows}})
-    report._curves(tmp_path / "c.png", tiny_target(), {0: {"history": single}})
-    for fig in figures:
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: drawn.append(fig))
+    figures.draw_curves(tmp_path / "c.png", tiny_target(), {0: {"history": rows}})
+    figures.draw_curves(tmp_path / "c.png", tiny_target(), {0: {"history": single}})
+    for fig in drawn:
         loss_axes = [ax for ax in fig.axes if ax.get_ylabel() == "loss" or ax.get_title() in ("a", "b")]
         assert loss_axes and all((ax.get_yscale() == "log") == log for ax in loss_axes)
         fig.canvas.draw()

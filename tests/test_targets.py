@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reproductions import targets
-from reproductions.spec import Profile
-from reproductions.suite import configure_determinism, run_target
+from keras_lecture_zoo.reproductions import targets
+from keras_lecture_zoo.reproductions.spec import Profile
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
 
 EXACT_A = [n for n in targets.names() if n.split(".")[0] in ("gates", "losses", "params", "linear", "capacity")]
 
@@ -19,12 +19,9 @@ def _run(name, tmp_path, seeds=(0,), quick=False, data_dir=None):
     configure_determinism()
     run_target(
         targets.get(name),
-        list(seeds),
-        quick=quick,
-        data_dir=data_dir,
-        output_dir=tmp_path,
-        resume=False,
-        verbose=0,
+        RunSettings(
+            output_dir=tmp_path, profile="quick" if quick else "full", seeds=list(seeds), data_dir=data_dir, verbose=0
+        ),
         record={"command": "test"},
     )
     return pd.read_csv(tmp_path / name / "summary.csv"), tmp_path / name
@@ -58,7 +55,7 @@ def test_exact_target_reproduces_every_reference(name, tmp_path):
 
 
 def test_loss_examples_values():
-    from reproductions.targets.losses_examples import compute
+    from keras_lecture_zoo.reproductions.targets.losses_examples import compute
 
     class Ctx:
         extras = {}
@@ -70,8 +67,8 @@ def test_loss_examples_values():
 
 
 def test_xor_grid_search_finds_no_perfect_unit_but_three_of_four():
-    from reproductions.targets.gates_xor_single_unit import grid_search, two_unit_network
-    from zoo import data
+    from keras_lecture_zoo.reproductions.targets.gates_xor_single_unit import grid_search, two_unit_network
+    from keras_lecture_zoo.zoo import data
 
     best, n_best, n_total, n_perfect = grid_search()
     assert (best, n_perfect, n_total) == (0.75, 0, 61**3)
@@ -81,11 +78,11 @@ def test_xor_grid_search_finds_no_perfect_unit_but_three_of_four():
 
 
 def test_perceptron_rule_converges_on_and_or_and_cycles_on_xor(tmp_path):
-    from reproductions.suite import Context
-    from reproductions.targets.perceptron_rule import train
+    from keras_lecture_zoo.reproductions.suite import Context, RunSettings
+    from keras_lecture_zoo.reproductions.targets.perceptron_rule import train
 
     target = targets.get("perceptron.rule")
-    ctx = Context(target, target.full, False, None, tmp_path, seed=3, seed_dir=tmp_path)
+    ctx = Context(target, RunSettings(output_dir=tmp_path), seed=3, seed_dir=tmp_path)
     for gate in ("and", "or"):
         metrics, log = train(gate, 3, ctx)
         assert metrics["converged"] == 1.0 and log[-1]["errors"] == 0
@@ -98,14 +95,14 @@ def test_perceptron_rule_converges_on_and_or_and_cycles_on_xor(tmp_path):
 
 
 def test_xor_sklearn_lecture_call():
-    from reproductions.targets.xor_sklearn import fit
+    from keras_lecture_zoo.reproductions.targets.xor_sklearn import fit
 
     assert fit("relu", 20)[:2] == (1.0, [0, 1, 1, 0])
     assert fit("logistic", 20)[:2] == (0.5, [1, 1, 1, 1])
 
 
 def test_knn_matches_brute_force_with_nearest_tie_break():
-    from reproductions.targets.mnist_knn import knn_predict
+    from keras_lecture_zoo.reproductions.targets.mnist_knn import knn_predict
 
     rng = np.random.default_rng(0)
     xtr, ytr, xte = rng.normal(size=(400, 8)), rng.integers(0, 10, 400), rng.normal(size=(60, 8))
@@ -121,7 +118,7 @@ def test_knn_matches_brute_force_with_nearest_tie_break():
 
 
 def test_shift_images_moves_pixels_and_fills_zeros():
-    from reproductions.targets.mnist_shift import DIRECTIONS, shift_images
+    from keras_lecture_zoo.reproductions.targets.mnist_shift import DIRECTIONS, shift_images
 
     x = np.arange(2 * 28 * 28, dtype="float32").reshape(2, 28, 28, 1) + 1
     right = shift_images(x, 2, DIRECTIONS[0])
@@ -134,8 +131,8 @@ def test_shift_images_moves_pixels_and_fills_zeros():
 
 
 def test_circle_separability_by_linear_programming():
-    from reproductions.targets.features_circle import separable
-    from zoo import data
+    from keras_lecture_zoo.reproductions.targets.features_circle import separable
+    from keras_lecture_zoo.zoo import data
 
     xy, y = data.circle(200, seed=1)
     assert not separable(xy, y)
@@ -144,7 +141,7 @@ def test_circle_separability_by_linear_programming():
 
 
 def test_overfitting_metrics_from_history():
-    from reproductions.targets.fashion_no_early_stopping import overfitting
+    from keras_lecture_zoo.reproductions.targets.fashion_no_early_stopping import overfitting
 
     rows = [
         {"Epoch": e + 1, "Train Loss": t, "Validation Loss": v}
@@ -192,7 +189,9 @@ def test_custom_target_history_and_details(tmp_path, data_dir):
 
     short = replace(target, quick=Profile(seeds=1, epochs=2, train_size=3000))
     configure_determinism()
-    run_target(short, [0], quick=True, data_dir=data_dir, output_dir=tmp_path, resume=False, verbose=0, record={})
+    run_target(
+        short, RunSettings(output_dir=tmp_path, profile="quick", seeds=[0], data_dir=data_dir, verbose=0), record={}
+    )
     history = pd.read_csv(tmp_path / "mnist.softmax" / "history" / "seed_0.csv")
     assert list(history["Epoch"]) == [1, 2]
     assert history["Train Loss"].iloc[1] < history["Train Loss"].iloc[0]
@@ -206,7 +205,9 @@ def test_fashion_baselines_draws_the_mlp_training_curve_and_names_each_rows_solv
 
     target = replace(targets.get("fashion.baselines"), quick=Profile(seeds=1, train_size=500))
     configure_determinism()
-    run_target(target, [0], quick=True, data_dir=data_dir, output_dir=tmp_path, resume=False, verbose=0, record={})
+    run_target(
+        target, RunSettings(output_dir=tmp_path, profile="quick", seeds=[0], data_dir=data_dir, verbose=0), record={}
+    )
     folder = tmp_path / "fashion.baselines"
     history = pd.read_csv(folder / "history" / "seed_0.csv")
     details = json.loads((folder / "details.json").read_text())["0"]
@@ -225,7 +226,7 @@ def test_a_quick_profiles_eval_size_keeps_the_first_validation_and_test_images(d
     training set to ``train_size``; without it, and where there is no validation split, nothing else changes."""
     from types import SimpleNamespace
 
-    from reproductions.targets._data import image_data
+    from keras_lecture_zoo.reproductions.targets._data import image_data
 
     def data(profile, validation_size):
         return image_data("mnist", SimpleNamespace(data_dir=data_dir, profile=profile), validation_size=validation_size)
@@ -257,7 +258,7 @@ def quick_shards():
 
 def test_run_all_names_every_target_and_the_quick_shards_cover_each_once(tmp_path, capsys):
     """`run --all` is every registered target, and the slow test below names each in exactly one shard."""
-    from reproductions.__main__ import main
+    from keras_lecture_zoo.reproductions.__main__ import main
 
     assert main(["run", "--all", "--quick", "--dry-run", "--output-dir", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out.splitlines()
@@ -301,7 +302,7 @@ def test_rising_momentum_sgd_makes_hintons_updates():
     three steps on a constant gradient against the closed form."""
     import keras
 
-    from reproductions.targets import regularization_dropout_max_norm as t
+    from keras_lecture_zoo.reproductions.targets import regularization_dropout_max_norm as t
 
     epochs, steps = 12, 1  # the ramp takes round(12 / 6) = 2 epochs = 2 steps; ε × decay per step (one step per epoch)
     opt = t.rising_momentum_sgd(2.0, epochs, steps)
@@ -320,7 +321,7 @@ def test_rising_momentum_sgd_makes_hintons_updates():
 def test_approx_universal_draws_every_widths_training_mse(tmp_path, monkeypatch):
     """The figure's third panel: the training MSE of every width against the step, log-log, mean over seeds,
     where a wide net stalling above a narrower one shows (the not-reproduced ordering's cause)."""
-    from reproductions.targets import approx_universal as au
+    from keras_lecture_zoo.reproductions.targets import approx_universal as au
 
     figures = []
     monkeypatch.setattr(au, "save_figure", lambda fig, path: figures.append(fig))
@@ -349,8 +350,8 @@ def test_approx_universal_float64_forward_and_jacobian_are_the_keras_models():
     is the Keras model's (to float32 precision) and its Jacobian is the finite-difference one."""
     import keras
 
-    import zoo
-    from reproductions.targets import approx_universal as au
+    from keras_lecture_zoo import zoo
+    from keras_lecture_zoo.reproductions.targets import approx_universal as au
 
     keras.utils.set_random_seed(3)
     model = zoo.universal_approximator(width=5)
@@ -374,7 +375,7 @@ def test_approx_universal_float64_forward_and_jacobian_are_the_keras_models():
 def test_approx_universal_levenberg_marquardt_recovers_a_net_and_never_raises_the_loss():
     """Points made by a width-3 net are fitted from a start near its weights to a ten-billionth of the start's
     MSE, which never rises on the way; a fit that starts at zero error stops at once, unchanged."""
-    from reproductions.targets import approx_universal as au
+    from keras_lecture_zoo.reproductions.targets import approx_universal as au
 
     rng = np.random.default_rng(1)
     truth = [rng.normal(size=(1, 3)) * 4, rng.normal(size=3), rng.normal(size=(3, 1)), rng.normal(size=1)]
@@ -394,7 +395,7 @@ def test_approx_universal_levenberg_marquardt_recovers_a_net_and_never_raises_th
 def test_approx_universal_fit_that_stops_early_logs_each_iteration_once(monkeypatch):
     """A fit that stops right after a logged iteration does not log that iteration twice (the history's
     iterations index the training-MSE panel)."""
-    from reproductions.targets import approx_universal as au
+    from keras_lecture_zoo.reproductions.targets import approx_universal as au
 
     monkeypatch.setattr(au, "LOG_EVERY", 1)
     x = np.linspace(0, 1, 32).reshape(-1, 1)
@@ -414,7 +415,7 @@ def test_approx_universal_fits_the_same_bits_whatever_blas_threads_the_process_h
 
     from threadpoolctl import threadpool_limits
 
-    from reproductions.targets import approx_universal as au
+    from keras_lecture_zoo.reproductions.targets import approx_universal as au
 
     def rmse(blas_threads):
         ctx = types.SimpleNamespace(

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reproductions import report, targets
-from reproductions.spec import (
+from keras_lecture_zoo.reproductions import figures, report, results_folder, results_index, targets
+from keras_lecture_zoo.reproductions.spec import (
     CLASSES,
     FAILS_AS_PREDICTED,
     NOT_REPRODUCED,
@@ -28,11 +28,10 @@ from reproductions.spec import (
     Reference,
     Target,
     Trained,
-    binomial_tolerance,
     claim_holds,
-    separating_tolerances,
 )
-from reproductions.suite import configure_determinism, run_target
+from keras_lecture_zoo.reproductions.suite import RunSettings, configure_determinism, run_target
+from keras_lecture_zoo.reproductions.tolerances import binomial_tolerance, separating_tolerances
 
 ALL_REFS = [(t, i, ref) for t in targets.names() for i, ref in enumerate(targets.get(t).references)]
 CLAIMS = [(t, i, ref) for t, i, ref in ALL_REFS if ref.cls == "claim"]
@@ -192,8 +191,8 @@ def test_schedule_short_qualifier_needs_a_full_schedule_and_a_curve_still_improv
     assert row["qualifier"].startswith("schedule short: 300 of the paper's 64,000 steps; every seed ran all 10 epochs")
     assert "net Train Accuracy still improved +0.1 over the last 2 epochs (seed spread 0.007071)" in row["qualifier"]
     assert "Qualifier schedule short: " in text
-    counts = report.class_counts(pd.DataFrame([row])).set_index("class")
-    assert counts.loc["all", NOT_REPRODUCED] == 1 and counts.loc["all", report.QUALIFIER_COUNT] == 1
+    counts = results_index.class_counts(pd.DataFrame([row])).set_index("class")
+    assert counts.loc["all", NOT_REPRODUCED] == 1 and counts.loc["all", results_index.QUALIFIER_COUNT] == 1
 
 
 @pytest.mark.parametrize(
@@ -332,8 +331,8 @@ def test_rows_changed_after_results_keep_their_history():
 def test_overfit_small_duplicates_are_the_same_architecture():
     import keras
 
-    import zoo
-    from reproductions.targets.debugging_overfit_small import SAME_AS, models
+    from keras_lecture_zoo import zoo
+    from keras_lecture_zoo.reproductions.targets.debugging_overfit_small import SAME_AS, models
 
     def layers(name):
         cfg = json.loads(zoo.build(name).to_json())["config"]["layers"]
@@ -351,7 +350,7 @@ def test_overfit_small_duplicates_are_the_same_architecture():
 
 
 def test_derived_double_descent_peak_needs_a_rise_and_a_fall():
-    from reproductions.targets._double_descent import WIDTHS, derive, parameters
+    from keras_lecture_zoo.reproductions.targets._double_descent import WIDTHS, derive, parameters
 
     falling = {f"test_loss_H{h}": 1.0 / h for h in WIDTHS}
     assert derive(falling, {})["peak_prominence"] < 0
@@ -363,8 +362,8 @@ def test_derived_double_descent_peak_needs_a_rise_and_a_fall():
 def test_double_descent_peak_is_judged_only_where_the_threshold_width_interpolates():
     """The first width past n·K (H = 55) must fit its training set (train error ≤ 0.001, read from the per-width
     table) before a peak counts: the published run's 0.005 makes the peak rows "not trained"."""
-    from reproductions.targets._double_descent import WIDTHS, derive, parameters
-    from reproductions.targets.double_descent_mnist import TARGET
+    from keras_lecture_zoo.reproductions.targets._double_descent import WIDTHS, derive, parameters
+    from keras_lecture_zoo.reproductions.targets.double_descent_mnist import TARGET
 
     peaked = {f"test_loss_H{h}": 2.0 if abs(math.log2(parameters(h) / 40_000)) <= 1 else 1.0 for h in WIDTHS}
     peaked["peak_log2_distance_to_threshold"] = 0.0
@@ -376,7 +375,7 @@ def test_double_descent_peak_is_judged_only_where_the_threshold_width_interpolat
 
 
 def test_derived_dead_fraction_ignores_collapsed_nets():
-    from reproductions.targets.activations_dead_relu import derive
+    from keras_lecture_zoo.reproductions.targets.activations_dead_relu import derive
 
     m = {
         "dead_fraction_lr_0.01": 0.02,
@@ -394,16 +393,11 @@ def test_rejudge_keeps_the_measured_data_and_remakes_the_verdicts(tmp_path, monk
     name = "linear.collapse"
     run_target(
         targets.get(name),
-        [0, 1],
-        quick=False,
-        data_dir=None,
-        output_dir=tmp_path,
-        resume=False,
-        verbose=0,
+        RunSettings(output_dir=tmp_path, profile="full", seeds=[0, 1], verbose=0),
         record={"command": "test", "git_commit": "aaaa"},
     )
     folder = tmp_path / name
-    measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in report.RUN_DATA and p.is_file()}
+    measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in results_folder.RUN_DATA and p.is_file()}
     # the run was judged by an older criterion: make its summary say so, then re-judge under today's
     old = dataclasses.replace(targets.get(name).references[0], value=0.0, compare="<")
     monkeypatch.setattr(targets.get(name), "references", (old,) + targets.get(name).references[1:])
@@ -422,8 +416,8 @@ def test_rejudge_keeps_the_measured_data_and_remakes_the_verdicts(tmp_path, monk
         "re-judged from this run's stored metrics under the criteria at commit bbbb"
         in (folder / "summary.md").read_text()
     )
-    index = report.write_index(tmp_path)
-    assert list(report.class_counts(index)["class"]) == ["claim", "exact", "all"]
+    index = results_index.write_index(tmp_path)
+    assert list(results_index.class_counts(index)["class"]) == ["claim", "exact", "all"]
     assert "Re-judged from their stored runs under later criteria" in (tmp_path / "README.md").read_text()
 
 
@@ -442,8 +436,8 @@ def test_results_index_counts_per_class_and_readme_quotes_them():
 
 
 def test_faceted_curves_name_every_network(monkeypatch, tmp_path):
-    figures = []
-    monkeypatch.setattr(report, "save_figure", lambda fig, path: figures.append(fig))
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path: drawn.append(fig))
     nets = [f"net{i}" for i in range(15)]
     history = [
         {"Epoch": e, "Train Loss": 1.0 / e, "Validation Loss": 1.2 / e, "Network": n} for n in nets for e in (1, 2, 3)
@@ -451,8 +445,8 @@ def test_faceted_curves_name_every_network(monkeypatch, tmp_path):
     target = Target(
         name="t.nets", title="", source="", kind="exact", compute=lambda s, c: {}, references=(), full=None, quick=None
     )
-    report._curves(tmp_path / "c.png", target, {0: {"history": history}, 1: {"history": history}})
-    fig = figures[0]
+    figures.draw_curves(tmp_path / "c.png", target, {0: {"history": history}, 1: {"history": history}})
+    fig = drawn[0]
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == nets
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
@@ -462,21 +456,16 @@ def test_faceted_curves_name_every_network(monkeypatch, tmp_path):
 def test_rejudge_after_a_crash_between_the_swap_renames_keeps_the_run_data(tmp_path):
     """A kill between the two renames of the fallback swap leaves the run only in ``.<target>.old``; a re-judge
     brings it back and judges it, its measured files byte for byte (it once deleted them, exit 0)."""
-    from reproductions.fileio import aside
+    from keras_lecture_zoo.reproductions.fileio import aside
 
     name = "gates.and"
     run_target(
         targets.get(name),
-        [0],
-        quick=False,
-        data_dir=None,
-        output_dir=tmp_path,
-        resume=False,
-        verbose=0,
+        RunSettings(output_dir=tmp_path, profile="full", seeds=[0], verbose=0),
         record={"command": "test", "git_commit": "aaaa"},
     )
     folder = tmp_path / name
-    measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in report.RUN_DATA and p.is_file()}
+    measured = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in results_folder.RUN_DATA and p.is_file()}
     folder.rename(aside(folder))  # what the crash left: the old folder aside, the new one never renamed in
     done, _ = report.rejudge(tmp_path, "bbbb", {name: targets.get(name)})
     assert done == [name] and not aside(folder).exists()
@@ -486,17 +475,12 @@ def test_rejudge_after_a_crash_between_the_swap_renames_keeps_the_run_data(tmp_p
 
 def test_a_second_rejudge_of_the_same_target_is_refused_while_one_runs(tmp_path):
     """Re-judging takes the lock a run of the target takes, so two never share a staging folder."""
-    from reproductions.fileio import LockedError, target_lock
+    from keras_lecture_zoo.reproductions.fileio import LockedError, target_lock
 
     name = "gates.and"
     run_target(
         targets.get(name),
-        [0],
-        quick=False,
-        data_dir=None,
-        output_dir=tmp_path,
-        resume=False,
-        verbose=0,
+        RunSettings(output_dir=tmp_path, profile="full", seeds=[0], verbose=0),
         record={"command": "test", "git_commit": "aaaa"},
     )
     with target_lock(tmp_path / ".work", name):
@@ -506,7 +490,7 @@ def test_a_second_rejudge_of_the_same_target_is_refused_while_one_runs(tmp_path)
 
 
 def test_rejudge_cli_names_targets_and_refuses_unknown_ones(tmp_path, capsys):
-    from reproductions.__main__ import main
+    from keras_lecture_zoo.reproductions.__main__ import main
 
     assert main(["run", "gates.and", "gates.or", "--output-dir", str(tmp_path), "--verbose", "0"]) == 0
     before = (tmp_path / "gates.or" / "summary.md").read_bytes()
@@ -527,14 +511,14 @@ def test_the_published_index_names_targets_without_a_run_and_folders_without_a_t
         shutil.copytree(root / "results" / name, tmp_path / name)
     shutil.copytree(root / "results" / "gates.or", tmp_path / "gates.nor")
     (tmp_path / "README.md").write_text((root / "results" / "README.md").read_text())
-    report.write_index(tmp_path, known=["gates.and", "gates.or", "gates.xor"])
+    results_index.write_index(tmp_path, known=["gates.and", "gates.or", "gates.xor"])
     index = (tmp_path / "README.md").read_text()
     assert (
         "Targets with no run in this set yet (1; `python -m reproductions run --publish <target>` adds one): gates.xor."
         in index
     )
     assert "Folders of targets this code no longer has (1; their rows cannot be rerun): gates.nor." in index
-    report.write_index(tmp_path)
+    results_index.write_index(tmp_path)
     assert "no run in this set" not in (tmp_path / "README.md").read_text()
     published = (root / "results" / "README.md").read_text()
     named = re.search(r"Targets with no run in this set yet \(\d+; [^)]*\): (.*?)\.\n", published)

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import zoo
-from reproductions import export as export_mod
-from reproductions import targets
-from reproductions.__main__ import main
-from reproductions.errors import RunRefused
-from reproductions.integrity import measurement_digests
-from reproductions.spec import Export
-from zoo import weights as trained
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions import export as export_mod
+from keras_lecture_zoo.reproductions import targets
+from keras_lecture_zoo.reproductions.__main__ import main
+from keras_lecture_zoo.reproductions.errors import RunRefused
+from keras_lecture_zoo.reproductions.integrity import measurement_digests
+from keras_lecture_zoo.reproductions.spec import Export
+from keras_lecture_zoo.zoo import weights as trained
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -114,7 +114,7 @@ def test_every_builder_takes_weights_and_keeps_its_own_signature():
 
 
 def test_the_zoo_table_shows_each_models_weight_sets(shipped, capsys):
-    from zoo.__main__ import main as zoo_main
+    from keras_lecture_zoo.zoo.__main__ import main as zoo_main
 
     zoo_main(["fashion_*"])
     out = capsys.readouterr().out
@@ -377,7 +377,7 @@ def test_a_kill_inside_an_export_leaves_a_loadable_set(tmp_path, monkeypatch, po
         textwrap.dedent(f"""
         from pathlib import Path
         from tests.test_weights import _target
-        from reproductions.export import export_weights
+        from keras_lecture_zoo.reproductions.export import export_weights
         export_weights(_target(choose="best"), Path({str(run)!r}), Path({str(into)!r}))
     """)
     )

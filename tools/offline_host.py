@@ -143,17 +143,18 @@ def check_run(record, name, digest, published_seeds, full_seeds):
 def adopt(folder, names=None, *, published=None, commit=None):
     """Publish the offline host's run in ``folder`` (the parts offline_run.sh wrote) into ``published`` (results/
     of this clean checkout): every target in it, or ``names``. Returns the names."""
-    from reproductions import __main__ as cli
-    from reproductions import report, targets
-    from reproductions.fileio import target_lock
-    from reproductions.integrity import Unverified, verify_measurements
-    from reproductions.suite import source_digest
+    from keras_lecture_zoo.reproductions import report, results_folder, targets
+    from keras_lecture_zoo.reproductions.cli import published as cli
+    from keras_lecture_zoo.reproductions.errors import UsageError
+    from keras_lecture_zoo.reproductions.fileio import target_lock
+    from keras_lecture_zoo.reproductions.fingerprint import source_digest
+    from keras_lecture_zoo.reproductions.integrity import Unverified, verify_measurements
 
     published = Path(published or cli.PUBLISHED)
     if commit is None:
         try:
-            commit = cli._check_publishable("publishes a run made elsewhere", flag="adopt")
-        except cli.UsageError as exc:
+            commit = cli.check_publishable("publishes a run made elsewhere", flag="adopt")
+        except UsageError as exc:
             raise KitError(str(exc)) from None
     digest = source_digest()
     with tempfile.TemporaryDirectory(dir=published, prefix=".adopt-") as tmp:
@@ -193,7 +194,7 @@ def adopt(folder, names=None, *, published=None, commit=None):
                 report.write_target(
                     published,
                     targets.get(name),
-                    report.load_results(run / name),
+                    results_folder.load_results(run / name),
                     record,
                     judged_commit=commit,
                     stored=run / name,

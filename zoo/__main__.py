@@ -12,7 +12,7 @@ def main(argv=None):
     parser.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. '*mlp*'")
     args = parser.parse_args(argv)
 
-    import zoo
+    from keras_lecture_zoo import zoo
 
     print("| model | lecture / source | parameters | trained weights (`weights=`) | what it is |")
     print("|---|---|---:|---|---|")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from zoo.registry import register_model
-from zoo.validation import (
+from keras_lecture_zoo.zoo.registry import register_model
+from keras_lecture_zoo.zoo.validation import (
     check_classifier_activation,
     check_input_shape,
     check_name,

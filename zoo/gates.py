@@ -7,9 +7,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.layers import QuadraticFeatures, Step
-from zoo.registry import register_model
-from zoo.validation import check_activation, check_name, check_positive_int
+from keras_lecture_zoo.zoo.layers import QuadraticFeatures, Step
+from keras_lecture_zoo.zoo.registry import register_model
+from keras_lecture_zoo.zoo.validation import check_activation, check_name, check_positive_int
 
 __all__ = [
     "threshold_unit",

@@ -79,7 +79,7 @@ def _with_weights(model_name, builder):
     def build_with_weights(*args, weights=None, **kwargs):
         model = builder(*args, **kwargs)
         if weights is not None:
-            from zoo import weights as trained
+            from keras_lecture_zoo.zoo import weights as trained
 
             bound = signature.bind(*args, **kwargs).arguments
             trained.load(model, model_name, weights, bound, builder)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import keras
 
-from zoo.convnets import _classifier, _image_input
-from zoo.layers import BatchNormalization, ZeroPadShortcut
-from zoo.registry import register_model
-from zoo.validation import check_choice, check_name, check_positive_int, check_rate
+from keras_lecture_zoo.zoo.convnets import _classifier, _image_input
+from keras_lecture_zoo.zoo.layers import BatchNormalization, ZeroPadShortcut
+from keras_lecture_zoo.zoo.registry import register_model
+from keras_lecture_zoo.zoo.validation import check_choice, check_name, check_positive_int, check_rate
 
 __all__ = [
     "basic_block",

@@ -20,7 +20,7 @@ import json
 import warnings
 from pathlib import Path
 
-from zoo.fileio import sha256_of
+from keras_lecture_zoo.zoo.fileio import sha256_of
 
 __all__ = ["WeightSet", "list_weights"]
 

@@ -6,7 +6,7 @@ import difflib
 import importlib
 import pkgutil
 
-from reproductions.spec import Target
+from keras_lecture_zoo.reproductions.spec import Target
 
 _TARGETS: dict[str, Target] | None = None
 

@@ -2,7 +2,7 @@
 
 import functools
 
-from zoo import data
+from keras_lecture_zoo.zoo import data
 
 
 @functools.lru_cache(maxsize=4)

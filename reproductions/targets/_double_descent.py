@@ -7,10 +7,11 @@ import statistics
 
 import numpy as np
 
-from reproductions.engine import Recipe
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import REPRODUCED, Profile, Reference, Trained, seed_values
-from reproductions.targets._practice import mnist
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import REPRODUCED, Profile, Reference, Trained, seed_values
+from keras_lecture_zoo.reproductions.targets._practice import mnist
 
 N, K, D = 4000, 10, 784
 THRESHOLD = N * K
@@ -209,7 +210,6 @@ def protocol_switch(rows):
 
 
 def report(results, folder):
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -262,15 +262,10 @@ def report(results, folder):
         }
         for i, (h, p) in enumerate(zip(widths, params))
     ]
-    return "\n".join(
-        [
-            "## Test loss and error against the parameter count",
-            "",
-            "![double descent](double_descent.png)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-        ]
+    return section(
+        "Test loss and error against the parameter count",
+        "![double descent](double_descent.png)",
+        rows,
     )
 
 

@@ -3,9 +3,9 @@ paper's standardised pixels for the scikit-learn baselines (Xiao et al. 2017).""
 
 import keras
 
-import zoo
-from reproductions.engine import Recipe
-from reproductions.targets._data import image_data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 PAPER = "Xiao et al. 2017, Fashion-MNIST paper, Table 3 (best setting)"
 

@@ -5,10 +5,10 @@ benchmark's row for its family. One network per target, so that each full run ta
 
 from __future__ import annotations
 
-from callbacks.batchnorm import recalibrate_batchnorm
-from reproductions.report import markdown_table
-from reproductions.spec import Profile, Retired, Target, spread
-from reproductions.targets._residual import (
+from keras_lecture_zoo.callbacks.batchnorm import recalibrate_batchnorm
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Profile, Retired, Target, spread
+from keras_lecture_zoo.reproductions.targets._residual import (
     DATASETS,
     HE_AUGMENTATION,
     QUICK_TEST_SIZE,
@@ -68,7 +68,6 @@ def fashion_residual_target(
         }
 
     def report(results, folder):
-        import pandas as pd
 
         first = next(iter(results.values()))
         row = {
@@ -80,17 +79,12 @@ def fashion_residual_target(
             "benchmark row": f"{benchmark[0]}: {reference}",
             "benchmark parameters": benchmark[1],
         }
-        return "\n".join(
-            [
-                "## Ours beside the benchmark row (another network: no verdict)",
-                "",
-                markdown_table(pd.DataFrame([row])),
-                "",
-                f"Ours: {_epochs(results, network)} epochs; "
-                f"test accuracy {spread(results, metric)}, with the training-time BatchNorm moving averages "
-                f"{spread(results, f'test_accuracy_ema_bn_{network}')}.",
-                "",
-            ]
+        return section(
+            "Ours beside the benchmark row (another network: no verdict)",
+            [row],
+            f"Ours: {_epochs(results, network)} epochs; "
+            f"test accuracy {spread(results, metric)}, with the training-time BatchNorm moving averages "
+            f"{spread(results, f'test_accuracy_ema_bn_{network}')}.",
         )
 
     return Target(

@@ -5,7 +5,7 @@ and never retrains a finished one."""
 
 from __future__ import annotations
 
-from reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.engine import Recipe
 
 
 def _per_network(value, key):

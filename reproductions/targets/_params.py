@@ -1,7 +1,7 @@
 """Shared helper of the params.* targets: parameter counts of a zoo model, total and per layer."""
 
-import zoo
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 
 def params_target(name, model_name, title, source, expected):

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from reproductions.targets._data import image_data
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 TRACK_SIZE = 10_000  # fixed training images on which the tracker measures training error
 

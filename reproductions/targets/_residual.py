@@ -4,32 +4,51 @@ per seed, each with the runner's per-epoch checkpoints so a killed run resumes m
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
 import numpy as np
 
-from callbacks.batchnorm import recalibrate_batchnorm
-from reproductions.engine import Augmentation
-from reproductions.targets import _networks
-from reproductions.targets._data import image_data
+from keras_lecture_zoo.callbacks.batchnorm import recalibrate_batchnorm
+from keras_lecture_zoo.reproductions.engine import Augmentation
+from keras_lecture_zoo.reproductions.targets import _networks
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 DATASETS = ("fashion_mnist", "cifar10")
 QUICK_TEST_SIZE = 1000
-# residual.degradation's four networks and budget; landscape.resnet_vs_plain draws the surfaces of the same
-DEGRADATION_NETWORKS = ("plain20", "plain56", "resnet20", "resnet56")
-# every training image, 6 epochs = 2,814 steps per network (the measured seconds per epoch are in the published
-# run.json of residual.degradation)
-DEGRADATION_TRAIN_SIZE, DEGRADATION_EPOCHS = 60_000, 6
-DEGRADATION_STEPS = DEGRADATION_EPOCHS * math.ceil(DEGRADATION_TRAIN_SIZE / 128)
 PAPER_STEPS = 64_000  # He et al.'s CIFAR-10 schedule
-# how far that falls short of the paper's schedule (a full run's miss may carry the "schedule short" qualifier)
-DEGRADATION_SHORT_OF = (
-    f"{DEGRADATION_STEPS:,} SGD steps per network against He et al.'s {PAPER_STEPS:,} "
-    f"({DEGRADATION_STEPS / PAPER_STEPS:.1%})"
-)
-# what the rows ran, beside what their sources ran (the default data set; --dataset cifar10 runs the same recipe)
-DEGRADATION_RAN = f"here Fashion-MNIST (or CIFAR-10 with --dataset cifar10), {DEGRADATION_STEPS:,} steps"
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """residual.degradation's networks and training budget, whose trained networks landscape.resnet_vs_plain
+    draws the surfaces of: every training image, ``epochs`` epochs (the measured seconds per epoch are in the
+    published run.json of residual.degradation)."""
+
+    networks: tuple = ("plain20", "plain56", "resnet20", "resnet56")
+    train_size: int = 60_000
+    epochs: int = 6
+    batch_size: int = 128
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * math.ceil(self.train_size / self.batch_size)
+
+    @property
+    def short_of(self) -> str:
+        """How far the budget falls short of the paper's schedule."""
+        return (
+            f"{self.steps:,} SGD steps per network against He et al.'s {PAPER_STEPS:,} ({self.steps / PAPER_STEPS:.1%})"
+        )
+
+    @property
+    def ran(self) -> str:
+        """What the rows ran, beside what their sources ran (--dataset cifar10 runs the same recipe)."""
+        return f"here Fashion-MNIST (or CIFAR-10 with --dataset cifar10), {self.steps:,} steps"
+
+
+DEGRADATION = Budget()
 # He et al.'s CIFAR augmentation: 4 zero pixels on each side, a random crop back to size, random mirroring
 HE_AUGMENTATION = Augmentation(pad=4, flip=True)
 SCHEDULE = (
@@ -43,7 +62,7 @@ SCHEDULE = (
 @functools.lru_cache(maxsize=2)
 def _tfds_splits(name, validation_size, data_dir=None):
     """A tfds data set's splits; ``data_dir`` (the run's --data-dir) is tfds' own folder, else its default."""
-    from zoo import data
+    from keras_lecture_zoo.zoo import data
 
     return data.load_tfds(name, data_dir=data_dir, validation_size=validation_size)
 

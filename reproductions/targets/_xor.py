@@ -4,12 +4,12 @@ accuracy distribution over seeds, mean probabilities, decision boundaries, dead 
 import keras
 import numpy as np
 
-import zoo
-from callbacks import DeadReLUDetector
-from reproductions.engine import Recipe
-from reproductions.report import pyplot, save_figure
-from reproductions.spec import Export, Profile, Reference, Target, seed_values
-from reproductions.targets._data import xor_data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import DeadReLUDetector
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.spec import Export, Profile, Reference, Target, seed_values
+from keras_lecture_zoo.reproductions.targets._data import xor_data
 
 KEYS = ("00", "01", "10", "11")
 GRID = np.linspace(-0.5, 1.5, 31)

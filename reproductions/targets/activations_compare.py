@@ -6,13 +6,14 @@ import math
 
 import numpy as np
 
-import zoo
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Retired, Target
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._networks import train_networks
-from reproductions.targets._practice import TRACK_SIZE, first_reach, mnist, training_error_tracker
-from zoo.mlp import ACTIVATIONS
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Retired, Target
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._networks import train_networks
+from keras_lecture_zoo.reproductions.targets._practice import TRACK_SIZE, first_reach, mnist, training_error_tracker
+from keras_lecture_zoo.zoo.mlp import ACTIVATIONS
 
 HIDDEN, EPOCHS, BATCH, LR, MOMENTUM = (256, 256), 10, 128, 0.01, 0.9
 LEVEL = 0.05  # the training-error level for "learns faster", fixed before the first run
@@ -62,7 +63,6 @@ def compute(seed, ctx):
 
 def report(results, folder):
     """Training-error curves (the tracker's quarter-epoch points, mean over seeds) and tables."""
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -98,14 +98,8 @@ def report(results, folder):
         )
     return "\n".join(
         [
-            "## Training error during training",
-            "",
-            "![training error](training_error.png)",
-            "",
-            "## Per activation",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
+            section("Training error during training", "![training error](training_error.png)"),
+            section("Per activation", rows),
         ]
     )
 

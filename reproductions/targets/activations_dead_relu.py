@@ -6,13 +6,14 @@ import math
 
 import numpy as np
 
-import zoo
-from callbacks import DeadReLUDetector
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Retired, Target
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._networks import train_networks
-from reproductions.targets._practice import TRACK_SIZE, mnist
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import DeadReLUDetector
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Retired, Target
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._networks import train_networks
+from keras_lecture_zoo.reproductions.targets._practice import TRACK_SIZE, mnist
 
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0)
 HIDDEN, EPOCHS, BATCH = (256, 256, 256), 5, 128
@@ -118,7 +119,6 @@ def _mean_text(values):
 
 
 def report(results, folder):
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -165,15 +165,10 @@ def report(results, folder):
         }
         for i, lr in enumerate(LEARNING_RATES)
     ]
-    return "\n".join(
-        [
-            "## Dead units over training and by learning rate",
-            "",
-            "![dead ReLUs](dead_relu.png)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-        ]
+    return section(
+        "Dead units over training and by learning rate",
+        "![dead ReLUs](dead_relu.png)",
+        rows,
     )
 
 

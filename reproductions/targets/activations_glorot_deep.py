@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 
-import zoo
-from callbacks import EarlyStopping
-from reproductions.engine import Recipe
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import (
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import EarlyStopping
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import (
     Change,
     Profile,
     Progress,
@@ -18,11 +19,11 @@ from reproductions.spec import (
     Target,
     learned,
     seed_values,
-    separating_tolerances,
     spread,
 )
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._practice import mnist, zero_one_errors
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._practice import mnist, zero_one_errors
+from keras_lecture_zoo.reproductions.tolerances import separating_tolerances
 
 ACTIVATIONS = ("sigmoid", "tanh", "softsign")
 HIDDEN, BATCH, VALIDATION = (1000,) * 5, 10, 10_000  # Glorot & Bengio: 50,000 / 10,000 / 10,000, minibatches of 10
@@ -121,7 +122,6 @@ def compute(seed, ctx):
 
 def report(results, folder):
     """Validation error per epoch of the final nets (each seed), and the learning-rate trials' table."""
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -182,18 +182,9 @@ def report(results, folder):
     ]
     return "\n".join(
         [
-            "## Training",
-            "",
-            "![training](training.png)",
-            "",
-            "## Final nets",
-            "",
-            markdown_table(pd.DataFrame(finals)),
-            "",
-            "## Learning-rate trials (validation error after the trial epochs)",
-            "",
-            markdown_table(pd.DataFrame(trials)),
-            "",
+            section("Training", "![training](training.png)"),
+            section("Final nets", finals),
+            section("Learning-rate trials (validation error after the trial epochs)", trials),
         ]
     )
 

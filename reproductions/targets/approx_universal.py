@@ -9,11 +9,11 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 
-import zoo
-from reproductions.engine import derive_seed
-from reproductions.report import pyplot, save_figure, seed_table
-from reproductions.spec import Change, Profile, Reference, Target, seed_values
-from zoo import data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import derive_seed
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure, seed_table
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target, seed_values
+from keras_lecture_zoo.zoo import data
 
 SOURCE = "Cybenko 1989; L001, L002 (universal approximation)"
 FUNCTION = "wiggle"  # sin(3πx) + 0.5 sin(9πx) on [0, 1]

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 CONFIGURATIONS = 200  # random point sets per seed and size
 

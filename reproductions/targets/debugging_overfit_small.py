@@ -5,11 +5,12 @@ import math
 
 import numpy as np
 
-import zoo
-from callbacks import check_overfit
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Retired, Target
-from reproductions.targets._practice import mnist
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import check_overfit
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Retired, Target
+from keras_lecture_zoo.reproductions.targets._practice import mnist
 
 EXAMPLES, THRESHOLD = 100, 0.01
 # step-activation units (the lectures' hand-set gates): no gradient reaches their weights
@@ -121,7 +122,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-    import pandas as pd
 
     plt = pyplot()
     run = results[min(results)]
@@ -160,17 +160,11 @@ def report(results, folder):
         for n, e in entries.items()
     ]
     skipped = ", ".join(f"`{n}`" for n in NO_GRADIENT)
-    return "\n".join(
-        [
-            "## Loss on the small set during training",
-            "",
-            "![overfit](overfit_small.png)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-            f"Not trainable by gradient (step activations, the lectures' fixed weights): {skipped}.",
-            "",
-        ]
+    return section(
+        "Loss on the small set during training",
+        "![overfit](overfit_small.png)",
+        rows,
+        f"Not trainable by gradient (step activations, the lectures' fixed weights): {skipped}.",
     )
 
 

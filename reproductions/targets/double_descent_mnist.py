@@ -2,8 +2,8 @@
 one hidden ReLU layer of width H, squared loss on one-hot targets, no regularisation; test loss and error
 against the parameter count, with the interpolation threshold n·K = 40,000 marked."""
 
-from reproductions.spec import Change, Retired, Target
-from reproductions.targets._double_descent import (
+from keras_lecture_zoo.reproductions.spec import Change, Retired, Target
+from keras_lecture_zoo.reproductions.targets._double_descent import (
     BATCH,
     CAUSES,
     DECAY,

@@ -4,8 +4,8 @@ interpolation threshold; beside double_descent.mnist, which follows their protoc
 
 import functools
 
-from reproductions.spec import Target
-from reproductions.targets import _double_descent as belkin
+from keras_lecture_zoo.reproductions.spec import Target
+from keras_lecture_zoo.reproductions.targets import _double_descent as belkin
 
 TARGET = Target(
     name="double_descent.mnist_fresh",

@@ -5,8 +5,9 @@ import warnings
 
 import numpy as np
 
-from reproductions.spec import Change, Profile, Reference, Target, separating_tolerances
-from reproductions.targets._fashion import PAPER, standardised
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target
+from keras_lecture_zoo.reproductions.targets._fashion import PAPER, standardised
+from keras_lecture_zoo.reproductions.tolerances import separating_tolerances
 
 # the paper's Table 3 test accuracy of each classifier's best setting (the ones classifiers() builds)
 PAPER_ACCURACY = {"logistic_regression": 0.842, "knn_k5_p1_distance": 0.854, "mlp_100": 0.871}

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from reproductions.spec import Change, Profile, Reference, Target
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._fashion import SIMPLENET, simplenet_data
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._fashion import SIMPLENET, simplenet_data
 
 
 def overfitting(history):

@@ -3,9 +3,9 @@ on validation loss with best-model saving, per-epoch stats in the lecture's colu
 
 import dataclasses
 
-from callbacks import EarlyStopping
-from reproductions.spec import Export, Profile, Retired, Target
-from reproductions.targets._fashion import SIMPLENET, simplenet_data
+from keras_lecture_zoo.callbacks import EarlyStopping
+from keras_lecture_zoo.reproductions.spec import Export, Profile, Retired, Target
+from keras_lecture_zoo.reproductions.targets._fashion import SIMPLENET, simplenet_data
 
 BENCHMARK = "Fashion-MNIST benchmark (zalandoresearch/fashion-mnist README)"
 

@@ -4,8 +4,9 @@ it is a target of its own: its hour-long fit never holds up the other baselines.
 
 import time
 
-from reproductions.spec import Change, Profile, Reference, Target, binomial_tolerance
-from reproductions.targets._fashion import PAPER, standardised
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target
+from keras_lecture_zoo.reproductions.targets._fashion import PAPER, standardised
+from keras_lecture_zoo.reproductions.tolerances import binomial_tolerance
 
 
 def compute(seed, ctx):

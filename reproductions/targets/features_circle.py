@@ -3,10 +3,10 @@ the lecture's hand-set weights (0, 0, 1, 1) with bias −r² (zoo.circle_classif
 
 import numpy as np
 
-import zoo
-from reproductions.report import pyplot, save_figure
-from reproductions.spec import Profile, Reference, Target
-from zoo import data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.zoo import data
 
 SOURCE = "L003 (feature engineering: the circle)"
 N_POINTS = 400

@@ -1,7 +1,7 @@
 """gates.and3_sigmoid: L003's 3-input sigmoid AND, w=(1,1,1), b=-2.5; σ(z) to 3 decimals. Exact."""
 
-from reproductions.spec import Profile, Target
-from reproductions.targets._gates import exact_references, gate_metrics
+from keras_lecture_zoo.reproductions.spec import Profile, Target
+from keras_lecture_zoo.reproductions.targets._gates import exact_references, gate_metrics
 
 SOURCE = "L003 (sigmoid AND table)"
 SIGMA = {"000": 0.076, "001": 0.182, "010": 0.182, "011": 0.378, "100": 0.182, "101": 0.378, "110": 0.378, "111": 0.622}

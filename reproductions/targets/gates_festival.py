@@ -2,8 +2,8 @@
 
 from itertools import product
 
-from reproductions.spec import Profile, Target
-from reproductions.targets._gates import exact_references, gate_metrics
+from keras_lecture_zoo.reproductions.spec import Profile, Target
+from keras_lecture_zoo.reproductions.targets._gates import exact_references, gate_metrics
 
 SOURCE = "L001 (festival decision)"
 INPUTS = ["".join(map(str, bits)) for bits in product((0, 1), repeat=3)]

@@ -7,10 +7,10 @@ Shown three ways: an exhaustive search over a weight grid, two trained single un
 
 import numpy as np
 
-import zoo
-from reproductions.engine import Recipe
-from reproductions.spec import Change, Profile, Reference, Target
-from zoo import data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target
+from keras_lecture_zoo.zoo import data
 
 SOURCE = "L000, L001 (XOR is not linearly separable)"
 GRID = np.round(np.linspace(-3.0, 3.0, 61), 10)  # step 0.1 for w1, w2 and b

@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 
-import zoo
-from callbacks import GradientNormMonitor
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Retired, Target, spread
-from reproductions.targets._data import image_data
-from reproductions.targets._networks import train_networks
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import GradientNormMonitor
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Retired, Target, spread
+from keras_lecture_zoo.reproductions.targets._data import image_data
+from keras_lecture_zoo.reproductions.targets._networks import train_networks
 
 DEPTH, WIDTH, PROBE, BATCH, LR = 20, 128, 1000, 128, 0.01
 NETWORKS = {
@@ -105,15 +106,10 @@ def report(results, folder):
     save_figure(fig, folder / "gradient_norms.png")
     df = pd.DataFrame(table)
     df.insert(0, "layer", np.arange(1, len(df) + 1))
-    return "\n".join(
-        [
-            "## Gradient norm per hidden layer (geometric mean over seeds)",
-            "",
-            "![gradient norms](gradient_norms.png)",
-            "",
-            markdown_table(df),
-            "",
-        ]
+    return section(
+        "Gradient norm per hidden layer (geometric mean over seeds)",
+        "![gradient norms](gradient_norms.png)",
+        df,
     )
 
 

@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 
-import zoo
-from callbacks import kernel_gradient_norms
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Profile, Reference, Target
-from reproductions.targets._practice import mnist
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import kernel_gradient_norms
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.targets._practice import mnist
 
 SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
 DEPTH, WIDTH, PROBE = 10, 128, 1000
@@ -47,7 +48,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-    import pandas as pd
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -79,16 +79,7 @@ def report(results, folder):
         }
         for s in SCALES
     ]
-    return "\n".join(
-        [
-            "## Gradient norm per layer by initial scale",
-            "",
-            "![init scale](init_scale.png)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-        ]
-    )
+    return section("Gradient norm per layer by initial scale", "![init scale](init_scale.png)", rows)
 
 
 TARGET = Target(

@@ -4,34 +4,23 @@ surface stays smooth and convex-looking; without them the 56-layer surface turns
 
 import numpy as np
 
-import zoo
-from reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import CLAIM_MIN_SEEDS, Change, Profile, Reference, Target, learned, spread
-from reproductions.targets._residual import (
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.landscape import filter_normalized_direction, loss_surface, nonconvex_fraction
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import CLAIM_MIN_SEEDS, Change, Profile, Reference, Target, learned, spread
+from keras_lecture_zoo.reproductions.targets._residual import (
     DATASETS,
-    DEGRADATION_RAN,
+    DEGRADATION,
     QUICK_TEST_SIZE,
     SCHEDULE,
     nan_if_missing,
     residual_data,
 )
-from reproductions.targets._residual import (
-    DEGRADATION_EPOCHS as EPOCHS,
-)
-from reproductions.targets._residual import (
-    DEGRADATION_NETWORKS as NETWORKS,
-)
-from reproductions.targets._residual import (
-    DEGRADATION_SHORT_OF as SHORT_OF,
-)
-from reproductions.targets._residual import (
-    DEGRADATION_TRAIN_SIZE as TRAIN_SIZE,
-)
 
 TRAINED_BY = "residual.degradation"
 
-SOURCE = f"Li et al. 2018, Fig. 5 (CIFAR-10; {DEGRADATION_RAN})"
+SOURCE = f"Li et al. 2018, Fig. 5 (CIFAR-10; {DEGRADATION.ran})"
 # Li et al.'s surfaces are of trained minima (their 56-layer nets reach 5.89% and 13.31% test error)
 LEARNED = tuple(learned(f"test_error_{n}", n) for n in ("plain56", "resnet56"))
 HISTORY = (
@@ -43,7 +32,7 @@ ONE_SEED = Change(
     "2026-12-07",
     "one seed shows no seed-to-seed noise for an effect to stand out of; a claim now needs n ≥ 2",
 )
-LEARNED_ALL = tuple(learned(f"test_error_{n}", n) for n in NETWORKS)
+LEARNED_ALL = tuple(learned(f"test_error_{n}", n) for n in DEGRADATION.networks)
 STEP = 0.5  # sharpness: log10 of the mean loss at α = ±STEP over the loss at α = 0 (1-D direction)
 FULL_GRID = {"eval_size": 500, "points_1d": 41, "points_2d": 15}
 QUICK_GRID = {"eval_size": 128, "points_1d": 9, "points_2d": 5}
@@ -60,11 +49,11 @@ def derive(m, _extras=None):
 
 
 def compute(seed, ctx):
-    d = residual_data(ctx, train_size=TRAIN_SIZE)
+    d = residual_data(ctx, train_size=DEGRADATION.train_size)
     grid = ctx.options["grid"]
     shape = d["x_train"].shape[1:]
     trained = {}
-    for name in NETWORKS:  # the degradation target's trained networks of this seed, SHA-256-checked
+    for name in DEGRADATION.networks:  # the degradation target's trained networks of this seed, SHA-256-checked
         model, entry = ctx.trained_network(TRAINED_BY, name, lambda name=name: zoo.build(name, input_shape=shape))
         trained[name] = (None if model is None else entry["metrics"], model)
     x, y = d["x_train"][: grid["eval_size"]], d["y_train"][: grid["eval_size"]]
@@ -107,11 +96,10 @@ def compute(seed, ctx):
 
 def report(results, folder):
     """Contour plots of every 2-D surface, the 1-D curves, and a table of the shape numbers."""
-    import pandas as pd
 
     plt = pyplot()
     first = results[min(results)]["extras"]["surfaces"]
-    names = [n for n in NETWORKS if n in first]
+    names = [n for n in DEGRADATION.networks if n in first]
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.8), squeeze=False, layout="constrained")
     surfaces = {}
     for name in names:
@@ -145,7 +133,7 @@ def report(results, folder):
     save_figure(fig, folder / "curves_1d.png")
 
     rows = []
-    for name in NETWORKS:
+    for name in DEGRADATION.networks:
 
         def mean(key):
             vals = [r["metrics"].get(f"{key}_{name}", np.nan) for r in results.values()]
@@ -159,17 +147,11 @@ def report(results, folder):
                 "test error %": f"{100 * mean('test_error'):.2f}",
             }
         )
-    return "\n".join(
-        [
-            "## Surface shape per network (mean over seeds)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-            "![contours](contours.png)",
-            "",
-            "![1-D curves](curves_1d.png)",
-            "",
-        ]
+    return section(
+        "Surface shape per network (mean over seeds)",
+        rows,
+        "![contours](contours.png)",
+        "![1-D curves](curves_1d.png)",
     )
 
 
@@ -234,22 +216,24 @@ TARGET = Target(
     # its claims need CLAIM_MIN_SEEDS seeds of residual.degradation's networks
     full=Profile(
         seeds=CLAIM_MIN_SEEDS,
-        train_size=TRAIN_SIZE,
+        train_size=DEGRADATION.train_size,
         options={"grid": FULL_GRID},
-        short_of="its networks are residual.degradation's: " + SHORT_OF,
+        short_of="its networks are residual.degradation's: " + DEGRADATION.short_of,
     ),
     quick=Profile(seeds=1, train_size=512, options={"grid": QUICK_GRID, "test_size": QUICK_TEST_SIZE}),
     causes={
         "*": lambda results: (
             "test error per network: "
-            + ", ".join(f"{n} {spread(results, f'test_error_{n}', 3)}" for n in NETWORKS)
-            + f": after {EPOCHS} epochs on {TRAIN_SIZE:,} images the 56-layer nets are far from the paper's 64k-step "
+            + ", ".join(f"{n} {spread(results, f'test_error_{n}', 3)}" for n in DEGRADATION.networks)
+            + f": after {DEGRADATION.epochs} epochs on {DEGRADATION.train_size:,} images "
+            + "the 56-layer nets are far from the paper's 64k-step "
             "CIFAR minima, so their surfaces are not those of trained minima"
         )
     },
     notes=(
-        f"The four networks are residual.degradation's trained networks of the same seed ({TRAIN_SIZE} Fashion-MNIST "
-        f"images, {EPOCHS} epochs, {SCHEDULE}; BatchNorm's statistics recalibrated on the training images), loaded "
+        "The four networks are residual.degradation's trained networks of the same seed "
+        f"({DEGRADATION.train_size} Fashion-MNIST images, {DEGRADATION.epochs} epochs, {SCHEDULE}; BatchNorm's "
+        "statistics recalibrated on the training images), loaded "
         "from its kept weights after their SHA-256 is checked, so both targets judge the same networks; a run of this "
         "target runs residual.degradation first when the output folder does not keep them. Surfaces: mean "
         f"cross-entropy of the first {FULL_GRID['eval_size']} training images in inference mode, at "

@@ -5,7 +5,7 @@ layer fits it."""
 
 import numpy as np
 
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 D, H, K, N = 20, 64, 5, 2000
 

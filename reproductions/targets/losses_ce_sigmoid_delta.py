@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from reproductions.report import pyplot, save_figure
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 Z = np.linspace(-8.0, 8.0, 161)
 

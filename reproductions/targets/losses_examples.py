@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 SOURCE = "L003 (quadratic vs cross-entropy)"
 A = {"0.99": 0.99, "0.5": 0.5, "0.01": 0.01}

@@ -2,10 +2,10 @@
 
 import keras
 
-import zoo
-from reproductions.engine import Recipe
-from reproductions.spec import Export, Profile, Reference, Target, spread
-from reproductions.targets._data import image_data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.spec import Export, Profile, Reference, Target, spread
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 TARGET = Target(
     exports=(Export(network="mnist_convnet", model="mnist_convnet", dataset="mnist"),),

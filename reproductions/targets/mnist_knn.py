@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from reproductions.spec import Profile, Reference, Retired, Target, spread
-from reproductions.targets._data import image_data
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Retired, Target, spread
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 KS = (1, 3, 29)
 LECUN = "MNIST page table (LeCun et al.)"

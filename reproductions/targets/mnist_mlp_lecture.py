@@ -2,10 +2,10 @@
 
 import keras
 
-import zoo
-from reproductions.engine import Recipe
-from reproductions.spec import Export, Profile, Retired, Target
-from reproductions.targets._data import image_data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.spec import Export, Profile, Retired, Target
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 TARGET = Target(
     exports=(Export(network="mnist_mlp_lecture", model="mnist_mlp_lecture", dataset="mnist"),),

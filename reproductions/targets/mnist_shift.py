@@ -2,11 +2,11 @@
 
 import numpy as np
 
-import zoo
-from reproductions.report import pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Target, Trained
-from reproductions.targets._data import QUICK_EVAL_SIZE, image_data
-from reproductions.targets._networks import train_networks
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target, Trained
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE, image_data
+from keras_lecture_zoo.reproductions.targets._networks import train_networks
 
 SHIFTS = (0, 1, 2, 3, 4)
 DIRECTIONS = ((1, 1), (1, -1), (0, 1), (0, -1))  # (axis, sign) with axis 0 = rows: right, left, down, up

@@ -3,8 +3,8 @@
 
 import numpy as np
 
-from reproductions.spec import Export, Profile, Reference, Target, spread
-from reproductions.targets._data import image_data
+from keras_lecture_zoo.reproductions.spec import Export, Profile, Reference, Target, spread
+from keras_lecture_zoo.reproductions.targets._data import image_data
 
 LEARNING_RATE = 0.01
 BATCH_SIZE = 100
@@ -79,7 +79,7 @@ def compute(seed, ctx):
 def keep_as_zoo_model(ctx, W, b, d):
     """The trained W and b in `zoo.softmax_regression`, kept as the run's network (the zoo's weight set) with
     its test metrics measured as Keras measures them (batch 32)."""
-    import zoo
+    from keras_lecture_zoo import zoo
 
     net = zoo.softmax_regression()
     net.set_weights([W.numpy(), b.numpy()])

@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 
-import zoo
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Target, Trained
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._networks import train_networks
-from reproductions.targets._practice import mnist
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target, Trained
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._networks import train_networks
+from keras_lecture_zoo.reproductions.targets._practice import mnist
 
 HIDDEN, EPOCHS, BATCH = (256, 256), 10, 128
 TARGET_LOSS = 0.1  # fixed before the first run
@@ -68,7 +69,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -114,14 +114,8 @@ def report(results, folder):
     save_figure(fig, folder / "loss_curves.png")
     return "\n".join(
         [
-            "## Loss curves",
-            "",
-            "![loss curves](loss_curves.png)",
-            "",
-            "## Per optimizer (means over seeds)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
+            section("Loss curves", "![loss curves](loss_curves.png)"),
+            section("Per optimizer (means over seeds)", rows),
         ]
     )
 

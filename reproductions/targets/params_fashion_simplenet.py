@@ -1,6 +1,6 @@
 """params.fashion_simplenet: FashionSimpleNet's 421,642 parameters, computed from the L000 architecture."""
 
-from reproductions.targets._params import params_target
+from keras_lecture_zoo.reproductions.targets._params import params_target
 
 TARGET = params_target(
     "params.fashion_simplenet",

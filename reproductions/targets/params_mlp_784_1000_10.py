@@ -1,6 +1,6 @@
 """params.mlp_784_1000_10: L002's parameter count of a 784 → 1000 → 10 dense network."""
 
-from reproductions.targets._params import params_target
+from keras_lecture_zoo.reproductions.targets._params import params_target
 
 TARGET = params_target(
     "params.mlp_784_1000_10",

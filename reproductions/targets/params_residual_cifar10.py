@@ -3,8 +3,8 @@ CIFAR-10 settings (32×32×3 input, 10 classes) beside the counts the papers pri
 
 import numpy as np
 
-import zoo
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 # name -> (zoo model, build kwargs, printed count in millions, digits after the point as printed, source)
 PRINTED = {

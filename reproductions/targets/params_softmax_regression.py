@@ -1,6 +1,6 @@
 """params.softmax_regression: L004's 784 → 10 softmax regression has 7,850 parameters."""
 
-from reproductions.targets._params import params_target
+from keras_lecture_zoo.reproductions.targets._params import params_target
 
 TARGET = params_target(
     "params.softmax_regression",

@@ -3,10 +3,10 @@ and cycles forever on XOR (the repeated weight state is detected and reported)."
 
 import numpy as np
 
-import zoo
-from reproductions.engine import Recipe
-from reproductions.spec import Profile, Reference, Target
-from zoo import data
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.zoo import data
 
 SOURCE = "L000 (perceptron training rule)"
 ETA = 0.1

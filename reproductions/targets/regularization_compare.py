@@ -7,13 +7,14 @@ import math
 
 import numpy as np
 
-import zoo
-from callbacks import EarlyStopping
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Reference, Retired, Target, learned, spread
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._networks import train_networks
-from reproductions.targets._practice import mnist
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.callbacks import EarlyStopping
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Retired, Target, learned, spread
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._networks import train_networks
+from keras_lecture_zoo.reproductions.targets._practice import mnist
 
 SUBSET, EPOCHS, BATCH, LR, MOMENTUM = 10_000, 20, 128, 0.01, 0.9
 DROPOUT = dict(input_dropout=0.2, dropout_rate=0.5)  # Srivastava et al.'s rates for MNIST MLPs
@@ -94,7 +95,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -142,16 +142,7 @@ def report(results, folder):
         }
         for i, k in enumerate(keys)
     ]
-    return "\n".join(
-        [
-            "## Train/test gap per regulariser",
-            "",
-            "![regularization](regularization.png)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-        ]
-    )
+    return section("Train/test gap per regulariser", "![regularization](regularization.png)", rows)
 
 
 TARGET = Target(

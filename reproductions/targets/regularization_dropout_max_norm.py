@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 
-import zoo
-from reproductions.engine import Recipe
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import (
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.engine import Recipe
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import (
     Change,
     Profile,
     Progress,
@@ -18,11 +19,11 @@ from reproductions.spec import (
     Target,
     learned,
     seed_values,
-    separating_tolerances,
     spread,
 )
-from reproductions.targets._data import QUICK_EVAL_SIZE
-from reproductions.targets._practice import mnist, zero_one_errors
+from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
+from keras_lecture_zoo.reproductions.targets._practice import mnist, zero_one_errors
+from keras_lecture_zoo.reproductions.tolerances import separating_tolerances
 
 DROPOUT = dict(input_dropout=0.2, dropout_rate=0.5)  # Srivastava et al.: keep 0.8 (inputs) and 0.5 (hidden)
 MAX_NORM = 2.0  # Srivastava et al., Appendix B.1: c = 2 in all layers
@@ -125,7 +126,6 @@ def compute(seed, ctx):
 
 def report(results, folder):
     """Training loss per epoch of the final nets, and the tables of the finals and the trials."""
-    import pandas as pd
 
     plt = pyplot()
     runs = list(results.values())
@@ -178,18 +178,9 @@ def report(results, folder):
     ]
     return "\n".join(
         [
-            "## Training",
-            "",
-            "![training](training.png)",
-            "",
-            "## Final nets",
-            "",
-            markdown_table(pd.DataFrame(finals)),
-            "",
-            "## Rate trials (validation error after the trial epochs)",
-            "",
-            markdown_table(pd.DataFrame(trials)),
-            "",
+            section("Training", "![training](training.png)"),
+            section("Final nets", finals),
+            section("Rate trials (validation error after the trial epochs)", trials),
         ]
     )
 

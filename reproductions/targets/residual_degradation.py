@@ -2,15 +2,15 @@
 higher training error than a shallower one (plain-20); with identity shortcuts the deeper net wins
 (ResNet-56 below ResNet-20). Same data, schedule and seed for all four networks."""
 
-import math
 import statistics
 
-import zoo
-from reproductions.report import markdown_table, pyplot, save_figure
-from reproductions.spec import Change, Profile, Progress, Reference, Target, learned, spread
-from reproductions.targets._residual import (
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.report import section
+from keras_lecture_zoo.reproductions.spec import Change, Profile, Progress, Reference, Target, learned, spread
+from keras_lecture_zoo.reproductions.targets._residual import (
     DATASETS,
-    DEGRADATION_RAN,
+    DEGRADATION,
     HE_AUGMENTATION,
     PAPER_STEPS,
     QUICK_TEST_SIZE,
@@ -19,20 +19,8 @@ from reproductions.targets._residual import (
     residual_data,
     train_networks,
 )
-from reproductions.targets._residual import (
-    DEGRADATION_EPOCHS as EPOCHS,
-)
-from reproductions.targets._residual import (
-    DEGRADATION_NETWORKS as NETWORKS,
-)
-from reproductions.targets._residual import (
-    DEGRADATION_SHORT_OF as SHORT_OF,
-)
-from reproductions.targets._residual import (
-    DEGRADATION_TRAIN_SIZE as TRAIN_SIZE,
-)
 
-SOURCE = f"He et al. 2016, Fig. 6 (CIFAR-10, {PAPER_STEPS:,} steps; {DEGRADATION_RAN})"
+SOURCE = f"He et al. 2016, Fig. 6 (CIFAR-10, {PAPER_STEPS:,} steps; {DEGRADATION.ran})"
 HISTORY = (
     "it judged 56-layer nets that had not trained at this budget (plain-56 passed against plain-20 while "
     "ResNet-56 sat 34 points behind ResNet-20); a claim about trained networks now needs them to have "
@@ -48,13 +36,13 @@ def nets_learned(*names):
 
 
 def _data(ctx):
-    return residual_data(ctx, train_size=TRAIN_SIZE)
+    return residual_data(ctx, train_size=DEGRADATION.train_size)
 
 
 def compute(seed, ctx):
     d = _data(ctx)
     shape = d["x_train"].shape[1:]
-    builders = {name: (lambda _seed, name=name: zoo.build(name, input_shape=shape)) for name in NETWORKS}
+    builders = {name: (lambda _seed, name=name: zoo.build(name, input_shape=shape)) for name in DEGRADATION.networks}
     trained = train_networks(ctx, d, builders, epochs=ctx.profile.epochs, augment=HE_AUGMENTATION)
     metrics = {}
     for name, (m, _model) in trained.items():
@@ -79,7 +67,7 @@ def report(results, folder):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     colors = {"plain20": "tab:blue", "plain56": "tab:red", "resnet20": "tab:cyan", "resnet56": "tab:orange"}
     rows = []
-    for name in NETWORKS:
+    for name in DEGRADATION.networks:
         per_seed = []
         for seed, r in sorted(results.items()):
             h = pd.DataFrame(r["history"])
@@ -118,15 +106,10 @@ def report(results, folder):
     ax.legend()
     fig.tight_layout()
     save_figure(fig, folder / "training_error.png")
-    return "\n".join(
-        [
-            "## Final errors (mean ± std over seeds)",
-            "",
-            markdown_table(pd.DataFrame(rows)),
-            "",
-            "![training error](training_error.png)",
-            "",
-        ]
+    return section(
+        "Final errors (mean ± std over seeds)",
+        rows,
+        "![training error](training_error.png)",
     )
 
 
@@ -181,14 +164,15 @@ TARGET = Target(
             history=(Change("every seed > 0", "2026-11-23", HISTORY),),
         ),
     ),
-    full=Profile(seeds=2, epochs=EPOCHS, train_size=TRAIN_SIZE, short_of=SHORT_OF),
+    full=Profile(seeds=2, epochs=DEGRADATION.epochs, train_size=DEGRADATION.train_size, short_of=DEGRADATION.short_of),
     quick=Profile(seeds=1, epochs=1, train_size=512, options={"test_size": QUICK_TEST_SIZE}),
     causes={
         m: (
             lambda results: (
                 "training error per network: "
-                + ", ".join(f"{n} {spread(results, f'train_error_{n}', 3)}" for n in NETWORKS)
-                + f" after {EPOCHS} epochs on {TRAIN_SIZE:,} images ({EPOCHS * math.ceil(TRAIN_SIZE / 128):,} steps; "
+                + ", ".join(f"{n} {spread(results, f'train_error_{n}', 3)}" for n in DEGRADATION.networks)
+                + f" after {DEGRADATION.epochs} epochs on {DEGRADATION.train_size:,} images "
+                + f"({DEGRADATION.steps:,} steps; "
                 "He et al. "
                 "train 64k; see the curves)"
             )
@@ -200,8 +184,8 @@ TARGET = Target(
         )
     },
     notes=(
-        f"He et al.'s schedule scaled down: all {TRAIN_SIZE:,} Fashion-MNIST training images "
-        f"(28×28×1, no validation split), {EPOCHS} epochs = {EPOCHS * math.ceil(TRAIN_SIZE / 128):,} steps per "
+        f"He et al.'s schedule scaled down: all {DEGRADATION.train_size:,} Fashion-MNIST training images "
+        f"(28×28×1, no validation split), {DEGRADATION.epochs} epochs = {DEGRADATION.steps:,} steps per "
         "network, "
         f"{SCHEDULE}. He et al. train 64k steps on 45k CIFAR-10 images, so our absolute errors are not theirs; the "
         "claim compared is the ordering. Train error (the criteria) is measured after training in inference mode on "

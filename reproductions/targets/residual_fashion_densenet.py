@@ -1,9 +1,9 @@
 """residual.fashion_densenet: DenseNet-BC (L=40, k=12) trained on Fashion-MNIST with He et al.'s augmentation
 and step schedule until its validation curve flattens, next to the Fashion-MNIST benchmark's DenseNet-BC row."""
 
-import zoo
-from reproductions.spec import Export
-from reproductions.targets._fashion_residual import fashion_residual_target
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.spec import Export
+from keras_lecture_zoo.reproductions.targets._fashion_residual import fashion_residual_target
 
 # 15 epochs: DenseNet-BC-40 costs about 5× ResNet-20 per epoch here; about 110 min on 2 cores of a
 # 215 GFLOP/s AMD EPYC

@@ -1,9 +1,9 @@
 """residual.fashion_resnet20: the CIFAR ResNet-20 trained on Fashion-MNIST with He et al.'s augmentation and
 step schedule until its validation curve flattens, next to the Fashion-MNIST benchmark's ResNet18 row."""
 
-import zoo
-from reproductions.spec import Export
-from reproductions.targets._fashion_residual import fashion_residual_target
+from keras_lecture_zoo import zoo
+from keras_lecture_zoo.reproductions.spec import Export
+from keras_lecture_zoo.reproductions.targets._fashion_residual import fashion_residual_target
 
 # 30 epochs: the step schedule ends at the plateau. Two seeds, one per core (--jobs 2), take about an hour on
 # 2 CPU cores; the published run's summary gives its measured wall time and seconds per epoch

@@ -1,7 +1,7 @@
 """xor.keras_model3: L001 XOR Model 3, Dense(3, relu, N(0.75, 0.01)) → Dense(1, sigmoid);
 MSE, Adam, batch 4, 1000 epochs."""
 
-from reproductions.targets._xor import xor_target
+from keras_lecture_zoo.reproductions.targets._xor import xor_target
 
 TARGET = xor_target(
     "xor.keras_model3",

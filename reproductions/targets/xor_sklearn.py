@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from reproductions.spec import Profile, Reference, Target
+from keras_lecture_zoo.reproductions.spec import Profile, Reference, Target
 
 SOURCE = "L001 (scikit-learn XOR)"
 XS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])

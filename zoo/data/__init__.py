@@ -19,9 +19,9 @@ through tensorflow-datasets, tf.data pipelines) and :mod:`zoo.data.toy` (the lec
 public names are all here.
 """
 
-from zoo.data import idx, splits, toy
-from zoo.data.idx import *  # noqa: F401,F403
-from zoo.data.splits import *  # noqa: F401,F403
-from zoo.data.toy import *  # noqa: F401,F403
+from keras_lecture_zoo.zoo.data import idx, splits, toy
+from keras_lecture_zoo.zoo.data.idx import *  # noqa: F401,F403
+from keras_lecture_zoo.zoo.data.splits import *  # noqa: F401,F403
+from keras_lecture_zoo.zoo.data.toy import *  # noqa: F401,F403
 
 __all__ = [*idx.__all__, *splits.__all__, *toy.__all__]

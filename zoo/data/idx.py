@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.fileio import atomic_write_bytes
+from keras_lecture_zoo.zoo.fileio import atomic_write_bytes
 
 __all__ = [
     "ChecksumError",

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from zoo.data.idx import ENV_OFFLINE, MissingDataError, _offline, _spec, load_arrays
+from keras_lecture_zoo.zoo.data.idx import ENV_OFFLINE, MissingDataError, _offline, _spec, load_arrays
 
 __all__ = ["Splits", "load", "load_tfds", "load_datasets", "to_dataset", "TFDS_DATASETS", "CIFAR10_CLASSES"]
 
@@ -116,7 +116,7 @@ def load_tfds(name, data_dir=None, *, validation_size=0, normalize=True, downloa
     ``validation_size`` training images, as in :func:`load`. Images are float32 in [0, 1]
     (N, 32, 32, 3); labels int32. No checksum of ours: tfds verifies its own downloads.
     """
-    from zoo.validation import check_choice
+    from keras_lecture_zoo.zoo.validation import check_choice
 
     check_choice(name, "name", TFDS_DATASETS)
     try:
