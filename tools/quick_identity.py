@@ -2,7 +2,7 @@
 at another commit (checked out into a scratch worktree) and at this checkout, seed by seed, and compares the
 measured numbers bitwise (metrics.csv without its wall times, and every history/seed_<s>.csv).
 
-    python tools/quick_identity.py OLD_COMMIT [TARGET...] [--jobs N] [--keep DIR]
+    python tools/quick_identity.py OLD_COMMIT [TARGET...] [--keep DIR]
 
 Prints one line per target (identical, or the first difference) and exits 1 if any target differs. A refactor
 of the suite or the engine is done when this prints no difference against the commit before it."""
@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMES = ("wall_time_s",)  # what a run measures that is not a number of the model: its wall time
 
 
-def run_quick(checkout, out, names, jobs):
-    """The quick profile of ``names`` (every target when empty) from ``checkout`` into ``out``."""
+def start_quick(checkout, out, names):
+    """Start the quick profile of ``names`` (every target when empty) from ``checkout`` into ``out``; both sides
+    run at once (the numbers do not depend on what else runs)."""
     argv = [sys.executable, "-m", "reproductions", "run", *(names or ["all"]), "--quick", "--verbose", "0"]
-    argv += ["--output-dir", str(out), "--jobs", str(jobs)]
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    subprocess.run(argv, cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
+    log = open(Path(out).parent / f"{Path(out).name}.log", "w")
+    return subprocess.Popen([*argv, "--output-dir", str(out)], cwd=checkout, env=env, stdout=log, stderr=log)
 
 
 def differences(old, new):
@@ -64,17 +65,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("commit", help="the commit to compare with (e.g. the one before a refactor)")
     parser.add_argument("targets", nargs="*", help="targets to run (default: every target)")
-    parser.add_argument("--jobs", type=int, default=1, help="--jobs of both runs (the same numbers as serial)")
     parser.add_argument("--keep", help="write both runs under this folder and keep them")
     args = parser.parse_args(argv)
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="quick-identity-"))
     old_tree = scratch / "old-checkout"
+    runs = []
     try:
         subprocess.run(["git", "worktree", "add", "--detach", str(old_tree), args.commit], cwd=ROOT, check=True)
-        for checkout, out in ((old_tree, scratch / "old"), (ROOT, scratch / "new")):
-            run_quick(checkout, out, args.targets, args.jobs)
+        runs = [start_quick(tree, scratch / side, args.targets) for side, tree in (("old", old_tree), ("new", ROOT))]
+        for side, proc in zip(("old", "new"), runs):
+            if proc.wait() != 0:
+                tail = (scratch / f"{side}.log").read_text(errors="replace").strip().splitlines()[-3:]
+                raise SystemExit(f"the {side} side's quick run failed: " + " | ".join(tail))
         found = differences(scratch / "old", scratch / "new")
     finally:
+        for proc in runs:  # a side that failed ends the other
+            if proc.poll() is None:
+                proc.kill()
         subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], cwd=ROOT, check=False)
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
