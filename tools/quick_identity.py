@@ -20,7 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMES = ("wall_time_s",)  # what a run measures that is not a number of the model: its wall time
+
+
+def _is_time(column):
+    """What a run measures that is not a number of a model: wall times (``wall_time_s``, ``*_seconds``)."""
+    return column == "wall_time_s" or column.endswith("_seconds")
 
 
 def start_quick(checkout, out, names):
@@ -49,7 +53,8 @@ def _first_difference(old, new):
     for name in dict.fromkeys(files):
         if not (old / name).is_file() or not (new / name).is_file():
             return f"{name} only at one side"
-        a, b = (pd.read_csv(folder / name).drop(columns=list(TIMES), errors="ignore") for folder in (old, new))
+        a, b = (pd.read_csv(folder / name) for folder in (old, new))
+        a, b = (t.drop(columns=[c for c in t.columns if _is_time(c)]) for t in (a, b))
         if list(a.columns) != list(b.columns) or a.shape != b.shape:
             return f"{name}: columns or rows differ"
         for column in a.columns:
