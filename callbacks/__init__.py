@@ -14,16 +14,20 @@ lists of arrays; the checkpoint stores those as arrays), and ``set_state(state)`
 join the run's metrics (EarlyStopping's ``best_epoch``). The engine knows no callback by name.
 """
 
-from keras_lecture_zoo.callbacks.dead_relu import DeadReLUDetector
-from keras_lecture_zoo.callbacks.early_stopping import EarlyStopping
-from keras_lecture_zoo.callbacks.gradient_check import (
+from keras_lecture_zoo import import_keras
+
+import_keras()  # before any module here imports Keras: a missing backend is one line naming the extras
+
+from keras_lecture_zoo.callbacks.dead_relu import DeadReLUDetector  # noqa: E402
+from keras_lecture_zoo.callbacks.early_stopping import EarlyStopping  # noqa: E402
+from keras_lecture_zoo.callbacks.gradient_check import (  # noqa: E402
     GradientCheck,
     GradientCheckError,
     GradientCheckReport,
     check_gradients,
 )
-from keras_lecture_zoo.callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms
-from keras_lecture_zoo.callbacks.overfit import OverfitReport, check_overfit
+from keras_lecture_zoo.callbacks.gradient_norms import GradientNormMonitor, kernel_gradient_norms  # noqa: E402
+from keras_lecture_zoo.callbacks.overfit import OverfitReport, check_overfit  # noqa: E402
 
 __all__ = [
     "DeadReLUDetector",

@@ -12,3 +12,26 @@ __version__ = "0.1.0"
 _here = _Path(__file__).resolve().parent
 if not (_here / "zoo").is_dir() and (_here.parent / "reproductions" / "spec.py").is_file():
     __path__.append(str(_here.parent))  # a checkout: the packages are the folders beside this one
+
+
+class BackendMissing(ImportError):
+    """Keras is installed without the backend ``KERAS_BACKEND`` names (a bare install has none)."""
+
+
+def import_keras():
+    """Keras, imported once its backend can load; where it cannot, one line naming the extras that install one
+    (a bare ``pip install`` brings Keras without any backend)."""
+    import os
+
+    try:
+        import keras
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tensorflow", "jax", "torch"):
+            raise
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        raise BackendMissing(
+            f"keras-lecture-zoo needs a Keras backend, and {backend} (KERAS_BACKEND) is not installed: install the "
+            "package with one, pip install 'keras-lecture-zoo[tensorflow]', '[jax]' or '[torch]', and set "
+            "KERAS_BACKEND=jax or torch for those"
+        ) from None
+    return keras

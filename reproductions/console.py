@@ -96,3 +96,8 @@ def fmt_seconds(s):
     """A duration as a reader scans it: '4m05s', or '2h19m' from an hour on."""
     s = int(round(s))
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def plural(n, word):
+    """'1 seed', '2 seeds': a count with its noun."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

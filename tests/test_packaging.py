@@ -2,6 +2,7 @@
 script neither breaks ours nor is shadowed by it, and the wheel holds every package folder of the checkout."""
 
 import configparser
+import importlib.util
 import os
 import subprocess
 import sys
@@ -70,3 +71,19 @@ def test_a_script_beside_its_own_zoo_and_callbacks_modules_uses_the_installed_pa
     assert out.returncode == 0, out.stderr[-2000:]
     params, location = out.stdout.split()[-2:]
     assert params == "9" and Path(location).is_relative_to(site)
+
+
+def test_without_its_keras_backend_the_package_says_which_extras_install_one(tmp_path):
+    missing = [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name) is None]
+    if not missing:
+        pytest.skip("every Keras backend is installed here")
+    env = dict(os.environ, KERAS_BACKEND=missing[0])
+    code = "from keras_lecture_zoo import zoo"
+    imported = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    last = imported.stderr.strip().splitlines()[-1]
+    assert imported.returncode == 1 and last.startswith("keras_lecture_zoo.BackendMissing: keras-lecture-zoo needs")
+    assert "[tensorflow]" in last and "[jax]" in last and "[torch]" in last and missing[0] in last
+    argv = [sys.executable, "-m", "keras_lecture_zoo.reproductions", "run", "gates.and", "--output-dir", "out"]
+    cli = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 2 and cli.stderr.strip().splitlines() == ["error: " + last.split(": ", 1)[1]]
+    assert not (tmp_path / "out").exists()

@@ -224,6 +224,18 @@ def test_readme_python_snippets_run_in_order_per_section(section, tmp_path, data
     assert result.returncode == 0, f"{section}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
+def test_every_file_a_readme_snippet_writes_in_its_folder_is_one_git_ignores():
+    """A user runs the snippets in the clone: what they save there (a model, its weights, the best epoch) must not
+    show as a change, or every later run records "+uncommitted changes" and --publish refuses."""
+    code = "\n".join(code for _, code in _blocks("python"))
+    written = sorted(set(re.findall(r"[\"']([\w.-]+\.(?:keras|h5))[\"']", code)))
+    assert written, "the snippets save no model file: this test checks nothing"
+    ignored = subprocess.run(["git", "check-ignore", *written], cwd=REPO, capture_output=True, text=True)
+    if ignored.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert sorted(ignored.stdout.split()) == written
+
+
 def test_readme_python_sections_are_the_ones_with_checks():
     assert set(AFTERWARDS) <= set(_python_sessions())
     assert {"Data: local directory first, download otherwise", "Models", "Callbacks"} <= set(_python_sessions())

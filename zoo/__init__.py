@@ -17,6 +17,11 @@ if sys.orig_argv[1:3] in (["-m", "zoo"], ["-m", "keras_lecture_zoo.zoo"]):  # `p
 
 __version__ = "0.1.0"
 
+from keras_lecture_zoo import import_keras  # noqa: E402
+
+import_keras()  # before the builders import Keras: a missing backend is one line naming the extras
+del import_keras
+
 # The public API is every name in these modules' ``__all__``; importing them registers the builders. They are
 # imported by the package's one name, also where a checkout's `python -m zoo` loads this file as `zoo`.
 _PACKAGE = "keras_lecture_zoo.zoo"

@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 
+from keras_lecture_zoo import BackendMissing
 from keras_lecture_zoo.reproductions.cli import published, results
 from keras_lecture_zoo.reproductions.errors import SeedProcessError, UsageError
 from keras_lecture_zoo.reproductions.settings import BACKENDS, SettingsError  # light: no TensorFlow
@@ -199,6 +200,8 @@ def _dispatch(args, argv):
 def _exit_code(exc):
     """The documented exit status of an error the command line says in one line (None: a bug, shown whole):
     3 for a target another run holds, 1 for a seed process that failed, 2 for refusals and OS errors."""
+    if isinstance(exc, BackendMissing):  # before the imports below, which load Keras
+        return 2
     from keras_lecture_zoo.reproductions.fileio import LockedError
 
     if isinstance(exc, LockedError):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from keras_lecture_zoo.reproductions.cli import published
+from keras_lecture_zoo.reproductions.console import plural
 from keras_lecture_zoo.reproductions.errors import UsageError
 from keras_lecture_zoo.reproductions.spec import MAX_SEED
 
@@ -24,7 +25,7 @@ def list_targets(markdown=False):
             print(f"| `{name}` | {t.kind} | {full.seeds} ({quick.seeds}) | {len(t.references)} | {t.title} |")
             continue
         epochs = f", {full.epochs} epochs (quick {quick.epochs})" if t.kind == "fit" else ""
-        print(f"{name:28s} {t.kind:5s} {full.seeds} seeds (quick {quick.seeds}){epochs}  {t.title}")
+        print(f"{name:28s} {t.kind:5s} {plural(full.seeds, 'seed')} (quick {quick.seeds}){epochs}  {t.title}")
     return 0
 
 
@@ -137,7 +138,7 @@ def report_command(args):
     df = results_index.write_index(
         out, known=targets.names() if published.is_published(out) else None, judges=known_targets()
     )
-    print(f"wrote {out / 'README.md'} ({len(df)} rows)")
+    print(f"wrote {out / 'README.md'} ({plural(len(df), 'row')})")
     return 0
 
 

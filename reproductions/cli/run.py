@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from keras_lecture_zoo.reproductions.cli import published, record, results
+from keras_lecture_zoo.reproductions.console import plural
 from keras_lecture_zoo.reproductions.errors import UsageError
 from keras_lecture_zoo.reproductions.settings import RunSettings, SettingsError, parse_seeds
 
@@ -241,7 +242,7 @@ def _print_plan(plan, settings, dry):
     seeds = sum(len(p["seeds"]) for p in plan)
     head = "would run" if dry else "running"
     print(
-        f"{head} {len(plan)} target{'s' * (len(plan) != 1)} ({seeds} seed{'s' * (seeds != 1)}, "
+        f"{head} {plural(len(plan), 'target')} ({plural(seeds, 'seed')}, "
         f"{settings.profile} profile) into {settings.output_dir}/",
         flush=True,
     )
@@ -308,7 +309,7 @@ def _print_verdicts(output_dir, chosen):
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     counts = df["verdict"].value_counts()
-    print("\n" + f"{len(df)} rows: " + ", ".join(f"{int(n)} {v}" for v, n in counts.items()))
+    print("\n" + f"{plural(len(df), 'row')}: " + ", ".join(f"{int(n)} {v}" for v, n in counts.items()))
     where = f"results in {output_dir}/ (table: {output_dir / 'README.md'}; per target: <target>/summary.md)"
     print(
         where
