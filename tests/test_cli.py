@@ -139,6 +139,16 @@ def test_report_works_on_my_results_by_default_and_compares_with_the_published_s
     assert "| gates.and | z(00) | -2 | -2 | 0 |" in table and "missing" not in table
 
 
+def test_a_plan_quotes_no_published_time_for_another_strategy(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "fashion.mlp", "--dry-run"]) == 0
+    assert "published run: about" in capsys.readouterr().out
+    assert main(["run", "fashion.mlp", "--strategy", "mirrored", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "no published timing under --strategy mirrored (the published run: default)" in out
+    assert "the published runs of these took" not in out
+
+
 def test_dry_run_prints_the_plan_and_creates_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "gates", "xor.keras_model1", "--seeds", "5", "--dry-run"]) == 0

@@ -87,3 +87,12 @@ def test_without_its_keras_backend_the_package_says_which_extras_install_one(tmp
     cli = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 2 and cli.stderr.strip().splitlines() == ["error: " + last.split(": ", 1)[1]]
     assert not (tmp_path / "out").exists()
+    flag = subprocess.run(  # --backend is set before anything loads Keras, so it gets the same line
+        [*argv[:5], "--backend", missing[0], "--dry-run"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert flag.returncode == 2 and flag.stderr.strip().splitlines() == cli.stderr.strip().splitlines()

@@ -19,9 +19,9 @@ def run_command(args, argv):
     """``run TARGET...``: refuse what cannot run in one line before anything trains, plan, run, show the verdicts."""
     from keras_lecture_zoo.reproductions import targets
 
-    chosen = _chosen(args)
     settings = settings_from(args)
-    _select_backend(settings.backend)
+    _select_backend(settings.backend)  # before anything imports Keras
+    chosen = _chosen(args)
     _check_targets(chosen, settings)
     if settings.strategy == "multiworker":
         _check_tf_config()
@@ -215,7 +215,8 @@ def _seed_text(seeds):
 
 
 def _plan(chosen, settings):
-    """Per target: its seeds and the published full run's wall time, scaled to this run's seed count."""
+    """Per target: its seeds and the published full run's wall time, scaled to this run's seed count; none where
+    this run differs from the published one in profile, backend or strategy (a time that does not apply)."""
     from keras_lecture_zoo.reproductions import targets
 
     plan = []
@@ -223,14 +224,29 @@ def _plan(chosen, settings):
         wanted = targets.get(name).run_seeds(settings.profile, settings.seeds)
         estimate, cpu = None, None
         run = {} if settings.quick else published.published_record(name)
+        unlike = _unlike(run, settings)
         try:
-            if run.get("seeds"):
+            if run.get("seeds") and not unlike:
                 estimate = float(run["wall_time_seconds"]) * len(wanted) / len(run["seeds"])
                 cpu = run.get("hardware", {}).get("cpu")
         except (KeyError, TypeError, ValueError):
             pass
-        plan.append({"target": name, "seeds": wanted, "estimate": estimate, "cpu": cpu})
+        plan.append({"target": name, "seeds": wanted, "estimate": estimate, "cpu": cpu, "unlike": unlike})
     return plan
+
+
+def _unlike(run, settings):
+    """How this run differs from the published ``run`` in what sets its speed (backend, strategy); "" if not."""
+    if not run:
+        return ""
+    backend = settings.backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    theirs = run.get("backend") or "tensorflow"
+    strategy = (run.get("distribution") or {}).get("strategy", "default")
+    if backend != theirs:
+        return f"no published timing on {backend} (the published run is {theirs}'s)"
+    if settings.strategy != strategy:
+        return f"no published timing under --strategy {settings.strategy} (the published run: {strategy})"
+    return ""
 
 
 def _print_plan(plan, settings, dry):
@@ -251,7 +267,9 @@ def _print_plan(plan, settings, dry):
         width = max(len(p["target"]) for p in plan)
         for p in plan:
             took = (
-                f"published run: {_fmt_seconds(p['estimate'])}" if p["estimate"] is not None else "no published timing"
+                f"published run: {_fmt_seconds(p['estimate'])}"
+                if p["estimate"] is not None
+                else p["unlike"] or "no published timing"
             )
             print(f"  {p['target']:{width}s}  seeds {_seed_text(p['seeds']):10s}  {took}")
     if known:
