@@ -30,6 +30,20 @@ def save_figure(fig, path, dpi=110):
     pyplot().close(fig)
 
 
+def finish(fig, ax, path, labels, legend=None):
+    """The last steps of a one-panel figure: ``labels`` (x label, y label, title) on ``ax``, a light grid, its
+    legend (``legend``: ax.legend's keyword arguments; None for none), the layout, and the PNG at ``path``."""
+    xlabel, ylabel, title = labels
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    if legend is not None:
+        ax.legend(**legend)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
 def draw_curves(path, target, results):
     """Train (solid) and validation (dashed) loss and accuracy per epoch: one line per seed for up to
     five seeds, else the mean over seeds with a min-max band (seeds that stopped early drop out).

@@ -210,7 +210,6 @@ def protocol_switch(rows):
 
 
 def report(results, folder):
-
     plt = pyplot()
     runs = list(results.values())
     widths = [r["width"] for r in runs[0]["extras"]["widths"]]

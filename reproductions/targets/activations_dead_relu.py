@@ -119,7 +119,6 @@ def _mean_text(values):
 
 
 def report(results, folder):
-
     plt = pyplot()
     runs = list(results.values())
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))

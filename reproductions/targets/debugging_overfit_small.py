@@ -7,7 +7,7 @@ import numpy as np
 
 from keras_lecture_zoo import zoo
 from keras_lecture_zoo.callbacks import check_overfit
-from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.figures import finish, pyplot
 from keras_lecture_zoo.reproductions.report import section
 from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Retired, Target
 from keras_lecture_zoo.reproductions.targets._practice import mnist
@@ -122,7 +122,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-
     plt = pyplot()
     run = results[min(results)]
     entries = run["extras"]["overfit"]
@@ -139,13 +138,12 @@ def report(results, folder):
             label=name,
         )
     ax.axhline(1, color="k", ls="--", lw=1, label="threshold")
-    ax.set_xlabel("full-batch training steps (step 0 drawn at 1)")
-    ax.set_ylabel("loss / threshold (inference mode)")
-    ax.set_title(f"Overfitting a small set: every trainable zoo model (seed {min(results)})")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=6, ncol=3)
-    fig.tight_layout()
-    save_figure(fig, folder / "overfit_small.png")
+    labels = (
+        "full-batch training steps (step 0 drawn at 1)",
+        "loss / threshold (inference mode)",
+        f"Overfitting a small set: every trainable zoo model (seed {min(results)})",
+    )
+    finish(fig, ax, folder / "overfit_small.png", labels, legend={"fontsize": 6, "ncol": 3})
     rows = [
         {
             "model": n,

@@ -48,7 +48,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     cmap = plt.get_cmap("coolwarm")

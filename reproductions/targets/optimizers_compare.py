@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from keras_lecture_zoo import zoo
-from keras_lecture_zoo.reproductions.figures import pyplot, save_figure
+from keras_lecture_zoo.reproductions.figures import finish, pyplot
 from keras_lecture_zoo.reproductions.report import section
 from keras_lecture_zoo.reproductions.spec import Change, Profile, Reference, Target, Trained
 from keras_lecture_zoo.reproductions.targets._data import QUICK_EVAL_SIZE
@@ -69,7 +69,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-
     plt = pyplot()
     runs = list(results.values())
     fig, ax = plt.subplots(figsize=(8, 5))
@@ -105,13 +104,9 @@ def report(results, folder):
             }
         )
     ax.axhline(TARGET_LOSS, color="k", ls=":", lw=1)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (epoch mean)")
-    ax.set_title(f"MNIST MLP 784-{HIDDEN[0]}-{HIDDEN[1]}-10, batch {BATCH}: mean over {len(runs)} seeds")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    save_figure(fig, folder / "loss_curves.png")
+    title = f"MNIST MLP 784-{HIDDEN[0]}-{HIDDEN[1]}-10, batch {BATCH}: mean over {len(runs)} seeds"
+    labels = ("epoch", "training loss (epoch mean)", title)
+    finish(fig, ax, folder / "loss_curves.png", labels, legend={"fontsize": 8, "ncol": 2})
     return "\n".join(
         [
             section("Loss curves", "![loss curves](loss_curves.png)"),

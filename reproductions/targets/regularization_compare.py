@@ -95,7 +95,6 @@ def compute(seed, ctx):
 
 
 def report(results, folder):
-
     plt = pyplot()
     runs = list(results.values())
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
