@@ -213,3 +213,24 @@ def test_a_command_line_run_prints_no_tensorflow_log_lines(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "error: --seeds must be a count (e.g. 5) or a comma-separated list (e.g. 0,1,7), got 'x'"
     ]
+
+
+def test_target_names_are_known_without_importing_a_target():
+    from keras_lecture_zoo.reproductions import targets
+
+    assert targets.declared_names() == targets.names()
+
+
+def test_a_misspelt_target_is_refused_before_keras_loads(tmp_path):
+    code = (
+        "import sys\n"
+        "from keras_lecture_zoo.reproductions.cli.main import main\n"
+        "code = main(['run', 'gates.adn'])\n"
+        "print(code, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["2", "False"], out.stderr
+    assert (
+        out.stderr.strip()
+        == "error: unknown target 'gates.adn'; closest matches: gates.and, gates, gates.or, gates.festival"
+    )
