@@ -49,8 +49,8 @@ def declared_names() -> list[str]:
     found = []
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
-            doc = ast.get_docstring(ast.parse((Path(__path__[0]) / f"{info.name}.py").read_text())) or ""
-            found.append(doc.split(":", 1)[0].strip())
+            source = (Path(__path__[0]) / f"{info.name}.py").read_text(encoding="utf-8")  # in any locale
+            found.append((ast.get_docstring(ast.parse(source)) or "").split(":", 1)[0].strip())
     return sorted(found)
 
 
